@@ -1,0 +1,160 @@
+//! Benchmarks of issue #2 against bare DuckDB in the same run:
+//!   - ingest of 10M CSV rows vs `CREATE TABLE … AS SELECT * FROM read_csv(…)`
+//!   - full-population test over a 12.5M-row quarter vs the bare
+//!     `SELECT count(*) FILTER (WHERE NOT (test))`
+//!   - open a 50M-row workspace and answer `sources` (the real binary)
+//! Run: `cargo bench --bench workspace` (QD_BENCH_DIR sets the scratch folder;
+//! QD_BENCH_SCALE the big workspace's scale, default 500 = 50M auth rows).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use quarterdeck::audit::full_population::test_control;
+use quarterdeck::demo::{DemoOptions, write_demo_files};
+use quarterdeck::workspace::ingest::ingest;
+use quarterdeck::workspace::mapping::Mappings;
+use quarterdeck::workspace::period::Period;
+use quarterdeck::workspace::{Access, Workspace};
+
+const RUNS: usize = 3;
+
+fn main() -> anyhow::Result<()> {
+    let root = std::env::var_os("QD_BENCH_DIR").map_or_else(|| PathBuf::from("bench-out"), PathBuf::from);
+    std::fs::create_dir_all(&root)?;
+    let scale: u32 = std::env::var("QD_BENCH_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("date");
+    println!("| benchmark | quarterdeck | bare DuckDB | ratio | target |");
+    println!("| --- | --- | --- | --- | --- |");
+    bench_ingest(&root, as_of)?;
+    let big = big_workspace(&root, scale, as_of)?;
+    bench_full_population(&big)?;
+    bench_sources(&big)?;
+    Ok(())
+}
+
+fn generate(dir: &Path, scale: u32, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
+    if dir.join("quarterdeck.toml").exists() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    write_demo_files(dir, &DemoOptions { scale, seed: 7, as_of })?;
+    eprintln!("generated scale {scale} in {:.1?}", started.elapsed());
+    Ok(())
+}
+
+fn bench_ingest(root: &Path, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
+    let source = root.join("s100");
+    generate(&source, 100, as_of)?;
+    let csv = source.join("evidence/idp_auth_log.csv");
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    for run in 0..RUNS {
+        let db = root.join(format!("bare-{run}.duckdb"));
+        let _ = std::fs::remove_file(&db);
+        let started = Instant::now();
+        {
+            let conn = duckdb::Connection::open(&db)?;
+            conn.execute_batch(&format!("CREATE TABLE t AS SELECT * FROM read_csv('{}')", csv.display()))?;
+        }
+        bare.push(started.elapsed());
+        std::fs::remove_file(&db)?;
+
+        let ws = root.join(format!("ingest-{run}"));
+        let _ = std::fs::remove_dir_all(&ws);
+        std::fs::create_dir_all(&ws)?;
+        std::fs::copy(source.join("quarterdeck.toml"), ws.join("quarterdeck.toml"))?;
+        let started = Instant::now();
+        {
+            let workspace = Workspace::open(&ws, Access::ReadWrite)?;
+            let report = ingest(&workspace, "idp_auth_log", std::slice::from_ref(&csv))?;
+            assert_eq!(report.rows, 10_000_000);
+        }
+        ours.push(started.elapsed());
+        std::fs::remove_dir_all(&ws)?;
+    }
+    report("ingest 10M CSV rows (open, ingest, commit)", &ours, &bare, "≤ 1.1×");
+    Ok(())
+}
+
+fn big_workspace(root: &Path, scale: u32, as_of: chrono::NaiveDate) -> anyhow::Result<PathBuf> {
+    let dir = root.join(format!("s{scale}"));
+    generate(&dir, scale, as_of)?;
+    if !dir.join("workspace.duckdb").exists() {
+        let started = Instant::now();
+        let ws = Workspace::open(&dir, Access::ReadWrite)?;
+        let names: Vec<String> = ws.config.sources.iter().map(|s| s.name.clone()).collect();
+        for name in names {
+            ingest(&ws, &name, &[])?;
+        }
+        eprintln!("ingested scale {scale} in {:.1?}", started.elapsed());
+    }
+    Ok(dir)
+}
+
+fn bench_full_population(dir: &Path) -> anyhow::Result<()> {
+    let ws = Workspace::open(dir, Access::ReadOnly)?;
+    let mappings = Mappings::load(dir);
+    let control = mappings.control("AC-1").ok_or_else(|| anyhow::anyhow!("AC-1 missing"))?;
+    let period = Period::parse("2026-Q3", ws.config.timezone)?;
+    let bare_sql = "SELECT count(*) FILTER (WHERE NOT (mfa)) FROM idp_auth_log WHERE outcome = 'success' \
+                    AND ts >= TIMESTAMP '2026-07-01 00:00:00' AND ts < TIMESTAMP '2026-10-01 00:00:00'";
+    let rows: u64 = ws.conn.query_row(
+        "SELECT count(*) FROM idp_auth_log WHERE ts >= TIMESTAMP '2026-07-01' AND ts < TIMESTAMP '2026-10-01'",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let _: u64 = ws.conn.query_row(bare_sql, [], |r| r.get(0))?;
+        bare.push(started.elapsed());
+        let started = Instant::now();
+        let outcome = test_control(&ws, control, &period)?;
+        ours.push(started.elapsed());
+        assert!(outcome[0].count > 0);
+    }
+    report(&format!("full-population test AC-1, 2026-Q3 ({rows} rows in the quarter)"), &ours, &bare, "≤ 1.5×");
+    Ok(())
+}
+
+fn bench_sources(dir: &Path) -> anyhow::Result<()> {
+    let binary = env!("CARGO_BIN_EXE_quarterdeck");
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let out = std::process::Command::new(binary)
+            .args(["--workspace", &dir.to_string_lossy(), "sources", "--period", "2026-Q3"])
+            .output()?;
+        times.push(started.elapsed());
+        anyhow::ensure!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let rows: u64 = {
+        let ws = Workspace::open(dir, Access::ReadOnly)?;
+        ws.conn.query_row("SELECT sum(rows) FROM qd.source_stats", [], |r| r.get(0))?
+    };
+    println!(
+        "| open a {rows}-row workspace and answer `sources --period` (process wall clock) | {} | — | — | ≤ 300 ms |",
+        show(median(&times))
+    );
+    Ok(())
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted[sorted.len() / 2]
+}
+
+fn show(d: Duration) -> String {
+    if d.as_secs_f64() >= 1.0 {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+fn report(what: &str, ours: &[Duration], bare: &[Duration], target: &str) {
+    let (o, b) = (median(ours), median(bare));
+    println!("| {what} | {} | {} | {:.2}× | {target} |", show(o), show(b), o.as_secs_f64() / b.as_secs_f64());
+}

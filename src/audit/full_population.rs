@@ -1,0 +1,156 @@
+//! Full-population tests: every attribute test of every spec over every row
+//! of the period, in one scan per spec. NULL is inconclusive, never a pass.
+
+use crate::workspace::Workspace;
+use crate::workspace::mapping::{AttributeTest, Control};
+use crate::workspace::period::Period;
+use crate::workspace::population::{self, Population, PopulationError, duckdb_message};
+use crate::workspace::sql::{guard_select, quote_ident};
+
+use super::AuditError;
+
+/// How many keys of failing or inconclusive rows to show.
+pub const SHOWN_KEYS: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TestResult {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+impl TestResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    pub name: String,
+    pub expr: String,
+    pub passed: u64,
+    pub failed: u64,
+    pub inconclusive: u64,
+    pub result: TestResult,
+    /// First keys (by period column, then key) where the test is false.
+    pub failing_keys: Vec<String>,
+    /// First keys where the test is NULL.
+    pub inconclusive_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SpecOutcome {
+    pub spec: String,
+    pub population: Population,
+    pub sql: String,
+    pub count: u64,
+    pub tests: Vec<TestOutcome>,
+}
+
+/// Runs every test of every spec of `control` over `period`.
+pub fn test_control(ws: &Workspace, control: &Control, period: &Period) -> Result<Vec<SpecOutcome>, AuditError> {
+    if control.evidence.is_empty() {
+        return Err(AuditError::NoEvidence(control.id.clone()));
+    }
+    control
+        .evidence
+        .iter()
+        .map(|spec| {
+            let population = population::resolve(&ws.conn, &ws.config, control, spec)?;
+            test_population(ws, &population, &spec.tests, period)
+        })
+        .collect()
+}
+
+fn test_population(
+    ws: &Workspace,
+    population: &Population,
+    tests: &[AttributeTest],
+    period: &Period,
+) -> Result<SpecOutcome, AuditError> {
+    let sql = population.sql(period);
+    // One scan: per test, rows where it holds and rows where it fails;
+    // the rest are NULL, i.e. inconclusive.
+    let mut aggregates = vec!["count(*)".to_string()];
+    for test in tests {
+        aggregates.push(format!("count(*) FILTER (WHERE ({}))", test.expr));
+        aggregates.push(format!("count(*) FILTER (WHERE NOT ({}))", test.expr));
+    }
+    let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
+    // Test expressions are mapping text: the whole query must still be one
+    // read-only SELECT (duckdb-rs would run statements before the last one).
+    guard_select(&ws.conn, &query).map_err(|refusal| refused(tests, refusal))?;
+    let counts: Vec<u64> = ws
+        .conn
+        .query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
+        .map_err(|e| compile_error(tests, &e))?;
+    let count = counts[0];
+    let mut outcomes = Vec::new();
+    for (i, test) in tests.iter().enumerate() {
+        let passed = counts[1 + 2 * i];
+        let failed = counts[2 + 2 * i];
+        let inconclusive = count - passed - failed;
+        let result = if failed > 0 {
+            TestResult::Fail
+        } else if inconclusive > 0 || count == 0 {
+            TestResult::Inconclusive
+        } else {
+            TestResult::Pass
+        };
+        let failing_keys = if failed > 0 {
+            first_keys(ws, population, &sql, &format!("({}) = false", test.expr))?
+        } else {
+            Vec::new()
+        };
+        let inconclusive_keys = if inconclusive > 0 {
+            first_keys(ws, population, &sql, &format!("({}) IS NULL", test.expr))?
+        } else {
+            Vec::new()
+        };
+        outcomes.push(TestOutcome {
+            name: test.name.clone(),
+            expr: test.expr.clone(),
+            passed,
+            failed,
+            inconclusive,
+            result,
+            failing_keys,
+            inconclusive_keys,
+        });
+    }
+    Ok(SpecOutcome { spec: population.spec.clone(), population: population.clone(), sql, count, tests: outcomes })
+}
+
+fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &str) -> Result<Vec<String>, AuditError> {
+    let order = std::iter::once(quote_ident(&population.period_column))
+        .chain(population.key.iter().map(|k| quote_ident(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let query = format!(
+        "SELECT {} FROM ({sql}) AS population WHERE {condition} ORDER BY {order} LIMIT {SHOWN_KEYS}",
+        population.key_sql()
+    );
+    guard_select(&ws.conn, &query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
+    let mut stmt = ws.conn.prepare(&query)?;
+    let keys = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(keys)
+}
+
+fn refused(tests: &[AttributeTest], refusal: crate::workspace::sql::Refusal) -> AuditError {
+    let location = tests.first().map_or_else(|| "controls".to_string(), |t| t.location.to_string());
+    AuditError::Refused(format!("{location}: {refusal}"))
+}
+
+fn compile_error(tests: &[AttributeTest], e: &duckdb::Error) -> AuditError {
+    let location = tests
+        .first()
+        .map(|t| t.location.clone())
+        .unwrap_or_else(|| crate::workspace::location::Location::new(std::path::Path::new("controls"), 1, 1));
+    AuditError::Population(PopulationError::Compile { location, message: duckdb_message(e) })
+}

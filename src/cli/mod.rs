@@ -1,0 +1,209 @@
+//! The headless command line: one file per subcommand, output formatting in
+//! `output`. Errors go to stderr; exit codes are documented in `--help`.
+
+mod check;
+mod controls;
+mod criteria;
+mod demo;
+mod ingest;
+mod init;
+pub mod output;
+mod query;
+mod sources;
+mod test;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::workspace::locate::{Located, locate};
+use crate::workspace::{Access, OpenOptions, Workspace, WorkspaceError};
+use output::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the command ran and found problems (check: mapping problems; test: a failing or inconclusive test), or an unexpected error
+  2  usage error (unknown command or option)
+  3  the workspace cannot be used: not found, locked by another process, newer schema, or a write refused by --read-only
+  4  bad input refused, nothing changed: malformed evidence or configuration, unknown source or control, refused SQL, bad period";
+
+#[derive(Debug, Parser)]
+#[command(name = "quarterdeck", version, about = "SOC 2 audit preparation over a DuckDB evidence workspace", after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Workspace folder (else $QUARTERDECK_WORKSPACE, else the current folder
+    /// if it holds quarterdeck.toml, else the demo workspace)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Open the workspace read-only: every write is refused
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Output format of listings
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// DuckDB worker threads (default: one per core)
+    #[arg(long, global = true, hide = true, env = "QUARTERDECK_THREADS")]
+    pub threads: Option<u32>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new workspace with example configuration, controls and evidence
+    Init { dir: PathBuf },
+    /// Generate the demo workspace of a fictional company
+    Demo(demo::DemoArgs),
+    /// Validate every control mapping against the catalog and the workspace
+    Check,
+    /// List the SOC 2 criteria with the controls mapped to each
+    Criteria,
+    /// List the controls with criteria, owner and frequency
+    Controls,
+    /// Show each source's rows, freshness, last run and coverage gaps
+    Sources {
+        /// Audit period for coverage: 2026-Q3, 2026-07, 2026 or FROM..TO
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Load files into an evidence source (append or replace, one transaction)
+    Ingest {
+        source: String,
+        /// Files to load (default: the source's path in quarterdeck.toml)
+        files: Vec<PathBuf>,
+    },
+    /// Run a control's attribute tests over the whole population of a period
+    Test {
+        control: String,
+        /// Period: 2026-Q3, 2026-07, 2026 or FROM..TO (default: the last full quarter)
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Run one read-only SELECT against the workspace
+    Query { sql: String },
+}
+
+/// What every subcommand gets: the global options.
+pub struct Context {
+    pub workspace: Option<PathBuf>,
+    pub read_only: bool,
+    pub format: Format,
+    pub threads: Option<u32>,
+}
+
+impl Context {
+    pub fn access(&self) -> Access {
+        if self.read_only { Access::ReadOnly } else { Access::ReadWrite }
+    }
+
+    /// Opens the workspace chosen by flag, environment, current folder or,
+    /// failing those, the demo workspace (generated on first use).
+    pub fn open(&self) -> anyhow::Result<Workspace> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let env = std::env::var("QUARTERDECK_WORKSPACE").ok();
+        let located = locate(self.workspace.as_deref(), env.as_deref(), &cwd);
+        if let Located::Demo(dir) = &located {
+            if !dir.join(crate::workspace::config::CONFIG_FILE).exists() {
+                if self.read_only {
+                    return Err(WorkspaceError::ReadOnly(format!(
+                        "creating the demo workspace at {} (no workspace was given)",
+                        dir.display()
+                    ))
+                    .into());
+                }
+                eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
+                demo::create(dir, &demo::DemoArgs::defaults(), self.threads)?;
+            }
+        }
+        self.open_at(located.path())
+    }
+
+    pub fn open_at(&self, dir: &Path) -> anyhow::Result<Workspace> {
+        let options = OpenOptions { threads: self.threads };
+        Ok(Workspace::open_with(dir, self.access(), &options)?)
+    }
+}
+
+/// A command's result: an exit code when it ran but found problems.
+pub type Outcome = anyhow::Result<i32>;
+
+pub fn run(cli: Cli) -> Outcome {
+    let ctx = Context { workspace: cli.workspace, read_only: cli.read_only, format: cli.format, threads: cli.threads };
+    match cli.command {
+        None => {
+            eprintln!(
+                "The interactive terminal UI is not part of this build yet; use the subcommands (quarterdeck --help)."
+            );
+            Ok(2)
+        }
+        Some(Command::Init { dir }) => init::run(&ctx, &dir),
+        Some(Command::Demo(args)) => demo::run(&ctx, &args),
+        Some(Command::Check) => check::run(&ctx),
+        Some(Command::Criteria) => criteria::run(&ctx),
+        Some(Command::Controls) => controls::run(&ctx),
+        Some(Command::Sources { period }) => sources::run(&ctx, period.as_deref()),
+        Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
+        Some(Command::Test { control, period }) => test::run(&ctx, &control, period.as_deref()),
+        Some(Command::Query { sql }) => query::run(&ctx, &sql),
+    }
+}
+
+/// Maps an error to the documented exit code.
+pub fn exit_code(err: &anyhow::Error) -> i32 {
+    use crate::workspace::ingest::IngestError;
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<WorkspaceError>() {
+            return workspace_code(e);
+        }
+        if let Some(e) = cause.downcast_ref::<IngestError>() {
+            return match e {
+                IngestError::Workspace(e) => workspace_code(e),
+                IngestError::Database(_) => 1,
+                _ => 4,
+            };
+        }
+        if let Some(crate::workspace::init::InitError::Workspace(e)) = cause.downcast_ref() {
+            return workspace_code(e);
+        }
+        if cause.is::<crate::workspace::sql::Refusal>()
+            || cause.is::<crate::workspace::period::PeriodError>()
+            || cause.is::<crate::audit::AuditError>()
+            || cause.is::<crate::workspace::init::InitError>()
+            || cause.is::<crate::workspace::ConfigError>()
+            || cause.is::<crate::demo::DemoError>()
+            || cause.is::<BadInput>()
+        {
+            return 4;
+        }
+    }
+    1
+}
+
+fn workspace_code(e: &WorkspaceError) -> i32 {
+    match e {
+        WorkspaceError::Config(_) => 4,
+        WorkspaceError::Database(_) | WorkspaceError::Io { .. } => 1,
+        _ => 3,
+    }
+}
+
+/// Input the user can fix, reported as exit code 4.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// The period given, or the last full quarter in the workspace's zone.
+pub fn period_or_last_quarter(ws: &Workspace, given: Option<&str>) -> anyhow::Result<crate::workspace::period::Period> {
+    use crate::workspace::period::Period;
+    let tz = ws.config.timezone;
+    let text = match given {
+        Some(text) => text.to_string(),
+        None => {
+            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
+            Period::quarter_label(quarter_start - chrono::Duration::days(1))
+        }
+    };
+    Ok(Period::parse(&text, tz)?)
+}

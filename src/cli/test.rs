@@ -1,0 +1,89 @@
+//! `quarterdeck test CONTROL [--period P]`: attribute tests over the whole
+//! population; exit 1 when any test fails or is inconclusive.
+
+use serde_json::json;
+
+use super::output::{Format, Listing, visible};
+use super::{Context, Outcome, period_or_last_quarter};
+use crate::audit::find_control;
+use crate::audit::full_population::{TestResult, test_control};
+use crate::workspace::mapping::Mappings;
+
+pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
+    let ws = ctx.open()?;
+    let mappings = Mappings::load(&ws.root);
+    let control = find_control(&mappings, control_id)?;
+    let period = period_or_last_quarter(&ws, period)?;
+    let outcomes = test_control(&ws, control, &period)?;
+    let mut listing = Listing::new(&[
+        "control",
+        "spec",
+        "test",
+        "result",
+        "population",
+        "passed",
+        "failed",
+        "inconclusive",
+        "failing_keys",
+        "inconclusive_keys",
+    ]);
+    let mut all_pass = true;
+    for spec in &outcomes {
+        for t in &spec.tests {
+            all_pass &= t.result == TestResult::Pass;
+            let keys = |keys: &[String]| keys.iter().map(|k| k.replace('\u{1f}', ", ")).collect::<Vec<_>>();
+            listing.push(vec![
+                json!(control.id),
+                json!(spec.spec),
+                json!(t.name),
+                json!(t.result.as_str()),
+                json!(spec.count),
+                json!(t.passed),
+                json!(t.failed),
+                json!(t.inconclusive),
+                json!(keys(&t.failing_keys)),
+                json!(keys(&t.inconclusive_keys)),
+            ]);
+        }
+        if spec.tests.is_empty() {
+            listing.push(vec![
+                json!(control.id),
+                json!(spec.spec),
+                json!(null),
+                json!("no tests"),
+                json!(spec.count),
+                json!(null),
+                json!(null),
+                json!(null),
+                json!([]),
+                json!([]),
+            ]);
+        }
+    }
+    if ctx.format == Format::Table {
+        println!("{} {} — period {period}", control.id, visible(&control.title));
+        for spec in &outcomes {
+            println!("  {}: {} row(s) in the population", spec.spec, spec.count);
+            for t in &spec.tests {
+                let mut line = format!(
+                    "    {:<13} {:<24} {} passed, {} failed, {} inconclusive",
+                    t.result.as_str().to_uppercase(),
+                    t.name,
+                    t.passed,
+                    t.failed,
+                    t.inconclusive
+                );
+                if !t.failing_keys.is_empty() {
+                    line.push_str(&format!("; first failing: {}", visible(&t.failing_keys.join(" ; "))));
+                }
+                if !t.inconclusive_keys.is_empty() {
+                    line.push_str(&format!("; first inconclusive: {}", visible(&t.inconclusive_keys.join(" ; "))));
+                }
+                println!("{line}");
+            }
+        }
+    } else {
+        listing.print(ctx.format)?;
+    }
+    Ok(if all_pass { 0 } else { 1 })
+}

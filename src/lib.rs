@@ -1,0 +1,7 @@
+//! Quarterdeck: SOC 2 audit preparation over a DuckDB evidence workspace.
+//! Domain first: `workspace` and `audit` know nothing of the command line.
+
+pub mod audit;
+pub mod cli;
+pub mod demo;
+pub mod workspace;

@@ -1,0 +1,387 @@
+//! `quarterdeck.toml`: the workspace's name, time zone, sampling defaults and
+//! evidence sources. Every problem is reported with its file:line:col.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::frequency::Frequency;
+use super::location::{Location, Problem, did_you_mean, toml_problem};
+
+pub const CONFIG_FILE: &str = "quarterdeck.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<Problem>),
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+/// The parsed, validated workspace configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub name: String,
+    pub timezone: chrono_tz::Tz,
+    pub sampling: BTreeMap<Frequency, u32>,
+    pub sources: Vec<SourceConfig>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    Csv,
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+impl SourceFormat {
+    pub const NAMES: [&'static str; 4] = ["csv", "json", "ndjson", "parquet"];
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            "ndjson" => Some(Self::Ndjson),
+            "parquet" => Some(Self::Parquet),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+            Self::Parquet => "parquet",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestMode {
+    Append,
+    Replace,
+}
+
+impl IngestMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Append => "append",
+            Self::Replace => "replace",
+        }
+    }
+}
+
+/// One evidence source: a table in the workspace filled by ingest.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: String,
+    pub format: SourceFormat,
+    /// Path or glob relative to the workspace folder.
+    pub path: Option<String>,
+    pub key: Vec<String>,
+    pub timestamp: String,
+    pub fresh_within: chrono::Duration,
+    pub fresh_within_text: String,
+    pub mode: IngestMode,
+    pub location: Location,
+}
+
+impl Config {
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn source_names(&self) -> impl Iterator<Item = &str> {
+        self.sources.iter().map(|s| s.name.as_str())
+    }
+
+    /// Sample size for a frequency: quarterdeck.toml's `[sampling]`, else DOMAIN.md's default.
+    pub fn sample_size(&self, frequency: Frequency) -> u32 {
+        self.sampling.get(&frequency).copied().unwrap_or(frequency.default_sample_size())
+    }
+
+    pub fn load(root: &Path) -> Result<Self, ConfigError> {
+        let path = root.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        Self::parse(&path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Invalid(vec![toml_problem(path, text, &e)]))?;
+        let mut problems = Vec::new();
+        let at = |span: std::ops::Range<usize>| Location::at_offset(path, text, span.start);
+
+        let name = raw.workspace.name.clone().unwrap_or_else(|| "Quarterdeck workspace".into());
+        let timezone = match &raw.workspace.timezone {
+            None => chrono_tz::UTC,
+            Some(tz) => tz.get_ref().parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+                problems.push(Problem::error(
+                    at(tz.span()),
+                    format!(
+                        "field `timezone`: unknown time zone `{}` (use an IANA name such as `UTC` or `Europe/Berlin`)",
+                        tz.get_ref()
+                    ),
+                ));
+                chrono_tz::UTC
+            }),
+        };
+
+        let mut sampling = BTreeMap::new();
+        for (key, size) in &raw.sampling {
+            match Frequency::parse(key.get_ref()) {
+                None => problems.push(Problem::error(
+                    at(key.span()),
+                    format!(
+                        "[sampling]: unknown frequency `{}`{} (one of {})",
+                        key.get_ref(),
+                        did_you_mean(key.get_ref(), Frequency::NAMES),
+                        Frequency::NAMES.join(", ")
+                    ),
+                )),
+                Some(_) if *size.get_ref() < 1 => problems.push(Problem::error(
+                    at(size.span()),
+                    format!("[sampling]: `{}` must be at least 1", key.get_ref()),
+                )),
+                Some(f) => {
+                    sampling.insert(f, *size.get_ref() as u32);
+                }
+            }
+        }
+
+        let mut sources: Vec<SourceConfig> = Vec::new();
+        for raw_source in raw.source {
+            if let Some(source) = validate_source(raw_source, &at, &sources, &mut problems) {
+                sources.push(source);
+            }
+        }
+
+        if problems.is_empty() {
+            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources })
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+}
+
+fn validate_source(
+    raw: RawSource,
+    at: &dyn Fn(std::ops::Range<usize>) -> Location,
+    earlier: &[SourceConfig],
+    problems: &mut Vec<Problem>,
+) -> Option<SourceConfig> {
+    let before = problems.len();
+    let name = raw.name.get_ref().clone();
+    let name_at = at(raw.name.span());
+    if !is_plain_identifier(&name) {
+        problems.push(Problem::error(
+            name_at.clone(),
+            format!("source `{name}`: field `name` must be lowercase letters, digits and `_`, starting with a letter"),
+        ));
+    } else if name.starts_with("qd") {
+        problems
+            .push(Problem::error(name_at.clone(), format!("source `{name}`: names starting with `qd` are reserved")));
+    } else if earlier.iter().any(|s| s.name == name) {
+        problems.push(Problem::error(name_at.clone(), format!("source `{name}` is declared twice")));
+    }
+    let format = SourceFormat::parse(raw.format.get_ref());
+    if format.is_none() {
+        problems.push(Problem::error(
+            at(raw.format.span()),
+            format!(
+                "source `{name}`: field `format`: unknown format `{}`{} (one of {})",
+                raw.format.get_ref(),
+                did_you_mean(raw.format.get_ref(), SourceFormat::NAMES),
+                SourceFormat::NAMES.join(", ")
+            ),
+        ));
+    }
+    if raw.key.get_ref().is_empty() {
+        problems.push(Problem::error(
+            at(raw.key.span()),
+            format!("source `{name}`: field `key` needs at least one column"),
+        ));
+    }
+    for column in raw.key.get_ref().iter().chain(std::iter::once(&raw.timestamp)) {
+        if column.get_ref().trim().is_empty() {
+            problems.push(Problem::error(at(column.span()), format!("source `{name}`: empty column name")));
+        }
+    }
+    let fresh_text = raw.fresh_within.as_ref().map_or("1d".to_string(), |f| f.get_ref().clone());
+    let fresh_within = match parse_window(&fresh_text) {
+        Some(d) => d,
+        None => {
+            let loc = raw.fresh_within.as_ref().map_or(name_at.clone(), |f| at(f.span()));
+            problems.push(Problem::error(
+                loc,
+                format!(
+                    "source `{name}`: field `fresh_within`: `{fresh_text}` is not a window such as `12h`, `2d` or `1w`"
+                ),
+            ));
+            chrono::Duration::zero()
+        }
+    };
+    let mode = match raw.mode.as_ref().map(|m| m.get_ref().as_str()) {
+        None | Some("append") => IngestMode::Append,
+        Some("replace") => IngestMode::Replace,
+        Some(other) => {
+            let loc = raw.mode.as_ref().map_or(name_at.clone(), |m| at(m.span()));
+            problems.push(Problem::error(
+                loc,
+                format!("source `{name}`: field `mode`: `{other}` is not `append` or `replace`"),
+            ));
+            IngestMode::Append
+        }
+    };
+    if problems.len() > before {
+        return None;
+    }
+    Some(SourceConfig {
+        name,
+        format: format?,
+        path: raw.path.map(|p| p.into_inner()),
+        key: raw.key.into_inner().into_iter().map(Spanned::into_inner).collect(),
+        timestamp: raw.timestamp.into_inner(),
+        fresh_within,
+        fresh_within_text: fresh_text,
+        mode,
+        location: name_at,
+    })
+}
+
+/// Lowercase identifiers only, so that a source name is also a safe table name.
+pub fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 63
+}
+
+/// A freshness window: `90m`, `12h`, `2d`, `1w`.
+pub fn parse_window(text: &str) -> Option<chrono::Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
+    match unit.trim() {
+        "m" | "min" => Some(chrono::Duration::minutes(n)),
+        "h" => Some(chrono::Duration::hours(n)),
+        "d" => Some(chrono::Duration::days(n)),
+        "w" => Some(chrono::Duration::weeks(n)),
+        _ => None,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    workspace: RawWorkspace,
+    #[serde(default)]
+    sampling: BTreeMap<Spanned<String>, Spanned<i64>>,
+    #[serde(default)]
+    source: Vec<RawSource>,
+    /// Connectors are declared here too; they are read by `connectors/`.
+    #[serde(default, rename = "connector")]
+    _connector: Vec<toml::Table>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWorkspace {
+    name: Option<String>,
+    timezone: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: Spanned<String>,
+    format: Spanned<String>,
+    path: Option<Spanned<String>>,
+    key: Spanned<Vec<Spanned<String>>>,
+    timestamp: Spanned<String>,
+    fresh_within: Option<Spanned<String>>,
+    mode: Option<Spanned<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("quarterdeck.toml"), text)
+    }
+
+    const GOOD: &str = r#"
+[workspace]
+name = "Acme Cloud"
+timezone = "Europe/Berlin"
+
+[sampling]
+per-event = 30
+
+[[source]]
+name = "deploys"
+format = "csv"
+path = "evidence/deploys*.csv"
+key = ["deploy_id"]
+timestamp = "deployed_at"
+fresh_within = "2d"
+mode = "append"
+"#;
+
+    #[test]
+    fn reads_the_design_example() {
+        let config = parse(GOOD).unwrap();
+        assert_eq!(config.name, "Acme Cloud");
+        assert_eq!(config.timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(config.sample_size(Frequency::PerEvent), 30);
+        assert_eq!(config.sample_size(Frequency::Weekly), 5);
+        let deploys = config.source("deploys").unwrap();
+        assert_eq!(deploys.key, vec!["deploy_id"]);
+        assert_eq!(deploys.fresh_within, chrono::Duration::days(2));
+    }
+
+    #[test]
+    fn names_the_line_and_field_of_a_bad_window() {
+        let text = GOOD.replace("fresh_within = \"2d\"", "fresh_within = \"2 fortnights\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("quarterdeck.toml:15:16: source `deploys`: field `fresh_within`"), "{err}");
+    }
+
+    #[test]
+    fn names_the_line_of_an_unknown_key() {
+        let text = GOOD.replace("mode = \"append\"", "moed = \"append\"");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.starts_with("quarterdeck.toml:16:"), "{err}");
+        assert!(err.contains("moed"), "{err}");
+    }
+
+    #[test]
+    fn refuses_unsafe_source_names() {
+        let text = GOOD.replace("name = \"deploys\"", "name = \"deploys; drop\"");
+        assert!(parse(&text).unwrap_err().to_string().contains("field `name`"));
+    }
+
+    #[test]
+    fn windows() {
+        assert_eq!(parse_window("12h"), Some(chrono::Duration::hours(12)));
+        assert_eq!(parse_window("1w"), Some(chrono::Duration::days(7)));
+        assert_eq!(parse_window("0d"), None);
+        assert_eq!(parse_window("d"), None);
+    }
+}

@@ -1,0 +1,540 @@
+//! Ingest: files → DuckDB's own reader → a staging table → checks → append
+//! or replace, all in one transaction. A malformed file leaves the evidence
+//! exactly as it was; every run, good or bad, is recorded in qd.ingest_runs.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use duckdb::Connection;
+use sha2::{Digest, Sha256};
+
+use super::config::{IngestMode, SourceConfig, SourceFormat};
+use super::location::did_you_mean;
+use super::sql::{quote_ident, quote_literal};
+use super::{Workspace, WorkspaceError, actor, now_text, optional};
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("unknown source `{name}`{hint}; sources are declared in quarterdeck.toml")]
+    UnknownSource { name: String, hint: String },
+    #[error("source `{source_name}`: no files match `{pattern}`")]
+    NoFiles { source_name: String, pattern: String },
+    #[error("source `{0}` has no `path` in quarterdeck.toml; name the files to ingest")]
+    NoPath(String),
+    #[error("{path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} malformed row(s); nothing was ingested:\n{}", .count, render_rejects(.rejects))]
+    Rejected { count: u64, rejects: Vec<Reject> },
+    #[error("{file}: {message}; nothing was ingested")]
+    Malformed { file: String, message: String },
+    #[error(
+        "{files}: field `{column}` missing: source `{source_name}` needs it as {role}{hint} (columns: {available}); nothing was ingested"
+    )]
+    MissingColumn { source_name: String, files: String, column: String, role: String, hint: String, available: String },
+    #[error(
+        "{files}: field `{column}` holds values that are not timestamps (e.g. `{example}` in row {row}); nothing was ingested"
+    )]
+    NotATimestamp { files: String, column: String, example: String, row: u64 },
+    #[error(
+        "{files}: key ({key}) = ({value}) appears {count} times; a key must identify one row; nothing was ingested"
+    )]
+    DuplicateKey { files: String, key: String, value: String, count: u64 },
+    #[error(
+        "{files}: the columns differ from table `{source_name}`: {detail}; nothing was ingested (use mode = \"replace\" to change a source's shape)"
+    )]
+    ShapeChanged { source_name: String, files: String, detail: String },
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+    #[error("database: {0}")]
+    Database(#[from] duckdb::Error),
+}
+
+/// One row DuckDB's CSV reader refused, with where and why.
+#[derive(Debug, Clone)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+fn render_rejects(rejects: &[Reject]) -> String {
+    rejects
+        .iter()
+        .map(|r| {
+            let field = if r.column.is_empty() { String::new() } else { format!(" field `{}`:", r.column) };
+            format!("{}:{}:{field} {}", r.file, r.line, r.message)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A file that was read, with its hash as recorded in the run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestedFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestReport {
+    pub run_id: i64,
+    pub source: String,
+    pub mode: IngestMode,
+    pub files: Vec<IngestedFile>,
+    /// Rows added to the source.
+    pub rows: u64,
+    /// Rows whose key was already present (append mode), left as they were.
+    pub skipped: u64,
+    /// Rows in the source after the run.
+    pub total_rows: u64,
+}
+
+const STAGING_PREFIX: &str = "qd_staging_";
+
+/// Loads `files` (or the source's configured path) into `source_name`.
+pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    ws.ensure_writable("ingest")?;
+    let source = ws.config.source(source_name).ok_or_else(|| IngestError::UnknownSource {
+        name: source_name.to_string(),
+        hint: did_you_mean(source_name, ws.config.source_names()),
+    })?;
+    let files = resolve_files(&ws.root, source, files)?;
+    for file in &files {
+        std::fs::metadata(file).map_err(|e| IngestError::ReadFile { path: file.clone(), source: e })?;
+    }
+    let started = now_text();
+    let (hashed, loaded) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| hash_files(&files));
+        let loaded = load(&ws.conn, source, &files);
+        (hashing.join(), loaded)
+    });
+    let hashed = match hashed {
+        Ok(result) => result,
+        Err(_) => Err(IngestError::Malformed { file: "(hashing)".into(), message: "file hashing failed".into() }),
+    };
+    let outcome = hashed.and_then(|hashed| loaded.map(|counts| (hashed, counts)));
+    match outcome {
+        Ok((hashed, counts)) => {
+            let run_id = record_run(&ws.conn, source, &started, "ok", &counts, &hashed, None);
+            match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
+                Ok(run_id) => Ok(IngestReport {
+                    run_id,
+                    source: source.name.clone(),
+                    mode: source.mode,
+                    files: hashed,
+                    rows: counts.inserted,
+                    skipped: counts.skipped,
+                    total_rows: counts.total,
+                }),
+                Err(e) => {
+                    let _ = ws.conn.execute_batch("ROLLBACK");
+                    Err(e.into())
+                }
+            }
+        }
+        Err(err) => {
+            let _ = ws.conn.execute_batch("ROLLBACK");
+            drop_rejects(&ws.conn);
+            // The failed run is recorded on its own, after the rollback.
+            let listed: Vec<IngestedFile> = files
+                .iter()
+                .map(|p| IngestedFile { path: p.display().to_string(), sha256: String::new(), bytes: 0 })
+                .collect();
+            let counts = Counts::default();
+            let _ = ws.conn.execute_batch("BEGIN TRANSACTION");
+            match record_run(&ws.conn, source, &started, "failed", &counts, &listed, Some(&err.to_string())) {
+                Ok(_) => ws.conn.execute_batch("COMMIT")?,
+                Err(_) => ws.conn.execute_batch("ROLLBACK")?,
+            }
+            Err(err)
+        }
+    }
+}
+
+fn resolve_files(root: &Path, source: &SourceConfig, given: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let pattern = source.path.as_ref().ok_or_else(|| IngestError::NoPath(source.name.clone()))?;
+    let full = root.join(pattern);
+    let no_files = || IngestError::NoFiles { source_name: source.name.clone(), pattern: pattern.clone() };
+    let mut files: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
+        .map_err(|_| no_files())?
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(no_files());
+    }
+    Ok(files)
+}
+
+fn hash_files(files: &[PathBuf]) -> Result<Vec<IngestedFile>, IngestError> {
+    files
+        .iter()
+        .map(|path| {
+            let fail = |e| IngestError::ReadFile { path: path.clone(), source: e };
+            let mut file = std::fs::File::open(path).map_err(fail)?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 20];
+            let mut bytes = 0u64;
+            loop {
+                let n = file.read(&mut buf).map_err(fail)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                bytes += n as u64;
+            }
+            Ok(IngestedFile { path: path.display().to_string(), sha256: hex::encode(hasher.finalize()), bytes })
+        })
+        .collect()
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    inserted: u64,
+    skipped: u64,
+    total: u64,
+}
+
+/// Reads the files into staging and merges them. Leaves the transaction
+/// open on success (the caller records the run, then commits).
+fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<Counts, IngestError> {
+    let table = quote_ident(&source.name);
+    let staging = quote_ident(&format!("{STAGING_PREFIX}{}", source.name));
+    let shown = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
+    let existing = table_columns(conn, &source.name)?;
+    drop_rejects(conn);
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let reader = reader_sql(source, files, &existing);
+    if let Err(e) = conn.execute_batch(&format!("CREATE TABLE {staging} AS {reader}")) {
+        return Err(IngestError::Malformed { file: shown, message: reader_message(&e) });
+    }
+    if source.format == SourceFormat::Csv {
+        check_rejects(conn)?;
+    }
+    let columns = table_columns(conn, &format!("{STAGING_PREFIX}{}", source.name))?;
+    check_columns(source, &shown, &columns)?;
+    normalise_timestamp(conn, source, &staging, &shown, &columns)?;
+    check_unique_keys(conn, source, &staging, &shown)?;
+
+    let ts = quote_ident(&source.timestamp);
+    let staged: u64 = conn.query_row(&format!("SELECT count(*) FROM {staging}"), [], |r| r.get(0))?;
+    let replace = source.mode == IngestMode::Replace || existing.is_empty();
+    let counts = if replace {
+        conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}; ALTER TABLE {staging} RENAME TO {table};"))?;
+        update_stats(conn, &source.name, &table, &ts, true, staged)?;
+        Counts { inserted: staged, skipped: 0, total: staged }
+    } else {
+        check_same_shape(source, &shown, &existing, &columns)?;
+        let matches = source
+            .key
+            .iter()
+            .map(|k| format!("t.{0} IS NOT DISTINCT FROM s.{0}", quote_ident(k)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let inserted = conn.execute(
+            &format!(
+                "INSERT INTO {table} BY NAME SELECT * FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {matches})"
+            ),
+            [],
+        )? as u64;
+        let total: u64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        if inserted == staged {
+            update_stats(conn, &source.name, &staging, &ts, false, total)?;
+        } else {
+            // Some rows were already present: recount the whole source once.
+            update_stats(conn, &source.name, &table, &ts, true, total)?;
+        }
+        conn.execute_batch(&format!("DROP TABLE {staging}"))?;
+        Counts { inserted, skipped: staged - inserted, total }
+    };
+    drop_rejects(conn);
+    Ok(counts)
+}
+
+/// Keeps qd.source_stats and the per-15-minute bucket counts current from
+/// the rows just added (`delta`), so that listing sources never scans
+/// evidence. `restart` recounts from scratch (`delta` is then the whole table).
+fn update_stats(
+    conn: &Connection,
+    source: &str,
+    delta: &str,
+    ts: &str,
+    restart: bool,
+    total: u64,
+) -> duckdb::Result<()> {
+    if restart {
+        conn.execute("DELETE FROM qd.source_buckets WHERE source = ?", [source])?;
+    }
+    conn.execute(
+        &format!(
+            "INSERT INTO qd.source_buckets
+             SELECT ?, time_bucket(INTERVAL 15 MINUTE, CAST({ts} AS TIMESTAMP)) AS bucket, count(*) FROM {delta}
+             WHERE {ts} IS NOT NULL GROUP BY bucket"
+        ),
+        [source],
+    )?;
+    let (oldest, newest): (Option<String>, Option<String>) = conn.query_row(
+        &format!(
+            "SELECT CAST(min(o) AS VARCHAR), CAST(max(n) AS VARCHAR) FROM (
+                 SELECT min(CAST({ts} AS TIMESTAMP)) AS o, max(CAST({ts} AS TIMESTAMP)) AS n FROM {delta}
+                 UNION ALL SELECT oldest, newest FROM qd.source_stats WHERE source = ? AND ?)"
+        ),
+        duckdb::params![source, !restart],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    conn.execute("DELETE FROM qd.source_stats WHERE source = ?", [source])?;
+    conn.execute(
+        "INSERT INTO qd.source_stats VALUES (?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))",
+        duckdb::params![source, total, oldest, newest, now_text()],
+    )?;
+    Ok(())
+}
+
+/// The SELECT that reads the files with DuckDB's own reader.
+fn reader_sql(source: &SourceConfig, files: &[PathBuf], existing: &[(String, String)]) -> String {
+    let list =
+        format!("[{}]", files.iter().map(|f| quote_literal(&f.to_string_lossy())).collect::<Vec<_>>().join(", "));
+    match source.format {
+        SourceFormat::Csv => {
+            // Known column types steer DuckDB's sniffer, so a row that does not
+            // fit becomes a reject with its line instead of a silent VARCHAR.
+            // The timestamp is read with its UTC offset, then kept as UTC.
+            // (Not CAST(… AS TIMESTAMP): DuckDB 2.0 pushes that cast into the
+            // CSV scan of a CREATE TABLE AS, which then drops the offset.)
+            // The dialect is RFC 4180: a sniffer guessing "no quoting" would
+            // silently accept a broken quote.
+            let mut types: Vec<(String, String)> =
+                existing.iter().filter(|(c, _)| c != &source.timestamp).cloned().collect();
+            types.push((source.timestamp.clone(), "TIMESTAMPTZ".into()));
+            let types = types
+                .iter()
+                .map(|(c, t)| format!("{}: {}", quote_literal(c), quote_literal(t)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let ts = quote_ident(&source.timestamp);
+            format!(
+                "SELECT * REPLACE (make_timestamp(epoch_us({ts})) AS {ts}) FROM read_csv({list}, header = true, \
+                 delim = ',', quote = '\"', escape = '\"', store_rejects = true, types = {{{types}}})"
+            )
+        }
+        SourceFormat::Json => format!("SELECT * FROM read_json({list}, format = 'auto', union_by_name = true)"),
+        SourceFormat::Ndjson => {
+            format!("SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)")
+        }
+        SourceFormat::Parquet => format!("SELECT * FROM read_parquet({list}, union_by_name = true)"),
+    }
+}
+
+/// DuckDB's reader message, less its error-class prefix.
+fn reader_message(e: &duckdb::Error) -> String {
+    let text = e.to_string();
+    let cut = ["\nThe search space", "\nPossible fixes", "\n\nPossible Solution", "\nLINE "]
+        .iter()
+        .filter_map(|marker| text.find(marker))
+        .min()
+        .unwrap_or(text.len());
+    text[..cut].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn check_rejects(conn: &Connection) -> Result<(), IngestError> {
+    let count: u64 = conn.query_row("SELECT count(*) FROM reject_errors", [], |r| r.get(0))?;
+    if count == 0 {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT s.file_path, e.line, coalesce(e.column_name, ''), e.error_type, e.error_message
+         FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id)
+         ORDER BY s.file_path, e.line LIMIT 20",
+    )?;
+    let rejects = stmt
+        .query_map([], |r| {
+            let kind: String = r.get(3)?;
+            let message: String = r.get(4)?;
+            Ok(Reject {
+                file: r.get(0)?,
+                line: r.get(1)?,
+                column: r.get(2)?,
+                message: format!("{} ({kind})", first_line(&message)),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Err(IngestError::Rejected { count, rejects })
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text).trim()
+}
+
+fn drop_rejects(conn: &Connection) {
+    let _ = conn.execute_batch("DROP TABLE IF EXISTS temp.reject_errors; DROP TABLE IF EXISTS temp.reject_scans;");
+}
+
+fn table_columns(conn: &Connection, table: &str) -> duckdb::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT column_name, data_type FROM duckdb_columns()
+         WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?
+         ORDER BY column_index",
+    )?;
+    stmt.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+fn check_columns(source: &SourceConfig, files: &str, columns: &[(String, String)]) -> Result<(), IngestError> {
+    let names: Vec<&str> = columns.iter().map(|(c, _)| c.as_str()).collect();
+    let roles = source.key.iter().map(|k| (k, "key")).chain(std::iter::once((&source.timestamp, "timestamp")));
+    for (column, role) in roles {
+        if !names.contains(&column.as_str()) {
+            return Err(IngestError::MissingColumn {
+                source_name: source.name.clone(),
+                files: files.to_string(),
+                column: column.clone(),
+                role: format!("its {role}"),
+                hint: did_you_mean(column, names.iter().copied()),
+                available: names.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The timestamp column drives periods and freshness: make it a TIMESTAMP
+/// (UTC), or refuse the file naming a value that is not one.
+fn normalise_timestamp(
+    conn: &Connection,
+    source: &SourceConfig,
+    staging: &str,
+    files: &str,
+    columns: &[(String, String)],
+) -> Result<(), IngestError> {
+    let ts_type = columns.iter().find(|(c, _)| c == &source.timestamp).map(|(_, t)| t.as_str()).unwrap_or("");
+    let ts = quote_ident(&source.timestamp);
+    match ts_type {
+        "TIMESTAMP" | "TIMESTAMP_S" | "TIMESTAMP_MS" | "TIMESTAMP_NS" | "DATE" => return Ok(()),
+        "TIMESTAMP WITH TIME ZONE" => {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {staging} ALTER {ts} TYPE TIMESTAMP USING CAST({ts} AS TIMESTAMP)"
+            ))?;
+            return Ok(());
+        }
+        _ => {}
+    }
+    // Text (or anything else): every value must read as a timestamp, with
+    // its UTC offset honoured.
+    let as_instant = format!("TRY_CAST(CAST({ts} AS VARCHAR) AS TIMESTAMPTZ)");
+    let bad: Option<(String, u64)> = optional(conn.query_row(
+        &format!(
+            "SELECT CAST({ts} AS VARCHAR), n FROM (SELECT {ts}, row_number() OVER () AS n FROM {staging})
+                 WHERE {ts} IS NOT NULL AND {as_instant} IS NULL ORDER BY n LIMIT 1"
+        ),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    ))?;
+    if let Some((example, row)) = bad {
+        return Err(IngestError::NotATimestamp {
+            files: files.to_string(),
+            column: source.timestamp.clone(),
+            example,
+            row,
+        });
+    }
+    conn.execute_batch(&format!(
+        "ALTER TABLE {staging} ALTER {ts} TYPE TIMESTAMP USING make_timestamp(epoch_us(CAST(CAST({ts} AS VARCHAR) AS TIMESTAMPTZ)))"
+    ))?;
+    Ok(())
+}
+
+fn check_unique_keys(conn: &Connection, source: &SourceConfig, staging: &str, files: &str) -> Result<(), IngestError> {
+    let keys = source.key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ");
+    let rendered = source
+        .key
+        .iter()
+        .map(|k| format!("coalesce(CAST({} AS VARCHAR), '')", quote_ident(k)))
+        .collect::<Vec<_>>()
+        .join(" || ', ' || ");
+    // Fast path: distinct 64-bit hashes of the keys. Only when they collide
+    // (a duplicate, or rarely a hash collision) look for the duplicate itself.
+    let (rows, distinct): (u64, u64) =
+        conn.query_row(&format!("SELECT count(*), count(DISTINCT hash({keys})) FROM {staging}"), [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if rows == distinct {
+        return Ok(());
+    }
+    let duplicate: Option<(String, u64)> = optional(conn.query_row(
+            &format!(
+                "SELECT {rendered}, n FROM (SELECT {keys}, count(*) AS n FROM {staging} GROUP BY ALL HAVING count(*) > 1) LIMIT 1"
+            ),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        ))?;
+    match duplicate {
+        None => Ok(()),
+        Some((value, count)) => {
+            Err(IngestError::DuplicateKey { files: files.to_string(), key: source.key.join(", "), value, count })
+        }
+    }
+}
+
+fn check_same_shape(
+    source: &SourceConfig,
+    files: &str,
+    existing: &[(String, String)],
+    staged: &[(String, String)],
+) -> Result<(), IngestError> {
+    let has = |cols: &[(String, String)], name: &str| cols.iter().any(|(c, _)| c == name);
+    let extra: Vec<&str> = staged.iter().map(|(c, _)| c.as_str()).filter(|c| !has(existing, c)).collect();
+    let missing: Vec<&str> = existing.iter().map(|(c, _)| c.as_str()).filter(|c| !has(staged, c)).collect();
+    if extra.is_empty() && missing.is_empty() {
+        return Ok(());
+    }
+    let mut detail = Vec::new();
+    if !extra.is_empty() {
+        detail.push(format!("new field(s) {}", extra.join(", ")));
+    }
+    if !missing.is_empty() {
+        detail.push(format!("missing field(s) {}", missing.join(", ")));
+    }
+    Err(IngestError::ShapeChanged {
+        source_name: source.name.clone(),
+        files: files.to_string(),
+        detail: detail.join("; "),
+    })
+}
+
+fn record_run(
+    conn: &Connection,
+    source: &SourceConfig,
+    started: &str,
+    status: &str,
+    counts: &Counts,
+    files: &[IngestedFile],
+    error: Option<&str>,
+) -> duckdb::Result<i64> {
+    let files_json = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
+    conn.query_row(
+        "INSERT INTO qd.ingest_runs (source, mode, actor, started_at, finished_at, status, rows, skipped, files, error)
+         VALUES (?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?) RETURNING run_id",
+        duckdb::params![
+            source.name,
+            source.mode.as_str(),
+            actor(),
+            started,
+            now_text(),
+            status,
+            counts.inserted,
+            counts.skipped,
+            files_json,
+            error
+        ],
+        |r| r.get(0),
+    )
+}

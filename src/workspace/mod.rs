@@ -1,0 +1,192 @@
+//! The evidence workspace: a folder with quarterdeck.toml, controls/*.toml
+//! and workspace.duckdb. One process opens it at a time, read-write or
+//! read-only; the domain modules work through an open `Workspace`.
+
+pub mod catalog;
+pub mod check;
+pub mod config;
+pub mod coverage;
+pub mod frequency;
+pub mod ingest;
+pub mod init;
+pub mod locate;
+pub mod location;
+pub mod mapping;
+pub mod period;
+pub mod population;
+mod schema;
+pub mod sources;
+pub mod sql;
+
+use std::path::{Path, PathBuf};
+
+use duckdb::{AccessMode, Connection};
+
+pub use config::{Config, ConfigError};
+
+pub const DB_FILE: &str = "workspace.duckdb";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("no workspace at {0}: it has no quarterdeck.toml (create one with `quarterdeck init {0}`)")]
+    NotFound(PathBuf),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "workspace {db} is open in another process: {holder} (PID {pid}); close it there, or use --read-only once it has closed. Nothing was written."
+    )]
+    Locked { db: PathBuf, holder: String, pid: String },
+    #[error("{db} has no database yet; open it once without --read-only to create it")]
+    NoDatabase { db: PathBuf },
+    #[error(
+        "workspace was written by a newer Quarterdeck (schema v{found}; this build knows v{known}); upgrade quarterdeck to open it"
+    )]
+    NewerSchema { found: i64, known: i64 },
+    #[error(
+        "workspace schema v{found} needs migrating to v{known}, which --read-only cannot do; open it once without --read-only"
+    )]
+    NeedsMigration { found: i64, known: i64 },
+    #[error("qd.meta holds an unreadable schema version `{0}`")]
+    CorruptSchema(String),
+    #[error("the workspace is open read-only (--read-only): {0} is refused")]
+    ReadOnly(String),
+    #[error("database: {0}")]
+    Database(#[from] duckdb::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// Options for the one DuckDB instance of this process.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    /// DuckDB worker threads; None leaves DuckDB's default (one per core).
+    pub threads: Option<u32>,
+}
+
+/// An open workspace: its folder, configuration and database connection.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: Config,
+    pub conn: Connection,
+    pub access: Access,
+}
+
+impl Workspace {
+    pub fn open(root: &Path, access: Access) -> Result<Self, WorkspaceError> {
+        Self::open_with(root, access, &OpenOptions::default())
+    }
+
+    pub fn open_with(root: &Path, access: Access, options: &OpenOptions) -> Result<Self, WorkspaceError> {
+        if !root.join(config::CONFIG_FILE).is_file() {
+            return Err(WorkspaceError::NotFound(root.to_path_buf()));
+        }
+        let config = Config::load(root)?;
+        let db = root.join(DB_FILE);
+        if access == Access::ReadOnly && !db.exists() {
+            return Err(WorkspaceError::NoDatabase { db });
+        }
+        let mode = match access {
+            Access::ReadWrite => AccessMode::ReadWrite,
+            Access::ReadOnly => AccessMode::ReadOnly,
+        };
+        // Extensions we need are linked in; never reach for the network.
+        let mut settings = duckdb::Config::default()
+            .access_mode(mode)?
+            .with("autoinstall_known_extensions", "false")?
+            .with("autoload_known_extensions", "false")?;
+        if let Some(threads) = options.threads {
+            settings = settings.threads(i64::from(threads))?;
+        }
+        let conn = Connection::open_with_flags(&db, settings).map_err(|e| lock_error(&db, e))?;
+        schema::migrate(&conn, access == Access::ReadOnly)?;
+        Ok(Self { root: root.to_path_buf(), config, conn, access })
+    }
+
+    /// Refuses a write in a read-only workspace, naming what was attempted.
+    pub fn ensure_writable(&self, what: &str) -> Result<(), WorkspaceError> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::ReadOnly => Err(WorkspaceError::ReadOnly(what.to_string())),
+        }
+    }
+
+    /// Makes this process's database refuse files, extensions and settings
+    /// from here on: used before running an auditor's SQL.
+    pub fn lock_down(&self) -> Result<(), WorkspaceError> {
+        self.conn.execute_batch("SET enable_external_access = false; SET lock_configuration = true;")?;
+        Ok(())
+    }
+}
+
+/// Who is acting: $QUARTERDECK_ACTOR, else the OS user.
+pub fn actor() -> String {
+    ["QUARTERDECK_ACTOR", "USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// DuckDB's lock message names the holder and its PID; surface them.
+fn lock_error(db: &Path, err: duckdb::Error) -> WorkspaceError {
+    let text = err.to_string();
+    if !text.contains("Could not set lock") && !text.contains("Conflicting lock") {
+        return WorkspaceError::Database(err);
+    }
+    let holder = text
+        .split("Conflicting lock is held in ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (PID ").next())
+        .unwrap_or("another process")
+        .to_string();
+    let pid = text
+        .split("(PID ")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "unknown".to_string());
+    WorkspaceError::Locked { db: db.to_path_buf(), holder, pid }
+}
+
+/// A query that may return no row: `Ok(None)` instead of an error.
+pub(crate) fn optional<T>(result: duckdb::Result<T>) -> duckdb::Result<Option<T>> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(duckdb::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Current UTC time as DuckDB's TIMESTAMP text.
+pub fn now_text() -> String {
+    chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_message_names_holder_and_pid() {
+        let err = duckdb::Error::DuckDBFailure(
+            duckdb::ffi::Error::new(1),
+            Some("IO Error: Could not set lock on file \"/w/workspace.duckdb\": Conflicting lock is held in /usr/bin/quarterdeck (PID 4242) by user root. See also https://duckdb.org/docs/stable/connect/concurrency".into()),
+        );
+        match lock_error(Path::new("/w/workspace.duckdb"), err) {
+            WorkspaceError::Locked { holder, pid, .. } => {
+                assert_eq!(holder, "/usr/bin/quarterdeck");
+                assert_eq!(pid, "4242");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

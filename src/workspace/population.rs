@@ -1,0 +1,210 @@
+//! From an evidence spec to the exact SQL of its population in a period:
+//! period bounds written in as literals, so the text runs as-is in the DuckDB
+//! CLI against workspace.duckdb and returns exactly the population.
+
+use duckdb::Connection;
+
+use super::config::Config;
+use super::location::{Location, did_you_mean};
+use super::mapping::{Control, EvidenceSpec, PopulationDef};
+use super::period::Period;
+use super::sql::{Refusal, guard_select, quote_ident, quote_literal};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PopulationError {
+    #[error("{location}: unknown source `{name}`{hint}")]
+    UnknownSource { location: Location, name: String, hint: String },
+    #[error("{location}: source `{name}` has never been loaded (run `quarterdeck ingest {name}`)")]
+    NotLoaded { location: Location, name: String },
+    #[error("{location}: {refusal}")]
+    Refused { location: Location, refusal: Refusal },
+    #[error("{location}: {message}")]
+    Compile { location: Location, message: String },
+    #[error("{location}: field `{field}` is required when the population is a SELECT")]
+    Required { location: Location, field: &'static str },
+    #[error("{location}: field `{field}`: no column `{column}` in the population{hint}")]
+    UnknownColumn { location: Location, field: &'static str, column: String, hint: String },
+    #[error("{location}: field `period`: column `{column}` is {found}, not a timestamp or date")]
+    PeriodType { location: Location, column: String, found: String },
+}
+
+/// A spec's population, resolved against the workspace.
+#[derive(Debug, Clone)]
+pub struct Population {
+    pub control: String,
+    pub spec: String,
+    /// The spec's rows without the period bound.
+    pub base_sql: String,
+    pub period_column: String,
+    pub key: Vec<String>,
+    /// Column names and DuckDB types, in order.
+    pub columns: Vec<(String, String)>,
+}
+
+impl Population {
+    /// The population of the period, as SQL text with literal bounds.
+    pub fn sql(&self, period: &Period) -> String {
+        let column = quote_ident(&self.period_column);
+        let (start, end) = self.period_literals(period);
+        format!("SELECT * FROM ({}) AS population\nWHERE {column} >= {start} AND {column} < {end}", self.base_sql)
+    }
+
+    fn period_literals(&self, period: &Period) -> (String, String) {
+        let kind = self.column_type(&self.period_column).unwrap_or("TIMESTAMP");
+        let stamp = |t: chrono::DateTime<chrono::Utc>| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+        match kind {
+            "DATE" => (
+                format!("DATE {}", quote_literal(&period.start_date.to_string())),
+                format!("DATE {}", quote_literal(&period.end_date.to_string())),
+            ),
+            "TIMESTAMP WITH TIME ZONE" => (
+                format!("TIMESTAMPTZ {}", quote_literal(&format!("{}+00", stamp(period.start)))),
+                format!("TIMESTAMPTZ {}", quote_literal(&format!("{}+00", stamp(period.end)))),
+            ),
+            _ => (
+                format!("TIMESTAMP {}", quote_literal(&stamp(period.start))),
+                format!("TIMESTAMP {}", quote_literal(&stamp(period.end))),
+            ),
+        }
+    }
+
+    pub fn column_type(&self, name: &str) -> Option<&str> {
+        self.columns.iter().find(|(c, _)| c == name).map(|(_, t)| t.as_str())
+    }
+
+    /// The canonical key of a row: each key column as VARCHAR, NULL as '',
+    /// joined with U+001F (the unit separator).
+    pub fn key_sql(&self) -> String {
+        self.key
+            .iter()
+            .map(|k| format!("coalesce(CAST({} AS VARCHAR), '')", quote_ident(k)))
+            .collect::<Vec<_>>()
+            .join(" || chr(31) || ")
+    }
+}
+
+/// The spec's rows as SQL, before the period bound.
+pub fn base_sql(spec: &EvidenceSpec) -> String {
+    match &spec.population {
+        PopulationDef::Source { source, filter: None } => format!("SELECT * FROM {}", quote_ident(&source.value)),
+        PopulationDef::Source { source, filter: Some(filter) } => {
+            format!("SELECT * FROM {} WHERE ({})", quote_ident(&source.value), filter.value)
+        }
+        PopulationDef::Query(query) => query.value.trim().trim_end_matches(';').trim().to_string(),
+    }
+}
+
+/// Where to point when the population SQL itself is wrong.
+pub fn population_location(spec: &EvidenceSpec) -> &Location {
+    match &spec.population {
+        PopulationDef::Source { filter: Some(filter), .. } => &filter.location,
+        PopulationDef::Source { source, .. } => &source.location,
+        PopulationDef::Query(query) => &query.location,
+    }
+}
+
+/// Resolves a spec: its source, SQL, columns, period column and key.
+pub fn resolve(
+    conn: &Connection,
+    config: &Config,
+    control: &Control,
+    spec: &EvidenceSpec,
+) -> Result<Population, PopulationError> {
+    let source = match &spec.population {
+        PopulationDef::Source { source, .. } => {
+            let declared = config.source(&source.value).ok_or_else(|| PopulationError::UnknownSource {
+                location: source.location.clone(),
+                name: source.value.clone(),
+                hint: did_you_mean(&source.value, config.source_names()),
+            })?;
+            if !table_exists(conn, &declared.name).map_err(|e| compile_error(&source.location, &e))? {
+                return Err(PopulationError::NotLoaded {
+                    location: source.location.clone(),
+                    name: declared.name.clone(),
+                });
+            }
+            Some(declared)
+        }
+        PopulationDef::Query(_) => None,
+    };
+    let base = base_sql(spec);
+    let location = population_location(spec);
+    guard_select(conn, &base).map_err(|refusal| match refusal {
+        Refusal::UnknownTable(name) if config.source(&name).is_some() => {
+            PopulationError::NotLoaded { location: location.clone(), name }
+        }
+        refusal => PopulationError::Refused { location: location.clone(), refusal },
+    })?;
+    let columns = describe(conn, &base).map_err(|e| compile_error(location, &e))?;
+    let names = || columns.iter().map(|(c, _)| c.as_str());
+
+    let (period_column, period_location) = match (&spec.period, source) {
+        (Some(p), _) => (p.value.clone(), p.location.clone()),
+        (None, Some(s)) => (s.timestamp.clone(), spec.location.clone()),
+        (None, None) => return Err(PopulationError::Required { location: spec.location.clone(), field: "period" }),
+    };
+    match columns.iter().find(|(c, _)| *c == period_column) {
+        None => {
+            return Err(PopulationError::UnknownColumn {
+                location: period_location,
+                field: "period",
+                hint: did_you_mean(&period_column, names()),
+                column: period_column,
+            });
+        }
+        Some((_, kind)) if !(kind.starts_with("TIMESTAMP") || kind == "DATE") => {
+            return Err(PopulationError::PeriodType {
+                location: period_location,
+                column: period_column,
+                found: kind.clone(),
+            });
+        }
+        Some(_) => {}
+    }
+    let (key, key_location) = match (&spec.key, source) {
+        (Some(k), _) => (k.value.clone(), k.location.clone()),
+        (None, Some(s)) => (s.key.clone(), spec.location.clone()),
+        (None, None) => return Err(PopulationError::Required { location: spec.location.clone(), field: "key" }),
+    };
+    if key.is_empty() {
+        return Err(PopulationError::Required { location: key_location, field: "key" });
+    }
+    for column in &key {
+        if !names().any(|c| c == column) {
+            return Err(PopulationError::UnknownColumn {
+                location: key_location,
+                field: "key",
+                column: column.clone(),
+                hint: did_you_mean(column, names()),
+            });
+        }
+    }
+    Ok(Population { control: control.id.clone(), spec: spec.name.clone(), base_sql: base, period_column, key, columns })
+}
+
+/// Column names and types of a query, without running it.
+pub fn describe(conn: &Connection, sql: &str) -> duckdb::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(&format!("DESCRIBE {sql}"))?;
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+        [name],
+        |r| r.get(0),
+    )
+}
+
+fn compile_error(location: &Location, e: &duckdb::Error) -> PopulationError {
+    PopulationError::Compile { location: location.clone(), message: duckdb_message(e) }
+}
+
+/// DuckDB's message on one line: the error and its hint, without the caret art.
+pub fn duckdb_message(e: &duckdb::Error) -> String {
+    let text = e.to_string();
+    let mut lines =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("LINE ") && !l.starts_with('^'));
+    let first = lines.next().unwrap_or_default().to_string();
+    first
+}

@@ -1,0 +1,169 @@
+//! Ingest: append and replace in one transaction, malformed files refused
+//! with file, line and field, evidence left exactly as it was, runs recorded.
+
+use crate::common::{Sandbox, scalar};
+
+#[test]
+fn append_adds_new_rows_and_skips_keys_already_present() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let more = ws.join("evidence/deploys-2.csv");
+    std::fs::write(
+        &more,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         d-0005,2026-09-14 11:05:00,production,billing,billing#12,dave,alice\n\
+         d-0006,2026-09-20 08:00:00,production,api,api#101,alice,bob\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["--format", "json", "ingest", "deploys", more.to_str().unwrap()]).ok();
+    let report = &run.json()[0];
+    assert_eq!(report["rows"], 1);
+    assert_eq!(report["skipped"], 1);
+    assert_eq!(report["total_rows"], 6);
+    assert_eq!(report["files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "6");
+    assert_eq!(scalar(&ws, "SELECT rows FROM qd.source_stats WHERE source = 'deploys'"), "6");
+    assert_eq!(
+        scalar(&ws, "SELECT CAST(newest AS VARCHAR) FROM qd.source_stats WHERE source = 'deploys'"),
+        "2026-09-20 08:00:00"
+    );
+}
+
+#[test]
+fn a_malformed_csv_names_file_line_and_field_and_changes_nothing() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let before = scalar(&ws, "SELECT string_agg(deploy_id, ',' ORDER BY deploy_id) FROM deploys");
+    let bad = ws.join("evidence/bad.csv");
+    std::fs::write(
+        &bad,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         d-0100,2026-09-21 08:00:00,production,api,api#1,alice,bob\n\
+         d-0101,not a time,production,api,api#2,alice,bob\n\
+         d-0102,2026-09-21 09:00:00,production,api,api#3,alice,bob\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.csv:3: field `deployed_at`:"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was ingested"), "{}", run.stderr);
+    assert_eq!(scalar(&ws, "SELECT string_agg(deploy_id, ',' ORDER BY deploy_id) FROM deploys"), before);
+    assert_eq!(scalar(&ws, "SELECT rows FROM qd.source_stats WHERE source = 'deploys'"), "5");
+    let last = scalar(&ws, "SELECT status || ' ' || error FROM qd.ingest_runs ORDER BY run_id DESC LIMIT 1");
+    assert!(last.starts_with("failed "), "{last}");
+    assert!(last.contains("bad.csv:3"), "{last}");
+}
+
+#[test]
+fn a_replace_that_fails_keeps_the_old_evidence() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let config = ws.join("quarterdeck.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replacen("mode = \"append\"", "mode = \"replace\"", 1);
+    std::fs::write(&config, text).unwrap();
+    let bad = ws.join("evidence/unterminated.csv");
+    std::fs::write(
+        &bad,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         d-0200,2026-09-21 08:00:00,production,\"api,api#1,alice,bob\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("unterminated.csv"), "{}", run.stderr);
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "5");
+
+    let good = ws.join("evidence/replacement.csv");
+    std::fs::write(
+        &good,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         d-0300,2026-09-21 08:00:00,production,api,api#1,alice,bob\n",
+    )
+    .unwrap();
+    sb.at(&ws, &["ingest", "deploys", good.to_str().unwrap()]).ok();
+    assert_eq!(scalar(&ws, "SELECT string_agg(deploy_id, ',') FROM deploys"), "d-0300");
+    assert_eq!(scalar(&ws, "SELECT rows FROM qd.source_stats WHERE source = 'deploys'"), "1");
+}
+
+#[test]
+fn missing_key_column_and_duplicate_keys_are_refused() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let no_key = ws.join("evidence/no-key.csv");
+    std::fs::write(&no_key, "deploy_ident,deployed_at\nx,2026-09-21 08:00:00\n").unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", no_key.to_str().unwrap()]);
+    assert_eq!(run.code, 4);
+    assert!(run.stderr.contains("field `deploy_id` missing"), "{}", run.stderr);
+    assert!(run.stderr.contains("did you mean `deploy_ident`?"), "{}", run.stderr);
+
+    let twice = ws.join("evidence/twice.csv");
+    std::fs::write(
+        &twice,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         d-9,2026-09-21 08:00:00,production,api,api#1,alice,bob\n\
+         d-9,2026-09-22 08:00:00,production,api,api#1,alice,bob\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", twice.to_str().unwrap()]);
+    assert_eq!(run.code, 4);
+    assert!(run.stderr.contains("key (deploy_id) = (d-9) appears 2 times"), "{}", run.stderr);
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "5");
+}
+
+#[test]
+fn malformed_ndjson_is_refused_with_its_file_and_line() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let config = ws.join("quarterdeck.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[source]]\nname = \"alerts\"\nformat = \"ndjson\"\npath = \"evidence/alerts*.ndjson\"\nkey = [\"alert_id\"]\ntimestamp = \"fired_at\"\nfresh_within = \"1d\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        ws.join("evidence/alerts-1.ndjson"),
+        "{\"alert_id\": \"a1\", \"fired_at\": \"2026-09-01 10:00:00\"}\n{\"alert_id\": \"a2\", \"fired_at\": \"2026-09-02 10:00:00\"}\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["--format", "json", "ingest", "alerts"]).ok();
+    assert_eq!(run.json()[0]["rows"], 2);
+    std::fs::write(
+        ws.join("evidence/alerts-2.ndjson"),
+        "{\"alert_id\": \"a3\", \"fired_at\": \"2026-09-03\"}\n{\"alert_id\": \"a4\",\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["ingest", "alerts"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("alerts-2.ndjson"), "{}", run.stderr);
+    assert!(run.stderr.contains("Malformed JSON"), "{}", run.stderr);
+    assert!(run.stderr.contains("in line 3"), "DuckDB counts the line after the cut-off object: {}", run.stderr);
+    assert!(!run.stderr.contains("LINE 1:"), "no SQL caret art: {}", run.stderr);
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM alerts"), "2");
+}
+
+#[test]
+fn unknown_source_suggests_a_name() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let run = sb.at(&ws, &["ingest", "deploy"]);
+    assert_eq!(run.code, 4);
+    assert!(run.stderr.contains("unknown source `deploy`; did you mean `deploys`?"), "{}", run.stderr);
+}
+
+#[test]
+fn sources_reports_rows_freshness_last_run_and_gaps() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let run = sb.at(&ws, &["--format", "json", "sources", "--period", "2026-Q3"]).ok();
+    let deploys = &run.json()[0];
+    assert_eq!(deploys["name"], "deploys");
+    assert_eq!(deploys["rows"], 5);
+    assert_eq!(deploys["newest"], "2026-09-14 11:05:00");
+    assert_eq!(deploys["state"], "abandoned");
+    assert_eq!(deploys["last_run_status"], "ok");
+    assert_eq!(deploys["missing_days"], 92 - 5);
+    assert_eq!(deploys["gaps"][0]["from"], "2026-07-01");
+    assert_eq!(deploys["gaps"][0]["to"], "2026-07-01");
+    let csv = sb.at(&ws, &["--format", "csv", "sources"]).ok();
+    assert!(csv.stdout.starts_with("name,format,rows,oldest,newest,age,age_seconds,state,"), "{}", csv.stdout);
+}

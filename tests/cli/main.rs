@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `quarterdeck` binary on real workspaces, over
+//! the real DuckDB. One test binary, so DuckDB is linked once.
+
+mod common;
+
+mod check;
+mod demo;
+mod ingest;
+mod query;
+mod real_data;
+mod workspace;
