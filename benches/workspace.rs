@@ -3,6 +3,7 @@
 //!   - full-population test over a 12.5M-row quarter vs the bare
 //!     `SELECT count(*) FILTER (WHERE NOT (test))`
 //!   - open a 50M-row workspace and answer `sources` (the real binary)
+//!
 //! Run: `cargo bench --bench workspace` (QD_BENCH_DIR sets the scratch folder;
 //! QD_BENCH_SCALE the big workspace's scale, default 500 = 50M auth rows).
 

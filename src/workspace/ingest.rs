@@ -31,10 +31,8 @@ pub enum IngestError {
     Rejected { count: u64, rejects: Vec<Reject> },
     #[error("{file}: {message}; nothing was ingested")]
     Malformed { file: String, message: String },
-    #[error(
-        "{files}: field `{column}` missing: source `{source_name}` needs it as {role}{hint} (columns: {available}); nothing was ingested"
-    )]
-    MissingColumn { source_name: String, files: String, column: String, role: String, hint: String, available: String },
+    #[error(transparent)]
+    MissingColumn(Box<MissingColumn>),
     #[error(
         "{files}: field `{column}` holds values that are not timestamps (e.g. `{example}` in row {row}); nothing was ingested"
     )]
@@ -51,6 +49,20 @@ pub enum IngestError {
     Workspace(#[from] WorkspaceError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
+}
+
+/// A key or timestamp column the files do not have.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{files}: field `{column}` missing: source `{source_name}` needs it as {role}{hint} (columns: {available}); nothing was ingested"
+)]
+pub struct MissingColumn {
+    pub source_name: String,
+    pub files: String,
+    pub column: String,
+    pub role: String,
+    pub hint: String,
+    pub available: String,
 }
 
 /// One row DuckDB's CSV reader refused, with where and why.
@@ -393,14 +405,14 @@ fn check_columns(source: &SourceConfig, files: &str, columns: &[(String, String)
     let roles = source.key.iter().map(|k| (k, "key")).chain(std::iter::once((&source.timestamp, "timestamp")));
     for (column, role) in roles {
         if !names.contains(&column.as_str()) {
-            return Err(IngestError::MissingColumn {
+            return Err(IngestError::MissingColumn(Box::new(MissingColumn {
                 source_name: source.name.clone(),
                 files: files.to_string(),
                 column: column.clone(),
                 role: format!("its {role}"),
                 hint: did_you_mean(column, names.iter().copied()),
                 available: names.join(", "),
-            });
+            })));
         }
     }
     Ok(())

@@ -200,14 +200,12 @@ fn evidence_spec(
             return None;
         }
     };
-    if let Some(sample) = &raw.sample {
-        if *sample.get_ref() < 1 {
-            problems.push(Problem::error(
-                at(sample.span()),
-                format!("control `{control}`, evidence `{name}`: field `sample` must be at least 1"),
-            ));
-            return None;
-        }
+    if let Some(sample) = raw.sample.as_ref().filter(|s| *s.get_ref() < 1) {
+        problems.push(Problem::error(
+            at(sample.span()),
+            format!("control `{control}`, evidence `{name}`: field `sample` must be at least 1"),
+        ));
+        return None;
     }
     let mut tests: Vec<(Spanned<String>, Spanned<String>)> = raw.tests.into_iter().collect();
     tests.sort_by_key(|(name, _)| name.span().start);

@@ -17,6 +17,7 @@ pub mod population;
 mod schema;
 pub mod sources;
 pub mod sql;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -163,6 +164,28 @@ pub(crate) fn optional<T>(result: duckdb::Result<T>) -> duckdb::Result<Option<T>
         Ok(v) => Ok(Some(v)),
         Err(duckdb::Error::QueryReturnedNoRows) => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// Runs `change` in one transaction: committed if it succeeds, rolled back
+/// (nothing written) if it fails.
+pub fn in_transaction<T, E: From<duckdb::Error>>(
+    conn: &Connection,
+    change: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    match change() {
+        Ok(value) => match conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
     }
 }
 

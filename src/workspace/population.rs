@@ -205,6 +205,5 @@ pub fn duckdb_message(e: &duckdb::Error) -> String {
     let text = e.to_string();
     let mut lines =
         text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("LINE ") && !l.starts_with('^'));
-    let first = lines.next().unwrap_or_default().to_string();
-    first
+    lines.next().unwrap_or_default().to_string()
 }
