@@ -1,33 +1,89 @@
-//! Audit work over an open workspace: full-population attribute tests now;
-//! sampling, verdicts, findings and the action log build on it.
+//! Audit work over an open workspace: full-population tests, mock audits
+//! with frozen samples, verdicts, findings across quarters, auditor requests
+//! and the hash-chained action log. Knows nothing of the command line.
 
+pub mod audits;
+pub mod chain;
+pub mod findings;
 pub mod full_population;
+pub mod lifecycle;
+pub mod log;
+pub mod questions;
+pub mod rank;
+pub mod requests;
+pub mod samples;
+pub mod sampling;
+pub mod verdicts;
 
+use crate::workspace::WorkspaceError;
 use crate::workspace::location::did_you_mean;
-use crate::workspace::mapping::Mappings;
+use crate::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use crate::workspace::population::PopulationError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("unknown control `{id}`{hint}")]
     UnknownControl { id: String, hint: String },
+    #[error("control `{control}` has no evidence spec `{spec}`{hint}")]
+    UnknownSpec { control: String, spec: String, hint: String },
+    #[error("control `{0}` has several evidence specs; name one with --spec")]
+    SpecNeeded(String),
     #[error("control `{0}` has no evidence spec to test")]
     NoEvidence(String),
+    #[error("unknown audit `{0}`; `quarterdeck audit list` shows the audits")]
+    UnknownAudit(String),
+    #[error("audit `{0}` already exists")]
+    AuditExists(String),
+    #[error("audit `{0}` is closed; nothing in a closed audit can change")]
+    Closed(String),
+    #[error("control `{control}` is not in the scope of audit `{audit}`")]
+    NotInScope { audit: String, control: String },
+    #[error("key `{key}` is not in audit `{audit}`'s sample of control `{control}`")]
+    NotSampled { audit: String, control: String, key: String },
+    #[error("row `{key}`: test(s) {tests} did not pass; a pass over them needs --note with the reason")]
+    PassNeedsNote { key: String, tests: String },
+    #[error("unknown finding `{0}`")]
+    UnknownFinding(String),
+    #[error(
+        "control `{control}`, evidence `{spec}`: {count} key(s) appear more than once in the population; a key must identify one row"
+    )]
+    DuplicateKeys { control: String, spec: String, count: u64 },
+    #[error("a redraw needs --reason, which is logged")]
+    RedrawNeedsReason,
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]
+    Transition(#[from] lifecycle::TransitionError),
+    #[error(transparent)]
+    Question(#[from] questions::QuestionError),
+    #[error(transparent)]
     Population(#[from] PopulationError),
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
 }
 
 /// The control with this id, or an error suggesting the closest one.
-pub fn find_control<'a>(
-    mappings: &'a Mappings,
-    id: &str,
-) -> Result<&'a crate::workspace::mapping::Control, AuditError> {
+pub fn find_control<'a>(mappings: &'a Mappings, id: &str) -> Result<&'a Control, AuditError> {
     mappings.control(id).ok_or_else(|| AuditError::UnknownControl {
         id: id.to_string(),
         hint: did_you_mean(id, mappings.controls.iter().map(|c| c.id.as_str())),
     })
+}
+
+/// The named spec of a control, or its only one.
+pub fn find_spec<'a>(control: &'a Control, name: Option<&str>) -> Result<&'a EvidenceSpec, AuditError> {
+    match name {
+        Some(name) => control.evidence.iter().find(|s| s.name == name).ok_or_else(|| AuditError::UnknownSpec {
+            control: control.id.clone(),
+            spec: name.to_string(),
+            hint: did_you_mean(name, control.evidence.iter().map(|s| s.name.as_str())),
+        }),
+        None => match control.evidence.as_slice() {
+            [] => Err(AuditError::NoEvidence(control.id.clone())),
+            [only] => Ok(only),
+            _ => Err(AuditError::SpecNeeded(control.id.clone())),
+        },
+    }
 }

@@ -1,16 +1,22 @@
 //! The headless command line: one file per subcommand, output formatting in
 //! `output`. Errors go to stderr; exit codes are documented in `--help`.
 
+mod ask;
+mod audit;
 mod check;
 mod controls;
 mod criteria;
 mod demo;
+mod findings;
 mod ingest;
 mod init;
 pub mod output;
 mod query;
+mod sample;
 mod sources;
 mod test;
+mod verdict;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -24,10 +30,12 @@ use output::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  the command ran and found problems (check: mapping problems; test: a failing or inconclusive test), or an unexpected error
+  1  the command ran and found problems (check: mapping problems; test: a failing or inconclusive test; verify: a broken
+     action log), or an unexpected error
   2  usage error (unknown command or option)
   3  the workspace cannot be used: not found, locked by another process, newer schema, or a write refused by --read-only
-  4  bad input refused, nothing changed: malformed evidence or configuration, unknown source or control, refused SQL, bad period";
+  4  bad input refused, nothing changed: malformed evidence or configuration, unknown source, control, audit, finding or
+     key, refused SQL, bad period, an illegal finding transition, any change to a closed audit";
 
 #[derive(Debug, Parser)]
 #[command(name = "quarterdeck", version, about = "SOC 2 audit preparation over a DuckDB evidence workspace", after_help = EXIT_CODES)]
@@ -82,6 +90,43 @@ pub enum Command {
     },
     /// Run one read-only SELECT against the workspace
     Query { sql: String },
+    /// Mock audits: start, list, show, close
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// A control's sample: frozen in an audit, or drawn ad hoc for a period
+    Sample(sample::SampleArgs),
+    /// Record a verdict on a sampled row: pass, exception or na
+    Verdict {
+        audit: String,
+        control: String,
+        /// The row's key as `sample` shows it (key columns joined by " | ")
+        key: String,
+        /// pass, exception or na
+        verdict: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Findings: add, list, show, set
+    #[command(subcommand)]
+    Findings(findings::FindingsCommand),
+    /// Answer an auditor's question with a frozen sample, and track the request
+    Ask {
+        text: String,
+        /// When the auditor needs the answer (YYYY-MM-DD)
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+    },
+    /// Auditor requests
+    #[command(subcommand)]
+    Requests(RequestsCommand),
+    /// Walk the action log's hash chain; exit 1 at the first broken link
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Every request with its status and the sample that answered it
+    List,
 }
 
 /// What every subcommand gets: the global options.
@@ -103,18 +148,18 @@ impl Context {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let env = std::env::var("QUARTERDECK_WORKSPACE").ok();
         let located = locate(self.workspace.as_deref(), env.as_deref(), &cwd);
-        if let Located::Demo(dir) = &located {
-            if !dir.join(crate::workspace::config::CONFIG_FILE).exists() {
-                if self.read_only {
-                    return Err(WorkspaceError::ReadOnly(format!(
-                        "creating the demo workspace at {} (no workspace was given)",
-                        dir.display()
-                    ))
-                    .into());
-                }
-                eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
-                demo::create(dir, &demo::DemoArgs::defaults(), self.threads)?;
+        if let Located::Demo(dir) = &located
+            && !dir.join(crate::workspace::config::CONFIG_FILE).exists()
+        {
+            if self.read_only {
+                return Err(WorkspaceError::ReadOnly(format!(
+                    "creating the demo workspace at {} (no workspace was given)",
+                    dir.display()
+                ))
+                .into());
             }
+            eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
+            demo::create(dir, &demo::DemoArgs::defaults(), self.threads)?;
         }
         self.open_at(located.path())
     }
@@ -146,6 +191,15 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
         Some(Command::Test { control, period }) => test::run(&ctx, &control, period.as_deref()),
         Some(Command::Query { sql }) => query::run(&ctx, &sql),
+        Some(Command::Audit(command)) => audit::run(&ctx, &command),
+        Some(Command::Sample(args)) => sample::run(&ctx, &args),
+        Some(Command::Verdict { audit, control, key, verdict, note }) => {
+            verdict::run(&ctx, &audit, &control, &key, &verdict, note.as_deref())
+        }
+        Some(Command::Findings(command)) => findings::run(&ctx, &command),
+        Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
+        Some(Command::Requests(RequestsCommand::List)) => ask::run_list(&ctx),
+        Some(Command::Verify) => verify::run(&ctx),
     }
 }
 
@@ -166,9 +220,15 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(crate::workspace::init::InitError::Workspace(e)) = cause.downcast_ref() {
             return workspace_code(e);
         }
+        if let Some(e) = cause.downcast_ref::<crate::audit::AuditError>() {
+            return match e {
+                crate::audit::AuditError::Workspace(e) => workspace_code(e),
+                crate::audit::AuditError::Database(_) => 1,
+                _ => 4,
+            };
+        }
         if cause.is::<crate::workspace::sql::Refusal>()
             || cause.is::<crate::workspace::period::PeriodError>()
-            || cause.is::<crate::audit::AuditError>()
             || cause.is::<crate::workspace::init::InitError>()
             || cause.is::<crate::workspace::ConfigError>()
             || cause.is::<crate::demo::DemoError>()

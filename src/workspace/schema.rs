@@ -35,6 +35,110 @@ const MIGRATIONS: &[&str] = &[
          bucket TIMESTAMP NOT NULL,
          rows   BIGINT NOT NULL
      );",
+    // 2: mock audits: frozen samples, verdicts, findings with their
+    // remediation events, auditor requests, and the hash-chained action log.
+    "CREATE TABLE qd.audits (
+         label           VARCHAR NOT NULL,
+         period_label    VARCHAR NOT NULL,
+         period_start    TIMESTAMP NOT NULL,
+         period_end      TIMESTAMP NOT NULL,
+         seed            VARCHAR NOT NULL,
+         status          VARCHAR NOT NULL,
+         mapping_version VARCHAR NOT NULL,
+         controls        VARCHAR NOT NULL,
+         created_at      TIMESTAMP NOT NULL,
+         created_by      VARCHAR NOT NULL,
+         closed_at       TIMESTAMP
+     );
+     CREATE SEQUENCE qd.sample_seq START 1;
+     CREATE TABLE qd.samples (
+         sample_id        BIGINT NOT NULL,
+         audit            VARCHAR,
+         control          VARCHAR NOT NULL,
+         spec             VARCHAR NOT NULL,
+         current          BOOLEAN NOT NULL,
+         seed             VARCHAR NOT NULL,
+         method           VARCHAR NOT NULL,
+         sql              VARCHAR NOT NULL,
+         key_columns      VARCHAR NOT NULL,
+         period_label     VARCHAR NOT NULL,
+         period_start     TIMESTAMP NOT NULL,
+         period_end       TIMESTAMP NOT NULL,
+         population_count BIGINT NOT NULL,
+         fingerprint      VARCHAR NOT NULL,
+         size             BIGINT NOT NULL,
+         drawn_at         TIMESTAMP NOT NULL,
+         drawn_by         VARCHAR NOT NULL,
+         redraw_reason    VARCHAR
+     );
+     CREATE TABLE qd.sample_rows (
+         sample_id BIGINT NOT NULL,
+         position  BIGINT NOT NULL,
+         key       VARCHAR NOT NULL,
+         rank      VARCHAR NOT NULL,
+         row_json  VARCHAR NOT NULL,
+         tests     VARCHAR NOT NULL
+     );
+     CREATE TABLE qd.verdicts (
+         sample_id  BIGINT NOT NULL,
+         key        VARCHAR NOT NULL,
+         verdict    VARCHAR NOT NULL,
+         note       VARCHAR,
+         decided_at TIMESTAMP NOT NULL,
+         decided_by VARCHAR NOT NULL
+     );
+     CREATE TABLE qd.findings (
+         id          VARCHAR NOT NULL,
+         audit       VARCHAR NOT NULL,
+         control     VARCHAR NOT NULL,
+         title       VARCHAR NOT NULL,
+         description VARCHAR NOT NULL,
+         severity    VARCHAR NOT NULL,
+         owner       VARCHAR NOT NULL,
+         due         DATE,
+         status      VARCHAR NOT NULL,
+         regression  BOOLEAN NOT NULL,
+         approver    VARCHAR,
+         accept_reason VARCHAR,
+         accept_expires DATE,
+         created_at  TIMESTAMP NOT NULL,
+         closed_in   VARCHAR
+     );
+     CREATE TABLE qd.finding_rows (
+         finding_id VARCHAR NOT NULL,
+         sample_id  BIGINT NOT NULL,
+         key        VARCHAR NOT NULL
+     );
+     CREATE TABLE qd.finding_events (
+         finding_id  VARCHAR NOT NULL,
+         event_at    TIMESTAMP NOT NULL,
+         actor       VARCHAR NOT NULL,
+         from_status VARCHAR,
+         to_status   VARCHAR NOT NULL,
+         note        VARCHAR
+     );
+     CREATE SEQUENCE qd.request_seq START 1;
+     CREATE TABLE qd.requests (
+         request_id BIGINT NOT NULL,
+         text       VARCHAR NOT NULL,
+         asked_at   TIMESTAMP NOT NULL,
+         asked_by   VARCHAR NOT NULL,
+         due        DATE,
+         status     VARCHAR NOT NULL,
+         question   VARCHAR,
+         control    VARCHAR,
+         spec       VARCHAR,
+         sample_id  BIGINT
+     );
+     CREATE TABLE qd.action_log (
+         seq       BIGINT NOT NULL,
+         logged_at VARCHAR NOT NULL,
+         actor     VARCHAR NOT NULL,
+         action    VARCHAR NOT NULL,
+         payload   VARCHAR NOT NULL,
+         prev_hash VARCHAR NOT NULL,
+         hash      VARCHAR NOT NULL
+     );",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod audit;
 mod check;
 mod demo;
 mod ingest;

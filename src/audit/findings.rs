@@ -1,0 +1,297 @@
+//! Findings: gaps with severity, owner, due date and a status that moves
+//! only along the lifecycle (lifecycle.rs). Every change is a remediation
+//! event and an action-log entry, written in one transaction.
+
+use chrono::NaiveDate;
+use duckdb::Connection;
+use serde_json::json;
+
+use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
+use super::{AuditError, audits, log};
+use crate::workspace::{Workspace, actor, in_transaction, now_text, optional};
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub id: String,
+    pub audit: String,
+    pub control: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub owner: String,
+    pub due: Option<NaiveDate>,
+    pub status: FindingStatus,
+    pub regression: bool,
+    pub approver: Option<String>,
+    pub accept_reason: Option<String>,
+    pub accept_expires: Option<NaiveDate>,
+    pub created_at: String,
+    pub closed_in: Option<String>,
+    /// Linked sample rows: (sample id, key).
+    pub rows: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: String,
+    pub actor: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFinding {
+    pub audit: String,
+    pub control: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub owner: String,
+    pub due: Option<NaiveDate>,
+    /// Keys of sampled rows of this control in this audit.
+    pub rows: Vec<String>,
+}
+
+/// Opens a finding in an audit still in fieldwork.
+pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
+    ws.ensure_writable("adding a finding")?;
+    let audit = audits::open_for_change(&ws.conn, &new.audit)?;
+    if !audit.controls.contains(&new.control) {
+        return Err(AuditError::NotInScope { audit: audit.label, control: new.control.clone() });
+    }
+    let mut rows = Vec::new();
+    for key in &new.rows {
+        rows.push(find_sampled_row(&ws.conn, &new.audit, &new.control, key)?);
+    }
+    let count: i64 =
+        ws.conn.query_row("SELECT count(*) FROM qd.findings WHERE audit = ?", [&new.audit], |r| r.get(0))?;
+    let id = finding_id(&new.audit, count as u32 + 1);
+    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+        ws.conn.execute(
+            "INSERT INTO qd.findings VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), 'open', false, NULL, NULL, NULL,
+                     CAST(? AS TIMESTAMP), NULL)",
+            duckdb::params![
+                id,
+                new.audit,
+                new.control,
+                new.title,
+                new.description,
+                new.severity.as_str(),
+                new.owner,
+                new.due.map(|d| d.to_string()),
+                now_text()
+            ],
+        )?;
+        for (sample_id, key) in &rows {
+            ws.conn.execute("INSERT INTO qd.finding_rows VALUES (?, ?, ?)", duckdb::params![id, sample_id, key])?;
+        }
+        event(&ws.conn, &id, None, FindingStatus::Open, Some("opened"))?;
+        log::append(
+            &ws.conn,
+            "finding.add",
+            json!({"id": id, "audit": new.audit, "control": new.control, "title": new.title,
+                   "severity": new.severity.as_str(), "owner": new.owner, "due": new.due.map(|d| d.to_string()),
+                   "rows": rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>()}),
+        )?;
+        Ok(())
+    })?;
+    load(&ws.conn, &id)?.ok_or_else(|| AuditError::UnknownFinding(id))
+}
+
+/// What `findings set` may change.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub status: Option<FindingStatus>,
+    pub owner: Option<String>,
+    pub due: Option<NaiveDate>,
+    pub severity: Option<Severity>,
+    pub acceptance: Option<Acceptance>,
+    pub note: Option<String>,
+}
+
+pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Result<Finding, AuditError> {
+    ws.ensure_writable("changing a finding")?;
+    let finding = load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.to_string()))?;
+    if let Some(to) = change.status {
+        check_transition(id, finding.status, to, Mover::Operator, change.acceptance.as_ref(), today)?;
+    }
+    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+        if let Some(owner) = &change.owner {
+            ws.conn.execute("UPDATE qd.findings SET owner = ? WHERE id = ?", [owner, id])?;
+        }
+        if let Some(due) = change.due {
+            ws.conn
+                .execute("UPDATE qd.findings SET due = CAST(? AS DATE) WHERE id = ?", [due.to_string(), id.into()])?;
+        }
+        if let Some(severity) = change.severity {
+            ws.conn.execute("UPDATE qd.findings SET severity = ? WHERE id = ?", [severity.as_str(), id])?;
+        }
+        if let Some(to) = change.status {
+            let (approver, reason, expires) = match (&change.acceptance, to) {
+                (Some(a), FindingStatus::RiskAccepted) => {
+                    (Some(a.approver.clone()), Some(a.reason.clone()), Some(a.expires.to_string()))
+                }
+                _ => (None, None, None),
+            };
+            ws.conn.execute(
+                "UPDATE qd.findings SET status = ?, approver = ?, accept_reason = ?, accept_expires = CAST(? AS DATE)
+                 WHERE id = ?",
+                duckdb::params![to.as_str(), approver, reason, expires, id],
+            )?;
+            event(&ws.conn, id, Some(finding.status), to, change.note.as_deref())?;
+        } else if change.note.is_some() {
+            event(&ws.conn, id, Some(finding.status), finding.status, change.note.as_deref())?;
+        }
+        log::append(
+            &ws.conn,
+            "finding.set",
+            json!({"id": id, "from": finding.status.as_str(), "status": change.status.map(|s| s.as_str()),
+                   "owner": change.owner, "due": change.due.map(|d| d.to_string()),
+                   "severity": change.severity.map(|s| s.as_str()), "note": change.note,
+                   "acceptance": change.acceptance.as_ref().map(|a| json!({"approver": a.approver, "reason": a.reason,
+                                                                           "expires": a.expires.to_string()}))}),
+        )?;
+        Ok(())
+    })?;
+    load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.to_string()))
+}
+
+/// Accepted risks past their expiry go back to open; returns their ids.
+pub fn reopen_expired(ws: &Workspace, today: NaiveDate) -> Result<Vec<String>, AuditError> {
+    let expired: Vec<String> = list(&ws.conn)?
+        .into_iter()
+        .filter(|f| acceptance_expired(f.status, f.accept_expires, today))
+        .map(|f| f.id)
+        .collect();
+    if expired.is_empty() || ws.ensure_writable("reopening expired acceptances").is_err() {
+        return Ok(Vec::new());
+    }
+    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+        for id in &expired {
+            ws.conn.execute("UPDATE qd.findings SET status = 'open' WHERE id = ?", [id])?;
+            event(
+                &ws.conn,
+                id,
+                Some(FindingStatus::RiskAccepted),
+                FindingStatus::Open,
+                Some("risk acceptance expired"),
+            )?;
+            log::append(&ws.conn, "finding.acceptance_expired", json!({"id": id, "today": today.to_string()}))?;
+        }
+        Ok(())
+    })?;
+    Ok(expired)
+}
+
+/// Settles a control's retest in audit `label`: findings of earlier audits
+/// that were ready for retest close when it passed, and reopen as
+/// regressions when it did not. Call inside the audit's closing transaction.
+pub fn settle_retest(conn: &Connection, label: &str, control: &str, passed: bool) -> Result<Vec<String>, AuditError> {
+    let waiting: Vec<String> = {
+        let mut stmt = conn.prepare(
+            "SELECT id FROM qd.findings WHERE control = ? AND audit <> ? AND status = 'ready-for-retest' ORDER BY id",
+        )?;
+        stmt.query_map([control, label], |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    for id in &waiting {
+        let to = if passed { FindingStatus::Closed } else { FindingStatus::Open };
+        check_transition(id, FindingStatus::ReadyForRetest, to, Mover::Retest, None, chrono::Utc::now().date_naive())?;
+        if passed {
+            conn.execute("UPDATE qd.findings SET status = 'closed', closed_in = ? WHERE id = ?", [label, id])?;
+        } else {
+            conn.execute("UPDATE qd.findings SET status = 'open', regression = true WHERE id = ?", [id])?;
+        }
+        let note =
+            if passed { format!("retest in {label} passed") } else { format!("retest in {label} failed: regression") };
+        event(conn, id, Some(FindingStatus::ReadyForRetest), to, Some(&note))?;
+        log::append(conn, "finding.retest", json!({"id": id, "audit": label, "control": control, "passed": passed}))?;
+    }
+    Ok(waiting)
+}
+
+fn event(
+    conn: &Connection,
+    id: &str,
+    from: Option<FindingStatus>,
+    to: FindingStatus,
+    note: Option<&str>,
+) -> duckdb::Result<usize> {
+    conn.execute(
+        "INSERT INTO qd.finding_events VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?)",
+        duckdb::params![id, now_text(), actor(), from.map(|f| f.as_str()), to.as_str(), note],
+    )
+}
+
+/// The sample row with this key among the audit's current samples of the control.
+pub fn find_sampled_row(conn: &Connection, audit: &str, control: &str, key: &str) -> Result<(i64, String), AuditError> {
+    let canonical = key.replace(" | ", "\u{1f}");
+    let found: Option<(i64, String)> = optional(conn.query_row(
+        "SELECT r.sample_id, r.key FROM qd.sample_rows r JOIN qd.samples s USING (sample_id)
+         WHERE s.audit = ? AND s.control = ? AND s.current AND r.key = ? ORDER BY r.sample_id LIMIT 1",
+        [audit, control, &canonical],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    ))?;
+    found.ok_or_else(|| AuditError::NotSampled {
+        audit: audit.to_string(),
+        control: control.to_string(),
+        key: key.to_string(),
+    })
+}
+
+pub fn load(conn: &Connection, id: &str) -> duckdb::Result<Option<Finding>> {
+    let finding = optional(conn.query_row(&format!("{SELECT_FINDING} WHERE id = ?"), [id], finding_of_row))?;
+    match finding {
+        Some(mut f) => {
+            let mut stmt = conn
+                .prepare("SELECT sample_id, key FROM qd.finding_rows WHERE finding_id = ? ORDER BY sample_id, key")?;
+            f.rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            Ok(Some(f))
+        }
+        None => Ok(None),
+    }
+}
+
+pub fn list(conn: &Connection) -> duckdb::Result<Vec<Finding>> {
+    let mut stmt = conn.prepare(&format!("{SELECT_FINDING} ORDER BY created_at, id"))?;
+    stmt.query_map([], finding_of_row)?.collect()
+}
+
+pub fn events(conn: &Connection, id: &str) -> duckdb::Result<Vec<Event>> {
+    let mut stmt = conn.prepare(
+        "SELECT CAST(event_at AS VARCHAR), actor, from_status, to_status, note FROM qd.finding_events
+         WHERE finding_id = ? ORDER BY event_at, rowid",
+    )?;
+    stmt.query_map([id], |r| {
+        Ok(Event { at: r.get(0)?, actor: r.get(1)?, from: r.get(2)?, to: r.get(3)?, note: r.get(4)? })
+    })?
+    .collect()
+}
+
+const SELECT_FINDING: &str = "SELECT id, audit, control, title, description, severity, owner, CAST(due AS VARCHAR),
+        status, regression, approver, accept_reason, CAST(accept_expires AS VARCHAR), CAST(created_at AS VARCHAR),
+        closed_in FROM qd.findings";
+
+fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
+    let date = |s: Option<String>| s.and_then(|s| s.parse::<NaiveDate>().ok());
+    let severity: String = r.get(5)?;
+    let status: String = r.get(8)?;
+    Ok(Finding {
+        id: r.get(0)?,
+        audit: r.get(1)?,
+        control: r.get(2)?,
+        title: r.get(3)?,
+        description: r.get(4)?,
+        severity: Severity::parse(&severity).unwrap_or(Severity::Medium),
+        owner: r.get(6)?,
+        due: date(r.get(7)?),
+        status: FindingStatus::parse(&status).unwrap_or(FindingStatus::Open),
+        regression: r.get(9)?,
+        approver: r.get(10)?,
+        accept_reason: r.get(11)?,
+        accept_expires: date(r.get(12)?),
+        created_at: r.get(13)?,
+        closed_in: r.get(14)?,
+        rows: Vec::new(),
+    })
+}

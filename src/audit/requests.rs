@@ -1,0 +1,114 @@
+//! Auditor requests (PBC items): a question in the auditor's words, matched
+//! to the question library, answered with a frozen sample, and tracked.
+
+use chrono::NaiveDate;
+use duckdb::Connection;
+use serde_json::json;
+
+use super::questions::Library;
+use super::rank::sample_seed;
+use super::sampling::{Sample, draw};
+use super::{AuditError, find_control, find_spec, log, samples};
+use crate::workspace::mapping::Mappings;
+use crate::workspace::period::Period;
+use crate::workspace::{Workspace, actor, in_transaction, now_text};
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub id: i64,
+    pub text: String,
+    pub asked_at: String,
+    pub asked_by: String,
+    pub due: Option<NaiveDate>,
+    pub status: String,
+    pub question: Option<String>,
+    pub control: Option<String>,
+    pub spec: Option<String>,
+    pub sample_id: Option<i64>,
+}
+
+/// An answered request and its sample.
+pub struct Answer {
+    pub request: Request,
+    pub sample: Sample,
+}
+
+/// Matches the request to the library, draws and freezes the sample that
+/// answers it, and records the request, all in one transaction.
+pub fn ask(
+    ws: &Workspace,
+    mappings: &Mappings,
+    library: &Library,
+    text: &str,
+    due: Option<NaiveDate>,
+    default_period: &Period,
+) -> Result<Answer, AuditError> {
+    ws.ensure_writable("tracking an auditor request")?;
+    let today = chrono::Utc::now().with_timezone(&ws.config.timezone).date_naive();
+    let matched = library.match_request(text, today)?;
+    let control = find_control(mappings, &matched.question.control)?;
+    let spec = find_spec(control, Some(&matched.question.spec))?;
+    let period = match &matched.period {
+        Some(label) => Period::parse(label, ws.config.timezone).map_err(|e| AuditError::Refused(e.to_string()))?,
+        None => default_period.clone(),
+    };
+    let id: i64 = ws.conn.query_row("SELECT nextval('qd.request_seq')", [], |r| r.get(0))?;
+    // The seed is recorded with the sample, so the answer can be re-performed.
+    let seed = sample_seed(&format!("request-{id}-{}", now_text()), &control.id, &spec.name);
+    let sample = draw(ws, control, spec, &period, &seed, matched.size)?;
+    let question = matched.question.id.clone();
+    let sample_id = in_transaction(&ws.conn, || -> Result<i64, AuditError> {
+        let sample_id = samples::store(&ws.conn, None, &sample, None)?;
+        ws.conn.execute(
+            "INSERT INTO qd.requests VALUES (?, ?, CAST(? AS TIMESTAMP), ?, CAST(? AS DATE), 'answered', ?, ?, ?, ?)",
+            duckdb::params![
+                id,
+                text,
+                now_text(),
+                actor(),
+                due.map(|d| d.to_string()),
+                question,
+                control.id,
+                spec.name,
+                sample_id
+            ],
+        )?;
+        log::append(
+            &ws.conn,
+            "request.answer",
+            json!({"request_id": id, "text": text, "question": question, "control": control.id, "spec": spec.name,
+                   "period": period.label, "sample_id": sample_id, "size": sample.size,
+                   "fingerprint": sample.fingerprint, "seed": sample.seed}),
+        )?;
+        Ok(sample_id)
+    })?;
+    let request = list(&ws.conn)?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| AuditError::Refused(format!("request {id} was not recorded")))?;
+    debug_assert_eq!(request.sample_id, Some(sample_id));
+    Ok(Answer { request, sample })
+}
+
+pub fn list(conn: &Connection) -> duckdb::Result<Vec<Request>> {
+    let mut stmt = conn.prepare(
+        "SELECT request_id, text, CAST(asked_at AS VARCHAR), asked_by, CAST(due AS VARCHAR), status, question, control,
+                spec, sample_id FROM qd.requests ORDER BY request_id",
+    )?;
+    stmt.query_map([], |r| {
+        let due: Option<String> = r.get(4)?;
+        Ok(Request {
+            id: r.get(0)?,
+            text: r.get(1)?,
+            asked_at: r.get(2)?,
+            asked_by: r.get(3)?,
+            due: due.and_then(|d| d.parse().ok()),
+            status: r.get(5)?,
+            question: r.get(6)?,
+            control: r.get(7)?,
+            spec: r.get(8)?,
+            sample_id: r.get(9)?,
+        })
+    })?
+    .collect()
+}

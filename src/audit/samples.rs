@@ -1,0 +1,151 @@
+//! Frozen samples: stored whole at draw time (SQL, period, count,
+//! fingerprint, seed, method and the selected rows), so re-ingesting
+//! evidence later cannot change a drawn sample.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use duckdb::Connection;
+use serde_json::{Map, Value as Json};
+
+use super::sampling::{Sample, SampleRow};
+use crate::workspace::{actor, now_text, optional};
+
+/// Stores a sample as the current one for its audit, control and spec;
+/// an earlier one (a redraw) is kept but no longer current.
+pub fn store(
+    conn: &Connection,
+    audit: Option<&str>,
+    sample: &Sample,
+    redraw_reason: Option<&str>,
+) -> duckdb::Result<i64> {
+    let id: i64 = conn.query_row("SELECT nextval('qd.sample_seq')", [], |r| r.get(0))?;
+    conn.execute(
+        "UPDATE qd.samples SET current = false WHERE audit IS NOT DISTINCT FROM ? AND control = ? AND spec = ?",
+        duckdb::params![audit, sample.control, sample.spec],
+    )?;
+    conn.execute(
+        "INSERT INTO qd.samples VALUES (?, ?, ?, ?, true, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP),
+                 ?, ?, ?, CAST(? AS TIMESTAMP), ?, ?)",
+        duckdb::params![
+            id,
+            audit,
+            sample.control,
+            sample.spec,
+            sample.seed,
+            sample.method,
+            sample.sql,
+            serde_json::to_string(&sample.key_columns).unwrap_or_default(),
+            sample.period_label,
+            sample.period_start.naive_utc().to_string(),
+            sample.period_end.naive_utc().to_string(),
+            sample.population_count,
+            sample.fingerprint,
+            sample.size,
+            now_text(),
+            actor(),
+            redraw_reason
+        ],
+    )?;
+    let mut insert = conn.prepare("INSERT INTO qd.sample_rows VALUES (?, ?, ?, ?, ?, ?)")?;
+    for (position, row) in sample.rows.iter().enumerate() {
+        let tests: Map<String, Json> = row.tests.iter().map(|(n, r)| (n.clone(), Json::from(*r))).collect();
+        insert.execute(duckdb::params![
+            id,
+            position as i64,
+            row.key,
+            row.rank,
+            Json::Object(row.row.clone()).to_string(),
+            Json::Object(tests).to_string()
+        ])?;
+    }
+    Ok(id)
+}
+
+/// The current sample of an audit's control and spec, with its id.
+pub fn load_current(
+    conn: &Connection,
+    audit: &str,
+    control: &str,
+    spec: &str,
+) -> duckdb::Result<Option<(i64, Sample)>> {
+    let id: Option<i64> = optional(conn.query_row(
+        "SELECT sample_id FROM qd.samples WHERE audit = ? AND control = ? AND spec = ? AND current",
+        [audit, control, spec],
+        |r| r.get(0),
+    ))?;
+    match id {
+        Some(id) => load(conn, id).map(|s| s.map(|s| (id, s))),
+        None => Ok(None),
+    }
+}
+
+/// A stored sample with its rows and their latest verdicts.
+pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>> {
+    let head = optional(conn.query_row(
+        "SELECT control, spec, period_label, CAST(period_start AS VARCHAR), CAST(period_end AS VARCHAR), seed, method,
+                sql, key_columns, population_count, fingerprint, size
+         FROM qd.samples WHERE sample_id = ?",
+        [sample_id],
+        |r| {
+            Ok((
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                (r.get::<_, String>(3)?, r.get::<_, String>(4)?),
+                (r.get::<_, String>(5)?, r.get::<_, String>(6)?, r.get::<_, String>(7)?, r.get::<_, String>(8)?),
+                (r.get::<_, i64>(9)?, r.get::<_, String>(10)?, r.get::<_, i64>(11)?),
+            ))
+        },
+    ))?;
+    let Some(((control, spec, period_label), (start, end), (seed, method, sql, keys), (count, fingerprint, size))) =
+        head
+    else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare(
+        "SELECT r.key, r.rank, r.row_json, r.tests, v.verdict, v.note
+         FROM qd.sample_rows r
+         LEFT JOIN (SELECT * FROM qd.verdicts WHERE sample_id = ?
+                    QUALIFY row_number() OVER (PARTITION BY key ORDER BY decided_at DESC) = 1) v USING (key)
+         WHERE r.sample_id = ? ORDER BY r.position",
+    )?;
+    let rows = stmt
+        .query_map([sample_id, sample_id], |r| {
+            let row: String = r.get(2)?;
+            let tests: String = r.get(3)?;
+            Ok(SampleRow {
+                key: r.get(0)?,
+                rank: r.get(1)?,
+                row: serde_json::from_str(&row).unwrap_or_default(),
+                tests: parse_tests(&tests),
+                verdict: r.get(4)?,
+                note: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(Sample {
+        control,
+        spec,
+        period_label,
+        period_start: utc(&start),
+        period_end: utc(&end),
+        seed,
+        method,
+        sql,
+        key_columns: serde_json::from_str(&keys).unwrap_or_default(),
+        population_count: count.max(0) as u64,
+        fingerprint,
+        size: size.max(0) as u64,
+        rows,
+    }))
+}
+
+fn parse_tests(text: &str) -> Vec<(String, Option<bool>)> {
+    match serde_json::from_str::<Map<String, Json>>(text) {
+        Ok(map) => map.into_iter().map(|(k, v)| (k, v.as_bool())).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn utc(text: &str) -> DateTime<Utc> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))
+        .unwrap_or_default()
+}

@@ -1,0 +1,244 @@
+//! Drawing a sample exactly as DESIGN.md says: keys rendered canonically,
+//! ranked by sha256(seed ":" key) in Rust over streamed keys (bounded heap,
+//! parallel), the first n kept, the population fingerprinted, and the
+//! selected rows read back whole with their attribute test results.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value as Json, json};
+
+use super::AuditError;
+use super::rank::{Ranking, rank_parallel};
+use crate::workspace::Workspace;
+use crate::workspace::mapping::{Control, EvidenceSpec};
+use crate::workspace::period::Period;
+use crate::workspace::population::{self, Population};
+use crate::workspace::sql::{guard_select, quote_ident, quote_literal};
+use crate::workspace::values::to_json;
+
+/// How the sample was drawn, in words an auditor can follow by hand.
+pub const METHOD: &str = "sha256 rank (Quarterdeck sampling v1): key = key columns CAST AS VARCHAR, NULL as '', \
+joined by U+001F; seed = lowercase hex sha256(audit_seed ':' control ':' spec); rank = lowercase hex \
+sha256(seed ':' key); rows in ascending rank, the first `size` are the sample (every row when the population \
+is smaller); fingerprint = lowercase hex sha256 of the population's sorted lowercase hex sha256(key) values \
+joined by '\\n'";
+
+/// Keys fetched from DuckDB per batch handed to a ranking thread.
+const BATCH: usize = 16_384;
+
+/// Each attribute test's result on a row: Some(true) pass, Some(false) fail, None inconclusive.
+pub type TestResults = Vec<(String, Option<bool>)>;
+
+/// A drawn sample, as stored and as printed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub control: String,
+    pub spec: String,
+    pub period_label: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub seed: String,
+    pub method: String,
+    pub sql: String,
+    pub key_columns: Vec<String>,
+    pub population_count: u64,
+    pub fingerprint: String,
+    pub size: u64,
+    pub rows: Vec<SampleRow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleRow {
+    pub key: String,
+    pub rank: String,
+    pub row: Map<String, Json>,
+    pub tests: TestResults,
+    pub verdict: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The size a spec's sample takes: the spec's own, else by frequency.
+pub fn default_size(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> u32 {
+    spec.sample.unwrap_or_else(|| ws.config.sample_size(control.frequency))
+}
+
+/// Draws `n` rows of the spec's population in `period` under `seed`.
+pub fn draw(
+    ws: &Workspace,
+    control: &Control,
+    spec: &EvidenceSpec,
+    period: &Period,
+    seed: &str,
+    n: u32,
+) -> Result<Sample, AuditError> {
+    let population = population::resolve(&ws.conn, &ws.config, control, spec)?;
+    let sql = population.sql(period);
+    let ranking = rank_population(ws, &population, &sql, seed, n as usize)?;
+    if ranking.duplicate_count > 0 {
+        return Err(AuditError::DuplicateKeys {
+            control: control.id.clone(),
+            spec: spec.name.clone(),
+            count: ranking.duplicate_count,
+        });
+    }
+    let rows = read_rows(ws, &population, &sql, spec, &ranking)?;
+    Ok(Sample {
+        control: control.id.clone(),
+        spec: spec.name.clone(),
+        period_label: period.label.clone(),
+        period_start: period.start,
+        period_end: period.end,
+        seed: seed.to_string(),
+        method: METHOD.to_string(),
+        sql,
+        key_columns: population.key.clone(),
+        population_count: ranking.population,
+        fingerprint: ranking.fingerprint.clone(),
+        size: rows.len() as u64,
+        rows,
+    })
+}
+
+fn rank_population(
+    ws: &Workspace,
+    population: &Population,
+    sql: &str,
+    seed: &str,
+    n: usize,
+) -> Result<Ranking, AuditError> {
+    let query = format!("SELECT {} FROM ({sql}) AS population", population.key_sql());
+    guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
+    let mut stmt = ws.conn.prepare(&query)?;
+    let mut rows = stmt.query([])?;
+    let mut failure: Option<duckdb::Error> = None;
+    let batches = std::iter::from_fn(|| {
+        let mut batch = Vec::with_capacity(BATCH);
+        while batch.len() < BATCH {
+            match rows.next() {
+                Ok(Some(row)) => match row.get::<_, String>(0) {
+                    Ok(key) => batch.push(key),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        (!batch.is_empty()).then_some(batch)
+    });
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let ranking = rank_parallel(batches, seed, n, threads);
+    match failure {
+        Some(e) => Err(e.into()),
+        None => Ok(ranking),
+    }
+}
+
+/// Reads the selected rows whole, with each attribute test's result.
+fn read_rows(
+    ws: &Workspace,
+    population: &Population,
+    sql: &str,
+    spec: &EvidenceSpec,
+    ranking: &Ranking,
+) -> Result<Vec<SampleRow>, AuditError> {
+    if ranking.selected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = ranking.selected.iter().map(|r| quote_literal(&r.key)).collect::<Vec<_>>().join(", ");
+    let tests = spec
+        .tests
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!(", ({}) AS {}", t.expr, quote_ident(&format!("__qd_test_{i}"))))
+        .collect::<String>();
+    let key_sql = population.key_sql();
+    let query = format!(
+        "SELECT {key_sql} AS __qd_key{tests}, population.* FROM ({sql}) AS population WHERE {key_sql} IN ({keys})"
+    );
+    guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
+    let mut stmt = ws.conn.prepare(&query)?;
+    let mut result = stmt.query([])?;
+    let mut by_key: BTreeMap<String, (Map<String, Json>, TestResults)> = BTreeMap::new();
+    let mut raw_rows = Vec::new();
+    while let Some(row) = result.next()? {
+        let width = row.as_ref().column_count();
+        let values: Vec<duckdb::types::Value> = (0..width).map(|i| row.get(i)).collect::<Result<_, _>>()?;
+        raw_rows.push(values);
+    }
+    drop(result);
+    let names = stmt.column_names();
+    let first_column = 1 + spec.tests.len();
+    for values in raw_rows {
+        let mut values = values.into_iter();
+        let key = match values.next().map(to_json) {
+            Some(Json::String(k)) => k,
+            _ => continue,
+        };
+        let tests = spec
+            .tests
+            .iter()
+            .map(|t| {
+                let result = match values.next().map(to_json) {
+                    Some(Json::Bool(b)) => Some(b),
+                    _ => None,
+                };
+                (t.name.clone(), result)
+            })
+            .collect();
+        let row: Map<String, Json> = names[first_column..].iter().cloned().zip(values.map(to_json)).collect();
+        by_key.insert(key, (row, tests));
+    }
+    Ok(ranking
+        .selected
+        .iter()
+        .filter_map(|ranked| {
+            by_key.remove(&ranked.key).map(|(row, tests)| SampleRow {
+                key: ranked.key.clone(),
+                rank: ranked.rank.clone(),
+                row,
+                tests,
+                verdict: None,
+                note: None,
+            })
+        })
+        .collect())
+}
+
+impl Sample {
+    /// The re-performable JSON shape (see docs/sampling.md).
+    pub fn to_json(&self) -> Json {
+        json!({
+            "control": self.control,
+            "spec": self.spec,
+            "period": {
+                "label": self.period_label,
+                "start": self.period_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "end": self.period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            },
+            "seed": self.seed,
+            "method": self.method,
+            "population": {
+                "sql": self.sql,
+                "key_columns": self.key_columns,
+                "count": self.population_count,
+                "fingerprint": self.fingerprint,
+            },
+            "size": self.size,
+            "rows": self.rows.iter().map(|r| json!({
+                "key": r.key,
+                "rank": r.rank,
+                "row": r.row,
+                "tests": r.tests.iter().map(|(name, result)| (name.clone(), json!(result))).collect::<Map<String, Json>>(),
+                "verdict": r.verdict,
+                "note": r.note,
+            })).collect::<Vec<_>>(),
+        })
+    }
+}

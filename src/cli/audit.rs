@@ -1,0 +1,167 @@
+//! `quarterdeck audit start|list|show|close`
+
+use serde_json::json;
+
+use super::output::{Format, Listing};
+use super::{Context, Outcome};
+use crate::audit::audits::{self, Scope};
+use crate::audit::verdicts::{self, close, control_results};
+use crate::audit::{AuditError, findings};
+use crate::workspace::mapping::Mappings;
+use crate::workspace::period::Period;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Start an audit and draw every in-scope control's sample
+    Start {
+        /// A quarter label such as 2026-Q3 (sets the period), or any name with --period
+        label: String,
+        /// FROM..TO (end exclusive), 2026-Q3, 2026-07 or 2026; default: the label's quarter
+        #[arg(long)]
+        period: Option<String>,
+        /// all, a number of controls drawn at random (seeded), or ID,ID,…
+        #[arg(long, default_value = "all")]
+        controls: String,
+        /// The audit seed (default: 128 bits from the OS, recorded)
+        #[arg(long)]
+        seed: Option<String>,
+    },
+    /// List audits with period, status and progress
+    List,
+    /// Scope, progress, result per control, findings, exception rate
+    Show { label: String },
+    /// Close an audit: settle retests; afterwards nothing in it can change
+    Close { label: String },
+}
+
+pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
+    let ws = ctx.open()?;
+    match command {
+        AuditCommand::Start { label, period, controls, seed } => {
+            let mappings = Mappings::load(&ws.root);
+            let period = Period::parse(period.as_deref().unwrap_or(label), ws.config.timezone)?;
+            let started = audits::start(&ws, &mappings, label, &period, &Scope::parse(controls), seed.clone())?;
+            let a = &started.audit;
+            println!("audit {} started: period {period}, seed {}", a.label, a.seed);
+            println!(
+                "  {} control(s) in scope, {} sample(s) drawn; mapping version {}",
+                a.controls.len(),
+                started.samples,
+                &a.mapping_version[..12]
+            );
+            if !started.carried.is_empty() {
+                println!("  retesting controls with active findings: {}", started.carried.join(", "));
+            }
+            Ok(0)
+        }
+        AuditCommand::List => {
+            let mut listing = Listing::new(&["label", "period", "status", "controls", "sampled", "decided", "seed"]);
+            for a in audits::list(&ws.conn)? {
+                let results = control_results(&ws.conn, &a)?;
+                let sampled: u64 = results.iter().map(|r| r.sampled).sum();
+                let undecided: u64 = results.iter().map(|r| r.undecided).sum();
+                listing.push(vec![
+                    json!(a.label),
+                    json!(a.period_label),
+                    json!(a.status.as_str()),
+                    json!(a.controls.len()),
+                    json!(sampled),
+                    json!(sampled - undecided),
+                    json!(a.seed),
+                ]);
+            }
+            listing.print(ctx.format)?;
+            Ok(0)
+        }
+        AuditCommand::Show { label } => show(ctx, &ws, label),
+        AuditCommand::Close { label } => {
+            let closed = close(&ws, label)?;
+            println!("audit {label} closed");
+            for r in &closed.results {
+                println!("  {:<10} {}", r.control, r.result.as_str());
+            }
+            for id in &closed.closed_findings {
+                println!("  retest passed: {id} closed");
+            }
+            for id in &closed.regressions {
+                println!("  retest failed: {id} reopened (regression)");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome {
+    let audit = audits::load(&ws.conn, label)?.ok_or_else(|| AuditError::UnknownAudit(label.to_string()))?;
+    let results = control_results(&ws.conn, &audit)?;
+    let all_findings = findings::list(&ws.conn)?;
+    let opened: Vec<&findings::Finding> = all_findings.iter().filter(|f| f.audit == audit.label).collect();
+    let closed: Vec<&findings::Finding> =
+        all_findings.iter().filter(|f| f.closed_in.as_deref() == Some(audit.label.as_str())).collect();
+    let regressions: Vec<&findings::Finding> =
+        all_findings.iter().filter(|f| f.regression && audit.controls.contains(&f.control)).collect();
+    let rate = verdicts::exception_rate(&ws.conn, &audit.label)?;
+    let previous = audits::list(&ws.conn)?.into_iter().rev().find(|a| a.period_start < audit.period_start);
+    let previous_rate = match &previous {
+        Some(p) => verdicts::exception_rate(&ws.conn, &p.label)?,
+        None => None,
+    };
+    let current = Mappings::load(&ws.root).version;
+    let ids = |fs: &[&findings::Finding]| fs.iter().map(|f| json!(f.id)).collect::<Vec<_>>();
+    let summary = json!({
+        "label": audit.label,
+        "period": {"label": audit.period_label, "start": audit.period_start.to_rfc3339(), "end": audit.period_end.to_rfc3339()},
+        "status": audit.status.as_str(),
+        "seed": audit.seed,
+        "mapping_version": audit.mapping_version,
+        "mapping_changed": current != audit.mapping_version,
+        "controls": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str(), "sampled": r.sampled,
+            "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided})).collect::<Vec<_>>(),
+        "findings_opened": ids(&opened),
+        "findings_closed": ids(&closed),
+        "regressions": ids(&regressions),
+        "exception_rate": rate,
+        "previous_audit": previous.as_ref().map(|p| p.label.clone()),
+        "previous_exception_rate": previous_rate,
+    });
+    if ctx.format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(0);
+    }
+    println!("audit {} — {} — {}", audit.label, audit.period_label, audit.status.as_str());
+    println!("  seed {}  mapping {}", audit.seed, &audit.mapping_version[..12]);
+    if current != audit.mapping_version {
+        println!("  note: controls/*.toml changed since this audit started (now {})", &current[..12]);
+    }
+    let sampled: u64 = results.iter().map(|r| r.sampled).sum();
+    let undecided: u64 = results.iter().map(|r| r.undecided).sum();
+    println!("  progress: {} of {sampled} sampled row(s) decided", sampled - undecided);
+    let show_rate = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0));
+    println!(
+        "  exception rate: {} (previous audit {}: {})",
+        show_rate(rate),
+        previous.as_ref().map_or("none", |p| p.label.as_str()),
+        show_rate(previous_rate)
+    );
+    let mut listing = Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided"]);
+    for r in &results {
+        listing.push(vec![
+            json!(r.control),
+            json!(r.result.as_str()),
+            json!(r.sampled),
+            json!(r.passed),
+            json!(r.exceptions),
+            json!(r.not_applicable),
+            json!(r.undecided),
+        ]);
+    }
+    listing.print(Format::Table)?;
+    let line = |name: &str, fs: &[&findings::Finding]| {
+        let ids: Vec<String> = fs.iter().map(|f| f.id.clone()).collect();
+        println!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
+    };
+    line("findings opened", &opened);
+    line("findings closed by retest", &closed);
+    line("regressions", &regressions);
+    Ok(0)
+}

@@ -1,0 +1,207 @@
+//! `quarterdeck findings add|list|show|set`
+
+use chrono::NaiveDate;
+use serde_json::json;
+
+use super::output::{Format, Listing, visible};
+use super::{BadInput, Context, Outcome};
+use crate::audit::AuditError;
+use crate::audit::findings::{self, Change, NewFinding};
+use crate::audit::lifecycle::{Acceptance, FindingStatus, Severity, is_overdue};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum FindingsCommand {
+    /// Open a finding in an audit in fieldwork
+    Add {
+        #[arg(long)]
+        audit: String,
+        #[arg(long)]
+        control: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// low, medium, high or critical
+        #[arg(long)]
+        severity: String,
+        #[arg(long)]
+        owner: String,
+        /// Due date (YYYY-MM-DD)
+        #[arg(long)]
+        due: Option<NaiveDate>,
+        /// Keys of the sampled rows this finding is about (repeatable)
+        #[arg(long = "row")]
+        rows: Vec<String>,
+    },
+    /// List findings with status, severity, owner, due (overdue marked) and regressions
+    List {
+        /// Only this status
+        #[arg(long)]
+        status: Option<String>,
+        /// Only findings opened in this audit
+        #[arg(long)]
+        audit: Option<String>,
+    },
+    /// A finding with its linked rows and remediation history
+    Show { id: String },
+    /// Change status (along the lifecycle), owner, due date or severity
+    Set {
+        id: String,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        owner: Option<String>,
+        #[arg(long)]
+        due: Option<NaiveDate>,
+        #[arg(long)]
+        severity: Option<String>,
+        /// Why (recorded with the remediation event)
+        #[arg(long)]
+        note: Option<String>,
+        /// Risk acceptance: who approved it
+        #[arg(long)]
+        approver: Option<String>,
+        /// Risk acceptance: why the risk is accepted
+        #[arg(long)]
+        reason: Option<String>,
+        /// Risk acceptance: until when (YYYY-MM-DD); afterwards the finding reopens
+        #[arg(long)]
+        expires: Option<NaiveDate>,
+    },
+}
+
+fn severity(text: &str) -> Result<Severity, BadInput> {
+    Severity::parse(text).ok_or_else(|| BadInput(format!("severity `{text}`: expected low, medium, high or critical")))
+}
+
+fn status(text: &str) -> Result<FindingStatus, BadInput> {
+    FindingStatus::parse(text).ok_or_else(|| {
+        BadInput(format!(
+            "status `{text}`: expected one of {}",
+            FindingStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+    })
+}
+
+pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
+    let ws = ctx.open()?;
+    let today = chrono::Utc::now().with_timezone(&ws.config.timezone).date_naive();
+    match command {
+        FindingsCommand::Add { audit, control, title, description, severity: sev, owner, due, rows } => {
+            let new = NewFinding {
+                audit: audit.clone(),
+                control: control.clone(),
+                title: title.clone(),
+                description: description.clone(),
+                severity: severity(sev)?,
+                owner: owner.clone(),
+                due: *due,
+                rows: rows.clone(),
+            };
+            let finding = findings::add(&ws, &new)?;
+            println!("{}", finding.id);
+            Ok(0)
+        }
+        FindingsCommand::List { status: only, audit } => {
+            findings::reopen_expired(&ws, today)?;
+            let only = only.as_deref().map(status).transpose()?;
+            let mut listing = Listing::new(&[
+                "id",
+                "audit",
+                "control",
+                "severity",
+                "status",
+                "owner",
+                "due",
+                "overdue",
+                "regression",
+                "title",
+            ]);
+            for f in findings::list(&ws.conn)? {
+                if only.is_some_and(|s| s != f.status) || audit.as_ref().is_some_and(|a| a != &f.audit) {
+                    continue;
+                }
+                listing.push(vec![
+                    json!(f.id),
+                    json!(f.audit),
+                    json!(f.control),
+                    json!(f.severity.as_str()),
+                    json!(f.status.as_str()),
+                    json!(f.owner),
+                    json!(f.due.map(|d| d.to_string())),
+                    json!(is_overdue(f.status, f.due, today)),
+                    json!(f.regression),
+                    json!(visible(&f.title)),
+                ]);
+            }
+            listing.print(ctx.format)?;
+            Ok(0)
+        }
+        FindingsCommand::Show { id } => {
+            findings::reopen_expired(&ws, today)?;
+            let f = findings::load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.clone()))?;
+            let events = findings::events(&ws.conn, id)?;
+            let value = json!({
+                "id": f.id, "audit": f.audit, "control": f.control, "title": f.title, "description": f.description,
+                "severity": f.severity.as_str(), "owner": f.owner, "due": f.due.map(|d| d.to_string()),
+                "status": f.status.as_str(), "overdue": is_overdue(f.status, f.due, today), "regression": f.regression,
+                "risk_acceptance": f.approver.as_ref().map(|a| json!({"approver": a, "reason": f.accept_reason,
+                    "expires": f.accept_expires.map(|d| d.to_string())})),
+                "closed_in": f.closed_in,
+                "rows": f.rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
+                "events": events.iter().map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note})).collect::<Vec<_>>(),
+            });
+            if ctx.format == Format::Json {
+                println!("{}", serde_json::to_string_pretty(&value)?);
+                return Ok(0);
+            }
+            println!("{} — {} [{}]", f.id, visible(&f.title), f.severity.as_str());
+            println!("  audit {}, control {}, owner {}", f.audit, f.control, f.owner);
+            let overdue = if is_overdue(f.status, f.due, today) { " (overdue)" } else { "" };
+            println!(
+                "  status {}{}; due {}{overdue}",
+                f.status.as_str(),
+                if f.regression { ", regression" } else { "" },
+                f.due.map_or("—".into(), |d| d.to_string())
+            );
+            if !f.description.is_empty() {
+                println!("  {}", visible(&f.description));
+            }
+            for (sample, key) in &f.rows {
+                println!("  row {} (sample {sample})", visible(key));
+            }
+            println!("  history:");
+            for e in &events {
+                println!(
+                    "    {}  {:<10} {} → {}  {}",
+                    e.at.split('.').next().unwrap_or_default(),
+                    e.actor,
+                    e.from.as_deref().unwrap_or("—"),
+                    e.to,
+                    visible(e.note.as_deref().unwrap_or(""))
+                );
+            }
+            Ok(0)
+        }
+        FindingsCommand::Set { id, status: to, owner, due, severity: sev, note, approver, reason, expires } => {
+            let acceptance = match (approver, reason, expires) {
+                (None, None, None) => None,
+                (Some(approver), Some(reason), Some(expires)) => {
+                    Some(Acceptance { approver: approver.clone(), reason: reason.clone(), expires: *expires })
+                }
+                _ => return Err(BadInput("risk acceptance needs --approver, --reason and --expires".into()).into()),
+            };
+            let change = Change {
+                status: to.as_deref().map(status).transpose()?,
+                owner: owner.clone(),
+                due: *due,
+                severity: sev.as_deref().map(severity).transpose()?,
+                acceptance,
+                note: note.clone(),
+            };
+            let f = findings::set(&ws, id, &change, today)?;
+            println!("{}: {}", f.id, f.status.as_str());
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! `quarterdeck sample CONTROL …`: inside an audit, the frozen sample (drawn
+//! once; a redraw needs a logged reason); outside one, an ad-hoc draw.
+
+use serde_json::json;
+
+use super::output::{Format, Listing, visible};
+use super::{BadInput, Context, Outcome};
+use crate::audit::rank::sample_seed;
+use crate::audit::sampling::{Sample, default_size, draw};
+use crate::audit::{AuditError, audits, find_control, find_spec, log, samples};
+use crate::workspace::in_transaction;
+use crate::workspace::mapping::Mappings;
+use crate::workspace::period::Period;
+
+#[derive(Debug, clap::Args)]
+pub struct SampleArgs {
+    pub control: String,
+    /// Evidence spec name (needed when the control has several)
+    #[arg(long)]
+    pub spec: Option<String>,
+    /// The audit whose frozen sample to show (or draw, the first time)
+    #[arg(long, conflicts_with = "period")]
+    pub audit: Option<String>,
+    /// An ad-hoc period outside any audit: 2026-Q3, 2026-07, 2026 or FROM..TO
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Seed (ad hoc: the sample seed itself; on --redraw: a new audit seed)
+    #[arg(long)]
+    pub seed: Option<String>,
+    /// Sample size (default: by the control's frequency)
+    #[arg(long)]
+    pub n: Option<u32>,
+    /// Draw the audit's sample again, replacing the frozen one
+    #[arg(long, requires = "audit")]
+    pub redraw: bool,
+    /// Why the sample is redrawn (logged)
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
+    let ws = ctx.open()?;
+    let mappings = Mappings::load(&ws.root);
+    let control = find_control(&mappings, &args.control)?;
+    let spec = find_spec(control, args.spec.as_deref())?;
+    let n = args.n.unwrap_or_else(|| default_size(&ws, control, spec));
+    let sample = match (&args.audit, &args.period) {
+        (Some(label), _) => {
+            let audit = audits::load(&ws.conn, label)?.ok_or_else(|| AuditError::UnknownAudit(label.clone()))?;
+            let frozen = samples::load_current(&ws.conn, label, &control.id, &spec.name)?;
+            match frozen {
+                Some((_, sample)) if !args.redraw => sample,
+                _ => {
+                    let audit = audits::open_for_change(&ws.conn, &audit.label)?;
+                    ws.ensure_writable("drawing a sample")?;
+                    if !audit.controls.contains(&control.id) {
+                        return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() }.into());
+                    }
+                    let reason = match (args.redraw, &args.reason) {
+                        (true, Some(r)) if !r.trim().is_empty() => Some(r.clone()),
+                        (true, _) => return Err(AuditError::RedrawNeedsReason.into()),
+                        (false, _) => None,
+                    };
+                    let audit_seed = args.seed.clone().unwrap_or_else(|| audit.seed.clone());
+                    let seed = sample_seed(&audit_seed, &control.id, &spec.name);
+                    let period = Period {
+                        label: audit.period_label.clone(),
+                        start: audit.period_start,
+                        end: audit.period_end,
+                        start_date: audit.period_start.with_timezone(&ws.config.timezone).date_naive(),
+                        end_date: audit.period_end.with_timezone(&ws.config.timezone).date_naive(),
+                    };
+                    let sample = draw(&ws, control, spec, &period, &seed, n)?;
+                    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+                        let id = samples::store(&ws.conn, Some(&audit.label), &sample, reason.as_deref())?;
+                        log::append(
+                            &ws.conn,
+                            if reason.is_some() { "sample.redraw" } else { "sample.draw" },
+                            json!({"audit": audit.label, "control": control.id, "spec": spec.name, "sample_id": id,
+                                   "seed": sample.seed, "population_count": sample.population_count,
+                                   "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason}),
+                        )?;
+                        Ok(())
+                    })?;
+                    sample
+                }
+            }
+        }
+        (None, Some(period)) => {
+            let period = Period::parse(period, ws.config.timezone)?;
+            let seed = args
+                .seed
+                .clone()
+                .unwrap_or_else(|| sample_seed(&crate::workspace::now_text(), &control.id, &spec.name));
+            draw(&ws, control, spec, &period, &seed, n)?
+        }
+        (None, None) => return Err(BadInput("give --audit LABEL or --period P".into()).into()),
+    };
+    print(ctx.format, &sample)?;
+    Ok(0)
+}
+
+pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&sample.to_json()).unwrap_or_default()),
+        Format::Table | Format::Csv => {
+            if format == Format::Table {
+                println!(
+                    "{} / {} — period {} [{} .. {})",
+                    sample.control,
+                    sample.spec,
+                    sample.period_label,
+                    sample.period_start.to_rfc3339(),
+                    sample.period_end.to_rfc3339()
+                );
+                println!("  population {} row(s), fingerprint {}", sample.population_count, sample.fingerprint);
+                println!("  seed {}; {} row(s) sampled", sample.seed, sample.size);
+            }
+            let tests: Vec<String> =
+                sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+            let mut columns = vec!["key", "rank"];
+            columns.extend(tests.iter().map(String::as_str));
+            columns.extend(["verdict", "note"]);
+            let mut listing = Listing::new(&columns);
+            for row in &sample.rows {
+                let mut cells = vec![json!(visible(&row.key)), json!(&row.rank[..16])];
+                cells.extend(row.tests.iter().map(|(_, r)| {
+                    json!(match r {
+                        Some(true) => "✓",
+                        Some(false) => "✗",
+                        None => "?",
+                    })
+                }));
+                cells.push(json!(row.verdict));
+                cells.push(json!(row.note));
+                listing.push(cells);
+            }
+            listing.print(format)?;
+        }
+    }
+    Ok(())
+}

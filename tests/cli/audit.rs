@@ -1,0 +1,299 @@
+//! A whole mock audit on the demo, then the next quarter's: reproducible
+//! samples, verdicts, findings, retests, auditor requests and the action log.
+
+use serde_json::Value;
+
+use crate::common::{Run, Sandbox, scalar};
+
+fn demo(sb: &Sandbox) -> std::path::PathBuf {
+    let dir = sb.path().join("northwind");
+    sb.run(&["demo", dir.to_str().unwrap(), "--no-open", "--as-of", "2026-11-26"]).ok();
+    dir
+}
+
+fn json_sample(sb: &Sandbox, ws: &std::path::Path, args: &[&str]) -> Value {
+    let mut all = vec!["--format", "json", "sample"];
+    all.extend_from_slice(args);
+    sb.at(ws, &all).ok().json()
+}
+
+fn verify_ok(sb: &Sandbox, ws: &std::path::Path) {
+    let run = sb.at(ws, &["verify"]);
+    assert_eq!(run.code, 0, "verify: {}{}", run.stdout, run.stderr);
+}
+
+#[track_caller]
+fn refused(run: Run, needle: &str) {
+    assert_eq!(run.code, 4, "expected a refusal: {}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(needle), "{}", run.stderr);
+}
+
+/// The sample as an auditor re-performs it with DuckDB alone (docs/sampling.md).
+fn reperform(ws: &std::path::Path, sample: &Value) -> (Vec<String>, String, String) {
+    let sql = sample["population"]["sql"].as_str().unwrap();
+    let seed = sample["seed"].as_str().unwrap();
+    let key = "coalesce(CAST(deploy_id AS VARCHAR), '')";
+    let size = sample["size"].as_u64().unwrap();
+    let keys = scalar(
+        ws,
+        &format!(
+            "SELECT string_agg(k, ',' ORDER BY r) FROM (SELECT {key} AS k, sha256('{seed}' || ':' || {key}) AS r
+             FROM ({sql}) ORDER BY r LIMIT {size})"
+        ),
+    );
+    let fingerprint = scalar(
+        ws,
+        &format!("SELECT sha256(string_agg(h, chr(10) ORDER BY h)) FROM (SELECT sha256({key}) AS h FROM ({sql}))"),
+    );
+    let count = scalar(ws, &format!("SELECT count(*) FROM ({sql})"));
+    (keys.split(',').map(str::to_string).collect(), fingerprint, count)
+}
+
+#[test]
+fn a_mock_audit_and_its_retest_next_quarter() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+
+    // Q2: start, sample, verdicts, findings, close.
+    let start = sb.at(&ws, &["audit", "start", "2026-Q2", "--controls", "all", "--seed", "q2-seed"]).ok();
+    assert!(start.stdout.contains("audit 2026-Q2 started"), "{}", start.stdout);
+    let chg1 = json_sample(&sb, &ws, &["CHG-1", "--audit", "2026-Q2"]);
+    assert_eq!(chg1["size"], 25);
+    assert_eq!(chg1["period"]["start"], "2026-04-01T00:00:00Z");
+    assert!(chg1["method"].as_str().unwrap().contains("sha256"));
+    let (keys, fingerprint, count) = reperform(&ws, &chg1);
+    let drawn: Vec<String> =
+        chg1["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap().to_string()).collect();
+    assert_eq!(drawn, keys, "the sample is what an auditor re-performs by hand");
+    assert_eq!(chg1["population"]["fingerprint"], fingerprint.as_str());
+    assert_eq!(chg1["population"]["count"].to_string(), count);
+    // Frozen: showing it again gives the same sample.
+    assert_eq!(json_sample(&sb, &ws, &["CHG-1", "--audit", "2026-Q2"]), chg1);
+
+    let first = chg1["rows"][0]["key"].as_str().unwrap();
+    sb.at(&ws, &["verdict", "2026-Q2", "CHG-1", first, "exception", "--note", "approval missing in ticket"]).ok();
+    let f1 = sb
+        .at(
+            &ws,
+            &[
+                "findings",
+                "add",
+                "--audit",
+                "2026-Q2",
+                "--control",
+                "CHG-1",
+                "--title",
+                "Deploy without approval",
+                "--severity",
+                "high",
+                "--owner",
+                "platform@northwind.example",
+                "--due",
+                "2026-12-31",
+                "--row",
+                first,
+            ],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    assert_eq!(f1, "F-2026Q2-001");
+    let chg2 = json_sample(&sb, &ws, &["CHG-2", "--audit", "2026-Q2"]);
+    let pr = chg2["rows"][0]["key"].as_str().unwrap();
+    sb.at(&ws, &["verdict", "2026-Q2", "CHG-2", pr, "exception"]).ok();
+    let f2 = sb
+        .at(
+            &ws,
+            &[
+                "findings",
+                "add",
+                "--audit",
+                "2026-Q2",
+                "--control",
+                "CHG-2",
+                "--title",
+                "PR merged without review",
+                "--severity",
+                "medium",
+                "--owner",
+                "eng@northwind.example",
+                "--due",
+                "2026-01-31",
+                "--row",
+                pr,
+            ],
+        )
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    refused(sb.at(&ws, &["findings", "set", &f1, "--status", "closed"]), "only a passing retest closes a finding");
+    refused(sb.at(&ws, &["findings", "set", &f1, "--status", "ready-for-retest"]), "is not allowed");
+    for f in [&f1, &f2] {
+        sb.at(&ws, &["findings", "set", f, "--status", "remediating", "--note", "fix under way"]).ok();
+        sb.at(&ws, &["findings", "set", f, "--status", "ready-for-retest", "--note", "fixed"]).ok();
+    }
+    sb.at(&ws, &["audit", "close", "2026-Q2"]).ok();
+    refused(sb.at(&ws, &["verdict", "2026-Q2", "CHG-1", first, "pass", "--note", "x"]), "is closed");
+    refused(
+        sb.at(
+            &ws,
+            &[
+                "findings",
+                "add",
+                "--audit",
+                "2026-Q2",
+                "--control",
+                "CHG-1",
+                "--title",
+                "t",
+                "--severity",
+                "low",
+                "--owner",
+                "o",
+            ],
+        ),
+        "is closed",
+    );
+    refused(
+        sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q2", "--redraw", "--reason", "late evidence"]),
+        "is closed",
+    );
+    verify_ok(&sb, &ws);
+
+    // Q3: two random controls plus the two carrying findings; CHG-1's retest
+    // passes, CHG-2's fails.
+    let start = sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "2", "--seed", "q3-seed"]).ok();
+    assert!(start.stdout.contains("retesting controls with active findings: CHG-1, CHG-2"), "{}", start.stdout);
+    let chg1 = json_sample(&sb, &ws, &["CHG-1", "--audit", "2026-Q3"]);
+    for row in chg1["rows"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        let clean = row["tests"].as_object().unwrap().values().all(|v| v == &Value::Bool(true));
+        assert!(clean, "the demo's planted deploy is not in this seed's sample: {row}");
+        sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", key, "pass"]).ok();
+    }
+    let chg2 = json_sample(&sb, &ws, &["CHG-2", "--audit", "2026-Q3"]);
+    let pr = chg2["rows"][3]["key"].as_str().unwrap();
+    sb.at(&ws, &["verdict", "2026-Q3", "CHG-2", pr, "exception", "--note", "approved after merge"]).ok();
+    refused(sb.at(&ws, &["verdict", "2026-Q3", "CHG-2", "no-such-key", "pass"]), "is not in audit `2026-Q3`'s sample");
+    let closed = sb.at(&ws, &["audit", "close", "2026-Q3"]).ok();
+    assert!(closed.stdout.contains(&format!("retest passed: {f1} closed")), "{}", closed.stdout);
+    assert!(closed.stdout.contains(&format!("retest failed: {f2} reopened (regression)")), "{}", closed.stdout);
+
+    let list = sb.at(&ws, &["--format", "json", "findings", "list"]).ok().json();
+    let by_id = |id: &str| list.as_array().unwrap().iter().find(|f| f["id"] == id).unwrap().clone();
+    assert_eq!(by_id(&f1)["status"], "closed");
+    assert_eq!(by_id(&f2)["status"], "open");
+    assert_eq!(by_id(&f2)["regression"], true);
+    assert_eq!(by_id(&f2)["overdue"], true, "due 2026-01-31 and open");
+    let show = sb.at(&ws, &["--format", "json", "audit", "show", "2026-Q3"]).ok().json();
+    assert_eq!(show["status"], "closed");
+    assert_eq!(show["findings_closed"], serde_json::json!([f1]));
+    assert_eq!(show["regressions"], serde_json::json!([f2]));
+    assert_eq!(show["previous_audit"], "2026-Q2");
+    let history = sb.at(&ws, &["--format", "json", "findings", "show", &f2]).ok().json();
+    let steps: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["to"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["open", "remediating", "ready-for-retest", "open"]);
+    verify_ok(&sb, &ws);
+}
+
+#[test]
+fn the_same_seed_draws_the_same_sample_with_any_thread_count() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    let draw = |threads: &str| {
+        let out = sb
+            .command(&[
+                "--workspace",
+                ws.to_str().unwrap(),
+                "--format",
+                "json",
+                "sample",
+                "AC-1",
+                "--period",
+                "2026-Q3",
+                "--seed",
+                "fixed",
+                "--n",
+                "40",
+            ])
+            .env("QUARTERDECK_THREADS", threads)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let one = draw("1");
+    assert_eq!(one, draw("2"));
+    assert_eq!(one, draw("4"));
+    let sample: Value = serde_json::from_slice(&one).unwrap();
+    assert_eq!(sample["size"], 40);
+    assert!(sample["population"]["count"].as_u64().unwrap() > 10_000);
+}
+
+#[test]
+fn auditor_requests_are_answered_with_frozen_samples_and_tracked() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    let answer = sb
+        .at(
+            &ws,
+            &[
+                "--format",
+                "json",
+                "ask",
+                "show me 10 random production changes from last quarter, with their approvals",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(answer["control"], "CHG-1");
+    assert_eq!(answer["size"], 10);
+    let requests = sb.at(&ws, &["--format", "json", "requests", "list"]).ok().json();
+    assert_eq!(requests[0]["control"], "CHG-1");
+    assert_eq!(requests[0]["status"], "answered");
+    assert!(requests[0]["sample_id"].as_i64().is_some());
+    refused(sb.at(&ws, &["ask", "what is the airspeed velocity of an unladen swallow"]), "no question");
+    verify_ok(&sb, &ws);
+}
+
+#[test]
+fn verify_catches_an_altered_deleted_or_reordered_log_row() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
+    verify_ok(&sb, &ws);
+    let tamper = |sql: &str| {
+        let conn = duckdb::Connection::open(ws.join("workspace.duckdb")).unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    tamper("UPDATE qd.action_log SET actor = 'mallory' WHERE seq = 2");
+    let run = sb.at(&ws, &["verify"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("entry 2 was altered"), "{}", run.stderr);
+    tamper("UPDATE qd.action_log SET actor = 'tester' WHERE seq = 2; DELETE FROM qd.action_log WHERE seq = 3");
+    let run = sb.at(&ws, &["verify"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("seq 4 follows seq 2"), "{}", run.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_written() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1", "--seed", "s"]).ok();
+    let before = scalar(&ws, "SELECT count(*) FROM qd.action_log");
+    refused(sb.at(&ws, &["sample", "CHG-9", "--audit", "2026-Q3"]), "unknown control `CHG-9`");
+    refused(sb.at(&ws, &["sample", "CHG-1", "--spec", "nope", "--audit", "2026-Q3"]), "no evidence spec `nope`");
+    refused(sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q3", "--redraw"]), "needs --reason");
+    refused(sb.at(&ws, &["audit", "start", "2026-Q3"]), "already exists");
+    refused(sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", "x", "maybe"]), "expected pass, exception or na");
+    refused(sb.at(&ws, &["verdict", "2026-Q9", "CHG-1", "x", "pass"]), "unknown audit `2026-Q9`");
+    refused(sb.at(&ws, &["findings", "set", "F-2026Q3-999", "--status", "remediating"]), "unknown finding");
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM qd.action_log"), before);
+    let redraw = sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q3", "--redraw", "--reason", "late evidence"]).ok();
+    assert!(redraw.stdout.contains("CHG-1"));
+    assert_eq!(scalar(&ws, "SELECT action FROM qd.action_log ORDER BY seq DESC LIMIT 1"), "sample.redraw");
+    verify_ok(&sb, &ws);
+}
