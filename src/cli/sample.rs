@@ -123,7 +123,10 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
             columns.extend(["verdict", "note"]);
             let mut listing = Listing::new(&columns);
             for row in &sample.rows {
-                let mut cells = vec![json!(visible(&row.key)), json!(&row.rank[..16])];
+                let mut cells = vec![
+                    json!(visible(&row.key)),
+                    json!(if format == Format::Table { &row.rank[..16] } else { row.rank.as_str() }),
+                ];
                 cells.extend(row.tests.iter().map(|(_, r)| {
                     json!(match r {
                         Some(true) => "✓",
