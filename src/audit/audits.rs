@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use duckdb::Connection;
 use serde_json::json;
 
@@ -13,7 +13,7 @@ use super::sampling::{default_size, draw};
 use super::{AuditError, log, samples};
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
-use crate::workspace::{Workspace, actor, in_transaction, now_text, optional};
+use crate::workspace::{Workspace, actor, in_transaction, now_text, optional, utc_of_db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditStatus {
@@ -204,8 +204,8 @@ fn audit_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Audit> {
     Ok(Audit {
         label: r.get(0)?,
         period_label: r.get(1)?,
-        period_start: utc(&r.get::<_, String>(2)?),
-        period_end: utc(&r.get::<_, String>(3)?),
+        period_start: utc_of_db(&r.get::<_, String>(2)?),
+        period_end: utc_of_db(&r.get::<_, String>(3)?),
         seed: r.get(4)?,
         status: AuditStatus::parse(&r.get::<_, String>(5)?),
         mapping_version: r.get(6)?,
@@ -215,11 +215,6 @@ fn audit_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Audit> {
     })
 }
 
-fn utc(text: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-        .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))
-        .unwrap_or_default()
-}
 
 fn controls_with_active_findings(conn: &Connection) -> duckdb::Result<Vec<String>> {
     let mut stmt = conn.prepare(

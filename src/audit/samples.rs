@@ -2,12 +2,11 @@
 //! fingerprint, seed, method and the selected rows), so re-ingesting
 //! evidence later cannot change a drawn sample.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
 use duckdb::Connection;
 use serde_json::{Map, Value as Json};
 
 use super::sampling::{Sample, SampleRow};
-use crate::workspace::{actor, now_text, optional};
+use crate::workspace::{actor, now_text, optional, utc_of_db};
 
 /// Stores a sample as the current one for its audit, control and spec;
 /// an earlier one (a redraw) is kept but no longer current.
@@ -124,8 +123,8 @@ pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>>
         control,
         spec,
         period_label,
-        period_start: utc(&start),
-        period_end: utc(&end),
+        period_start: utc_of_db(&start),
+        period_end: utc_of_db(&end),
         seed,
         method,
         sql,
@@ -144,8 +143,3 @@ fn parse_tests(text: &str) -> Vec<(String, Option<bool>)> {
     }
 }
 
-fn utc(text: &str) -> DateTime<Utc> {
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
-        .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))
-        .unwrap_or_default()
-}

@@ -189,6 +189,13 @@ pub fn in_transaction<T, E: From<duckdb::Error>>(
     }
 }
 
+/// A TIMESTAMP read back as text (UTC), as a UTC instant.
+pub fn utc_of_db(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc))
+        .unwrap_or_default()
+}
+
 /// Current UTC time as DuckDB's TIMESTAMP text.
 pub fn now_text() -> String {
     chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
