@@ -215,7 +215,6 @@ fn audit_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Audit> {
     })
 }
 
-
 fn controls_with_active_findings(conn: &Connection) -> duckdb::Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT DISTINCT control FROM qd.findings WHERE status IN ('open', 'remediating', 'ready-for-retest') ORDER BY 1",

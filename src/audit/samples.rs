@@ -142,4 +142,3 @@ fn parse_tests(text: &str) -> Vec<(String, Option<bool>)> {
         Err(_) => Vec::new(),
     }
 }
-

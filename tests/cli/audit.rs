@@ -259,7 +259,7 @@ fn auditor_requests_are_answered_with_frozen_samples_and_tracked() {
 }
 
 #[test]
-fn verify_catches_an_altered_deleted_or_reordered_log_row() {
+fn verify_catches_an_altered_or_deleted_log_row() {
     let sb = Sandbox::new();
     let ws = demo(&sb);
     sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
@@ -276,6 +276,24 @@ fn verify_catches_an_altered_deleted_or_reordered_log_row() {
     let run = sb.at(&ws, &["verify"]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("seq 4 follows seq 2"), "{}", run.stderr);
+}
+
+#[test]
+fn verify_catches_reordered_log_rows() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
+    // Swap the contents of entries 2 and 3, keeping seq in order.
+    let conn = duckdb::Connection::open(ws.join("workspace.duckdb")).unwrap();
+    conn.execute_batch(
+        "UPDATE qd.action_log SET seq = -2 WHERE seq = 2; UPDATE qd.action_log SET seq = 2 WHERE seq = 3;
+         UPDATE qd.action_log SET seq = 3 WHERE seq = -2;",
+    )
+    .unwrap();
+    drop(conn);
+    let run = sb.at(&ws, &["verify"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("entry 2"), "{}", run.stderr);
 }
 
 #[test]
