@@ -39,9 +39,17 @@ pub fn daily_rows(
     Ok(days)
 }
 
-/// The days of the period up to `today` (exclusive) with no rows.
-pub fn missing_days(daily: &BTreeMap<NaiveDate, u64>, today: NaiveDate) -> Vec<NaiveDate> {
-    daily.iter().filter(|(d, n)| **d < today && **n == 0).map(|(d, _)| *d).collect()
+/// The days of the period before `today` that lie in a stretch without rows
+/// at least as long as the source's freshness window: a source fresh within
+/// a day should have rows every day; one fresh within eight weeks, not.
+pub fn missing_days(daily: &BTreeMap<NaiveDate, u64>, today: NaiveDate, window: chrono::Duration) -> Vec<NaiveDate> {
+    let shortest = window.num_days().max(1) + i64::from(window.num_seconds() % 86_400 != 0 && window.num_days() > 0);
+    let empty: Vec<NaiveDate> = daily.iter().filter(|(d, n)| **d < today && **n == 0).map(|(d, _)| *d).collect();
+    ranges(&empty)
+        .into_iter()
+        .filter(|(a, b)| (*b - *a).num_days() + 1 >= shortest)
+        .flat_map(|(a, b)| a.iter_days().take_while(move |d| *d <= b))
+        .collect()
 }
 
 /// Consecutive days folded into inclusive ranges.
@@ -71,6 +79,26 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_gap_counts_when_it_is_as_long_as_the_freshness_window() {
+        let mut daily: BTreeMap<NaiveDate, u64> = d("2026-07-01").iter_days().take(10).map(|d| (d, 1)).collect();
+        for day in ["2026-07-02", "2026-07-04", "2026-07-05", "2026-07-06"] {
+            daily.insert(d(day), 0);
+        }
+        let today = d("2026-08-01");
+        assert_eq!(missing_days(&daily, today, chrono::Duration::days(1)).len(), 4);
+        assert_eq!(missing_days(&daily, today, chrono::Duration::hours(12)).len(), 4);
+        assert_eq!(
+            missing_days(&daily, today, chrono::Duration::days(2)),
+            [d("2026-07-04"), d("2026-07-05"), d("2026-07-06")]
+        );
+        assert!(missing_days(&daily, today, chrono::Duration::weeks(1)).is_empty());
+        assert!(
+            missing_days(&daily, d("2026-07-03"), chrono::Duration::days(1)).len() == 1,
+            "days from today on are not gaps"
+        );
     }
 
     #[test]

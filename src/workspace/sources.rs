@@ -88,7 +88,7 @@ pub fn source_statuses(
             let mut status = status_of(ws, source, now)?;
             if let Some(period) = period {
                 let daily = coverage::daily_rows(&ws.conn, &source.name, period, ws.config.timezone)?;
-                status.missing_days = Some(coverage::missing_days(&daily, today));
+                status.missing_days = Some(coverage::missing_days(&daily, today, source.fresh_within));
             }
             Ok(status)
         })

@@ -161,9 +161,11 @@ fn sources_reports_rows_freshness_last_run_and_gaps() {
     assert_eq!(deploys["newest"], "2026-09-14 11:05:00");
     assert_eq!(deploys["state"], "abandoned");
     assert_eq!(deploys["last_run_status"], "ok");
-    assert_eq!(deploys["missing_days"], 92 - 5);
-    assert_eq!(deploys["gaps"][0]["from"], "2026-07-01");
-    assert_eq!(deploys["gaps"][0]["to"], "2026-07-01");
+    // Fresh within 2d: stretches of two or more days without a deploy are
+    // gaps; the single quiet day of 2026-07-01 is not.
+    assert_eq!(deploys["missing_days"], 92 - 5 - 1);
+    assert_eq!(deploys["gaps"][0]["from"], "2026-07-03");
+    assert_eq!(deploys["gaps"][0]["to"], "2026-07-08");
     let csv = sb.at(&ws, &["--format", "csv", "sources"]).ok();
     assert!(csv.stdout.starts_with("name,format,rows,oldest,newest,age,age_seconds,state,"), "{}", csv.stdout);
 }
