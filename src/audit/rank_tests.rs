@@ -1,3 +1,5 @@
+//! Tests of rank.rs, compiled only under #[cfg(test)] (see its `mod tests`).
+
 use super::*;
 use sha2::{Digest, Sha256};
 

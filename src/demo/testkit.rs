@@ -1,3 +1,4 @@
+//! Compiled only under #[cfg(test)] (see demo/mod.rs).
 //! Test helpers: an RFC 4180 reader for the generated files and typed
 //! access to their rows.
 

@@ -1,3 +1,4 @@
+//! Compiled only under #[cfg(test)] (see demo/mod.rs).
 //! Tests of the generated workspace as a whole: determinism, volumes,
 //! formats, the planted gaps and that nothing else fails a control.
 

@@ -1,3 +1,4 @@
+//! Compiled only under #[cfg(test)] (see demo/mod.rs).
 //! The controls' tests (controls/*.toml) restated in Rust over the generated
 //! CSV files, with SQL's rule that a NULL result is not a pass. Used to prove
 //! that the planted gaps are the only exceptions.
