@@ -275,12 +275,13 @@ fn scan_sorted(sorted: &[Digest32]) -> (String, Vec<String>, u64) {
 /// `Send`) into a bounded channel; each worker owns a [`Ranker`]; the
 /// rankers are merged and their digests sorted in parallel. The result is
 /// identical for any thread count and batching.
-pub fn rank_parallel<I>(batches: I, seed: &str, n: usize, threads: usize) -> Ranking
+pub fn rank_parallel<B, I>(batches: I, seed: &str, n: usize, threads: usize) -> Ranking
 where
-    I: Iterator<Item = Vec<String>>,
+    B: KeyBatch,
+    I: Iterator<Item = B>,
 {
     let threads = threads.max(1);
-    let (tx, rx) = sync_channel::<Vec<String>>(threads * 2);
+    let (tx, rx) = sync_channel::<B>(threads * 2);
     // Shared by the workers only: if they all die, the receiver goes with
     // them and `send` fails instead of blocking forever.
     let rx = Arc::new(Mutex::new(rx));
@@ -307,14 +308,26 @@ where
     merged.finish_on(threads)
 }
 
-fn worker(rx: &Mutex<Receiver<Vec<String>>>, seed: &str, n: usize) -> Ranker {
+/// A batch of canonical keys that a ranking thread can consume: plain
+/// strings, or a column of keys straight from the database.
+pub trait KeyBatch: Send {
+    fn push_into(&self, ranker: &mut Ranker);
+}
+
+impl KeyBatch for Vec<String> {
+    fn push_into(&self, ranker: &mut Ranker) {
+        ranker.push_batch(self);
+    }
+}
+
+fn worker<B: KeyBatch>(rx: &Mutex<Receiver<B>>, seed: &str, n: usize) -> Ranker {
     let mut ranker = Ranker::new(seed, n);
     loop {
         // A poisoned lock only means another worker panicked while holding
         // it; the receiver itself is still sound.
         let batch = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         match batch {
-            Ok(batch) => ranker.push_batch(&batch),
+            Ok(batch) => batch.push_into(&mut ranker),
             Err(_) => return ranker,
         }
     }

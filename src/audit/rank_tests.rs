@@ -172,9 +172,9 @@ fn parallel_and_merge_match_single_ranker() {
             assert_eq!(left.finish(), single, "merge n={n}");
         }
     }
-    let empty = rank_parallel(std::iter::empty(), "s", 5, 4);
+    let empty = rank_parallel(std::iter::empty::<Vec<String>>(), "s", 5, 4);
     assert_eq!(empty, Ranker::new("s", 5).finish());
-    assert_eq!(rank_parallel(std::iter::empty(), "s", 5, 0), empty);
+    assert_eq!(rank_parallel(std::iter::empty::<Vec<String>>(), "s", 5, 0), empty);
 }
 
 #[test]

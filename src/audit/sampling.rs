@@ -9,13 +9,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json, json};
 
 use super::AuditError;
-use super::rank::{Ranking, rank_parallel};
+use super::rank::{KeyBatch, Ranker, Ranking, rank_parallel};
 use crate::workspace::Workspace;
 use crate::workspace::mapping::{Control, EvidenceSpec};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
 use crate::workspace::sql::{guard_select, quote_ident, quote_literal};
 use crate::workspace::values::to_json;
+use duckdb::arrow::array::AsArray;
+use duckdb::arrow::record_batch::RecordBatch;
 
 /// How the sample was drawn, in words an auditor can follow by hand.
 pub const METHOD: &str = "sha256 rank (Quarterdeck sampling v1): key = key columns CAST AS VARCHAR, NULL as '', \
@@ -23,9 +25,6 @@ joined by U+001F; seed = lowercase hex sha256(audit_seed ':' control ':' spec); 
 sha256(seed ':' key); rows in ascending rank, the first `size` are the sample (every row when the population \
 is smaller); fingerprint = lowercase hex sha256 of the population's sorted lowercase hex sha256(key) values \
 joined by '\\n'";
-
-/// Keys fetched from DuckDB per batch handed to a ranking thread.
-const BATCH: usize = 16_384;
 
 /// Each attribute test's result on a row: Some(true) pass, Some(false) fail, None inconclusive.
 pub type TestResults = Vec<(String, Option<bool>)>;
@@ -100,7 +99,8 @@ pub fn draw(
     })
 }
 
-fn rank_population(
+/// Ranks the population's keys and fingerprints it (no rows read back).
+pub fn rank_population(
     ws: &Workspace,
     population: &Population,
     sql: &str,
@@ -110,33 +110,26 @@ fn rank_population(
     let query = format!("SELECT {} FROM ({sql}) AS population", population.key_sql());
     guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
     let mut stmt = ws.conn.prepare(&query)?;
-    let mut rows = stmt.query([])?;
-    let mut failure: Option<duckdb::Error> = None;
-    let batches = std::iter::from_fn(|| {
-        let mut batch = Vec::with_capacity(BATCH);
-        while batch.len() < BATCH {
-            match rows.next() {
-                Ok(Some(row)) => match row.get::<_, String>(0) {
-                    Ok(key) => batch.push(key),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                },
-                Ok(None) => break,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        (!batch.is_empty()).then_some(batch)
-    });
+    // Keys arrive as Arrow batches and are hashed straight from DuckDB's
+    // buffers on every core; no per-key allocation.
+    let batches = stmt.query_arrow([])?.map(ArrowKeys);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let ranking = rank_parallel(batches, seed, n, threads);
-    match failure {
-        Some(e) => Err(e.into()),
-        None => Ok(ranking),
+    Ok(rank_parallel(batches, seed, n, threads))
+}
+
+/// One Arrow batch whose first column holds canonical keys.
+struct ArrowKeys(RecordBatch);
+
+impl KeyBatch for ArrowKeys {
+    fn push_into(&self, ranker: &mut Ranker) {
+        let column = self.0.column(0);
+        if let Some(keys) = column.as_string_opt::<i32>() {
+            keys.iter().for_each(|k| ranker.push(k.unwrap_or_default()));
+        } else if let Some(keys) = column.as_string_opt::<i64>() {
+            keys.iter().for_each(|k| ranker.push(k.unwrap_or_default()));
+        } else if let Some(keys) = column.as_string_view_opt() {
+            keys.iter().for_each(|k| ranker.push(k.unwrap_or_default()));
+        }
     }
 }
 
