@@ -81,7 +81,7 @@ fn test_population(
     let mut aggregates = vec!["count(*)".to_string()];
     for test in tests {
         // Rows where the test holds, and rows where it is not NULL.
-        aggregates.push(format!("count_if(({}))", test.expr));
+        aggregates.push(format!("coalesce(count_if(({})), 0)", test.expr));
         aggregates.push(format!("count(({}))", test.expr));
     }
     let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
