@@ -133,6 +133,27 @@ impl KeyBatch for ArrowKeys {
     }
 }
 
+/// `"col" IN (…) AND ` on each VARCHAR key column: implied by the canonical
+/// key match, but DuckDB can push it into the scan (the canonical key, an
+/// expression, it cannot): 0.1 s instead of 2.7 s on 12M rows here.
+fn raw_key_filter(population: &Population, ranking: &Ranking) -> String {
+    let mut filter = String::new();
+    for (i, column) in population.key.iter().enumerate() {
+        if population.column_type(column) != Some("VARCHAR") {
+            continue;
+        }
+        let parts: std::collections::BTreeSet<&str> =
+            ranking.selected.iter().filter_map(|r| r.key.split('\u{1f}').nth(i)).collect();
+        // An empty part may be NULL rendered as ''; such keys skip the prefilter.
+        if parts.is_empty() || parts.contains("") {
+            continue;
+        }
+        let list = parts.iter().map(|p| quote_literal(p)).collect::<Vec<_>>().join(", ");
+        filter.push_str(&format!("{} IN ({list}) AND ", quote_ident(column)));
+    }
+    filter
+}
+
 /// Reads the selected rows whole, with each attribute test's result.
 fn read_rows(
     ws: &Workspace,
@@ -152,8 +173,10 @@ fn read_rows(
         .map(|(i, t)| format!(", ({}) AS {}", t.expr, quote_ident(&format!("__qd_test_{i}"))))
         .collect::<String>();
     let key_sql = population.key_sql();
+    let prefilter = raw_key_filter(population, ranking);
     let query = format!(
-        "SELECT {key_sql} AS __qd_key{tests}, population.* FROM ({sql}) AS population WHERE {key_sql} IN ({keys})"
+        "SELECT {key_sql} AS __qd_key{tests}, population.* FROM ({sql}) AS population \
+         WHERE {prefilter}{key_sql} IN ({keys})"
     );
     guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
     let mut stmt = ws.conn.prepare(&query)?;
