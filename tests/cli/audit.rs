@@ -259,7 +259,7 @@ fn auditor_requests_are_answered_with_frozen_samples_and_tracked() {
 }
 
 #[test]
-fn verify_catches_an_altered_or_deleted_log_row() {
+fn verify_catches_an_altered_reordered_or_deleted_log_row() {
     let sb = Sandbox::new();
     let ws = demo(&sb);
     sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
@@ -268,32 +268,24 @@ fn verify_catches_an_altered_or_deleted_log_row() {
         let conn = duckdb::Connection::open(ws.join("workspace.duckdb")).unwrap();
         conn.execute_batch(sql).unwrap();
     };
+    let broken = |needle: &str| {
+        let run = sb.at(&ws, &["verify"]);
+        assert_eq!(run.code, 1);
+        assert!(run.stderr.contains(needle), "{}", run.stderr);
+    };
     tamper("UPDATE qd.action_log SET actor = 'mallory' WHERE seq = 2");
-    let run = sb.at(&ws, &["verify"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("entry 2 was altered"), "{}", run.stderr);
-    tamper("UPDATE qd.action_log SET actor = 'tester' WHERE seq = 2; DELETE FROM qd.action_log WHERE seq = 3");
-    let run = sb.at(&ws, &["verify"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("seq 4 follows seq 2"), "{}", run.stderr);
-}
-
-#[test]
-fn verify_catches_reordered_log_rows() {
-    let sb = Sandbox::new();
-    let ws = demo(&sb);
-    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
-    // Swap the contents of entries 2 and 3, keeping seq in order.
-    let conn = duckdb::Connection::open(ws.join("workspace.duckdb")).unwrap();
-    conn.execute_batch(
-        "UPDATE qd.action_log SET seq = -2 WHERE seq = 2; UPDATE qd.action_log SET seq = 2 WHERE seq = 3;
-         UPDATE qd.action_log SET seq = 3 WHERE seq = -2;",
-    )
-    .unwrap();
-    drop(conn);
-    let run = sb.at(&ws, &["verify"]);
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("entry 2"), "{}", run.stderr);
+    broken("entry 2 was altered");
+    tamper("UPDATE qd.action_log SET actor = 'tester' WHERE seq = 2");
+    verify_ok(&sb, &ws);
+    // Swap entries 2 and 3, keeping seq in order.
+    let swap = "UPDATE qd.action_log SET seq = -2 WHERE seq = 2; UPDATE qd.action_log SET seq = 2 WHERE seq = 3;
+                UPDATE qd.action_log SET seq = 3 WHERE seq = -2;";
+    tamper(swap);
+    broken("entry 2");
+    tamper(swap);
+    verify_ok(&sb, &ws);
+    tamper("DELETE FROM qd.action_log WHERE seq = 3");
+    broken("seq 4 follows seq 2");
 }
 
 #[test]
