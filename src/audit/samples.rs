@@ -8,8 +8,8 @@ use serde_json::{Map, Value as Json};
 use super::sampling::{Sample, SampleRow};
 use crate::workspace::{actor, now_text, optional, utc_of_db};
 
-/// Stores a sample as the current one for its audit, control and spec;
-/// an earlier one (a redraw) is kept but no longer current.
+/// Stores a sample. In an audit it becomes the current one for its control
+/// and spec; an earlier one (a redraw) is kept but no longer current.
 pub fn store(
     conn: &Connection,
     audit: Option<&str>,
@@ -17,10 +17,13 @@ pub fn store(
     redraw_reason: Option<&str>,
 ) -> duckdb::Result<i64> {
     let id: i64 = conn.query_row("SELECT nextval('qd.sample_seq')", [], |r| r.get(0))?;
-    conn.execute(
-        "UPDATE qd.samples SET current = false WHERE audit IS NOT DISTINCT FROM ? AND control = ? AND spec = ?",
-        duckdb::params![audit, sample.control, sample.spec],
-    )?;
+    // Only an audit has one current sample per spec; request samples stand alone.
+    if let Some(audit) = audit {
+        conn.execute(
+            "UPDATE qd.samples SET current = false WHERE audit = ? AND control = ? AND spec = ?",
+            duckdb::params![audit, sample.control, sample.spec],
+        )?;
+    }
     conn.execute(
         "INSERT INTO qd.samples VALUES (?, ?, ?, ?, true, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP),
                  ?, ?, ?, CAST(? AS TIMESTAMP), ?, ?)",
