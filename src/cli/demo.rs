@@ -125,6 +125,10 @@ fn print_next_steps(dir: &Path) {
     println!("  quarterdeck --workspace {shown} controls");
     println!("  quarterdeck --workspace {shown} test CHG-1 --period {}", last_quarter());
     println!("  quarterdeck --workspace {shown} query \"SELECT environment, count(*) FROM deploys GROUP BY ALL\"");
+    println!("  quarterdeck --workspace {shown} audit start {} --controls all", last_quarter());
+    println!(
+        "  quarterdeck --workspace {shown} ask \"show me 10 random production changes from last quarter, with their approvals\""
+    );
 }
 
 fn last_quarter() -> String {
