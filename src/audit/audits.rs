@@ -75,6 +75,19 @@ pub struct Audit {
     pub closed_at: Option<String>,
 }
 
+impl Audit {
+    /// The audit's period, with local dates in the workspace's zone.
+    pub fn period(&self, tz: chrono_tz::Tz) -> Period {
+        Period {
+            label: self.period_label.clone(),
+            start: self.period_start,
+            end: self.period_end,
+            start_date: self.period_start.with_timezone(&tz).date_naive(),
+            end_date: self.period_end.with_timezone(&tz).date_naive(),
+        }
+    }
+}
+
 /// What `start` did.
 #[derive(Debug, Clone)]
 pub struct Started {

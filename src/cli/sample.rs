@@ -63,14 +63,7 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
                     };
                     let audit_seed = args.seed.clone().unwrap_or_else(|| audit.seed.clone());
                     let seed = sample_seed(&audit_seed, &control.id, &spec.name);
-                    let period = Period {
-                        label: audit.period_label.clone(),
-                        start: audit.period_start,
-                        end: audit.period_end,
-                        start_date: audit.period_start.with_timezone(&ws.config.timezone).date_naive(),
-                        end_date: audit.period_end.with_timezone(&ws.config.timezone).date_naive(),
-                    };
-                    let sample = draw(&ws, control, spec, &period, &seed, n)?;
+                    let sample = draw(&ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
                     in_transaction(&ws.conn, || -> Result<(), AuditError> {
                         let id = samples::store(&ws.conn, Some(&audit.label), &sample, reason.as_deref())?;
                         log::append(

@@ -22,6 +22,15 @@ fn verify_ok(sb: &Sandbox, ws: &std::path::Path) {
     assert_eq!(run.code, 0, "verify: {}{}", run.stdout, run.stderr);
 }
 
+/// `findings add` with [audit, control, title, severity, owner] and extra flags.
+fn add_finding(sb: &Sandbox, ws: &std::path::Path, fields: &[&str; 5], extra: &[&str]) -> Run {
+    let [audit, control, title, severity, owner] = *fields;
+    let mut args = vec!["findings", "add", "--audit", audit, "--control", control, "--title", title];
+    args.extend(["--severity", severity, "--owner", owner]);
+    args.extend_from_slice(extra);
+    sb.at(ws, &args)
+}
+
 #[track_caller]
 fn refused(run: Run, needle: &str) {
     assert_eq!(run.code, 4, "expected a refusal: {}{}", run.stdout, run.stderr);
@@ -72,62 +81,30 @@ fn a_mock_audit_and_its_retest_next_quarter() {
 
     let first = chg1["rows"][0]["key"].as_str().unwrap();
     sb.at(&ws, &["verdict", "2026-Q2", "CHG-1", first, "exception", "--note", "approval missing in ticket"]).ok();
-    let f1 = sb
-        .at(
-            &ws,
-            &[
-                "findings",
-                "add",
-                "--audit",
-                "2026-Q2",
-                "--control",
-                "CHG-1",
-                "--title",
-                "Deploy without approval",
-                "--severity",
-                "high",
-                "--owner",
-                "platform@northwind.example",
-                "--due",
-                "2026-12-31",
-                "--row",
-                first,
-            ],
-        )
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let f1 = add_finding(
+        &sb,
+        &ws,
+        &["2026-Q2", "CHG-1", "Deploy without approval", "high", "platform@northwind.example"],
+        &["--due", "2026-12-31", "--row", first],
+    )
+    .ok()
+    .stdout
+    .trim()
+    .to_string();
     assert_eq!(f1, "F-2026Q2-001");
     let chg2 = json_sample(&sb, &ws, &["CHG-2", "--audit", "2026-Q2"]);
     let pr = chg2["rows"][0]["key"].as_str().unwrap();
     sb.at(&ws, &["verdict", "2026-Q2", "CHG-2", pr, "exception"]).ok();
-    let f2 = sb
-        .at(
-            &ws,
-            &[
-                "findings",
-                "add",
-                "--audit",
-                "2026-Q2",
-                "--control",
-                "CHG-2",
-                "--title",
-                "PR merged without review",
-                "--severity",
-                "medium",
-                "--owner",
-                "eng@northwind.example",
-                "--due",
-                "2026-01-31",
-                "--row",
-                pr,
-            ],
-        )
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
+    let f2 = add_finding(
+        &sb,
+        &ws,
+        &["2026-Q2", "CHG-2", "PR merged without review", "medium", "eng@northwind.example"],
+        &["--due", "2026-01-31", "--row", pr],
+    )
+    .ok()
+    .stdout
+    .trim()
+    .to_string();
     refused(sb.at(&ws, &["findings", "set", &f1, "--status", "closed"]), "only a passing retest closes a finding");
     refused(sb.at(&ws, &["findings", "set", &f1, "--status", "ready-for-retest"]), "is not allowed");
     for f in [&f1, &f2] {
@@ -136,26 +113,7 @@ fn a_mock_audit_and_its_retest_next_quarter() {
     }
     sb.at(&ws, &["audit", "close", "2026-Q2"]).ok();
     refused(sb.at(&ws, &["verdict", "2026-Q2", "CHG-1", first, "pass", "--note", "x"]), "is closed");
-    refused(
-        sb.at(
-            &ws,
-            &[
-                "findings",
-                "add",
-                "--audit",
-                "2026-Q2",
-                "--control",
-                "CHG-1",
-                "--title",
-                "t",
-                "--severity",
-                "low",
-                "--owner",
-                "o",
-            ],
-        ),
-        "is closed",
-    );
+    refused(add_finding(&sb, &ws, &["2026-Q2", "CHG-1", "t", "low", "o"], &[]), "is closed");
     refused(
         sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q2", "--redraw", "--reason", "late evidence"]),
         "is closed",
