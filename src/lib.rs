@@ -4,4 +4,5 @@
 pub mod audit;
 pub mod cli;
 pub mod demo;
+pub mod tui;
 pub mod workspace;

@@ -3,7 +3,9 @@
 //! and the hash-chained action log. Knows nothing of the command line.
 
 pub mod audits;
+pub mod browse;
 pub mod chain;
+pub mod fieldwork;
 pub mod findings;
 pub mod full_population;
 pub mod lifecycle;

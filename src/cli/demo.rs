@@ -56,8 +56,9 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Outcome {
     } else {
         create(&dir, args, ctx.threads)?;
     }
-    // Until the terminal UI exists, the demo is always created, never opened.
-    let _interactive = !args.no_open && std::io::stdout().is_terminal();
+    if !args.no_open && std::io::stdout().is_terminal() {
+        return ctx.open_tui(&dir);
+    }
     print_next_steps(&dir);
     Ok(0)
 }

@@ -145,6 +145,12 @@ impl Context {
     /// Opens the workspace chosen by flag, environment, current folder or,
     /// failing those, the demo workspace (generated on first use).
     pub fn open(&self) -> anyhow::Result<Workspace> {
+        let dir = self.locate()?;
+        self.open_at(&dir)
+    }
+
+    /// The workspace folder to use (the demo is generated on first use).
+    pub fn locate(&self) -> anyhow::Result<PathBuf> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let env = std::env::var("QUARTERDECK_WORKSPACE").ok();
         let located = locate(self.workspace.as_deref(), env.as_deref(), &cwd);
@@ -161,7 +167,19 @@ impl Context {
             eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
             demo::create(dir, &demo::DemoArgs::defaults(), self.threads)?;
         }
-        self.open_at(located.path())
+        Ok(located.path().to_path_buf())
+    }
+
+    /// Opens the terminal UI on `dir`.
+    pub fn open_tui(&self, dir: &Path) -> Outcome {
+        let options = crate::tui::worker::Options {
+            root: dir.to_path_buf(),
+            access: self.access(),
+            threads: self.threads,
+            now: None,
+        };
+        crate::tui::run(options)?;
+        Ok(0)
     }
 
     pub fn open_at(&self, dir: &Path) -> anyhow::Result<Workspace> {
@@ -177,10 +195,12 @@ pub fn run(cli: Cli) -> Outcome {
     let ctx = Context { workspace: cli.workspace, read_only: cli.read_only, format: cli.format, threads: cli.threads };
     match cli.command {
         None => {
-            eprintln!(
-                "The interactive terminal UI is not part of this build yet; use the subcommands (quarterdeck --help)."
-            );
-            Ok(2)
+            if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                eprintln!("The terminal UI needs a terminal; use the subcommands (quarterdeck --help) in scripts.");
+                return Ok(2);
+            }
+            let dir = ctx.locate()?;
+            ctx.open_tui(&dir)
         }
         Some(Command::Init { dir }) => init::run(&ctx, &dir),
         Some(Command::Demo(args)) => demo::run(&ctx, &args),

@@ -5,10 +5,10 @@ use serde_json::json;
 
 use super::output::{Format, Listing, visible};
 use super::{BadInput, Context, Outcome};
+use crate::audit::fieldwork::{SampleRequest, audit_sample};
 use crate::audit::rank::sample_seed;
 use crate::audit::sampling::{Sample, default_size, draw};
-use crate::audit::{AuditError, audits, find_control, find_spec, log, samples};
-use crate::workspace::in_transaction;
+use crate::audit::{find_control, find_spec};
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 
@@ -46,38 +46,19 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
     let n = args.n.unwrap_or_else(|| default_size(&ws, control, spec));
     let sample = match (&args.audit, &args.period) {
         (Some(label), _) => {
-            let audit = audits::load(&ws.conn, label)?.ok_or_else(|| AuditError::UnknownAudit(label.clone()))?;
-            let frozen = samples::load_current(&ws.conn, label, &control.id, &spec.name)?;
-            match frozen {
-                Some((_, sample)) if !args.redraw => sample,
-                _ => {
-                    let audit = audits::open_for_change(&ws.conn, &audit.label)?;
-                    ws.ensure_writable("drawing a sample")?;
-                    if !audit.controls.contains(&control.id) {
-                        return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() }.into());
-                    }
-                    let reason = match (args.redraw, &args.reason) {
-                        (true, Some(r)) if !r.trim().is_empty() => Some(r.clone()),
-                        (true, _) => return Err(AuditError::RedrawNeedsReason.into()),
-                        (false, _) => None,
-                    };
-                    let audit_seed = args.seed.clone().unwrap_or_else(|| audit.seed.clone());
-                    let seed = sample_seed(&audit_seed, &control.id, &spec.name);
-                    let sample = draw(&ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
-                    in_transaction(&ws.conn, || -> Result<(), AuditError> {
-                        let id = samples::store(&ws.conn, Some(&audit.label), &sample, reason.as_deref())?;
-                        log::append(
-                            &ws.conn,
-                            if reason.is_some() { "sample.redraw" } else { "sample.draw" },
-                            json!({"audit": audit.label, "control": control.id, "spec": spec.name, "sample_id": id,
-                                   "seed": sample.seed, "population_count": sample.population_count,
-                                   "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason}),
-                        )?;
-                        Ok(())
-                    })?;
-                    sample
-                }
-            }
+            let reason = match (args.redraw, &args.reason) {
+                (true, reason) => Some(reason.as_deref().unwrap_or("")),
+                (false, _) => None,
+            };
+            let request = SampleRequest {
+                audit: label,
+                control: &control.id,
+                spec: Some(&spec.name),
+                n: Some(n),
+                redraw: reason,
+                seed: args.seed.as_deref(),
+            };
+            audit_sample(&ws, &mappings, &request)?
         }
         (None, Some(period)) => {
             let period = Period::parse(period, ws.config.timezone)?;

@@ -14,6 +14,7 @@ pub mod location;
 pub mod mapping;
 pub mod period;
 pub mod population;
+pub mod query;
 mod schema;
 pub mod sources;
 pub mod sql;

@@ -1,0 +1,63 @@
+//! An audit's samples during fieldwork: drawn once, frozen, and shown as
+//! frozen afterwards; a redraw needs a reason and is logged.
+
+use serde_json::json;
+
+use super::rank::sample_seed;
+use super::sampling::{Sample, draw};
+use super::{AuditError, audits, find_control, find_spec, log, samples};
+use crate::workspace::mapping::Mappings;
+use crate::workspace::{Workspace, in_transaction};
+
+/// How to obtain an audit's sample of a control's spec.
+#[derive(Debug, Clone, Default)]
+pub struct SampleRequest<'a> {
+    pub audit: &'a str,
+    pub control: &'a str,
+    /// Needed when the control has several specs.
+    pub spec: Option<&'a str>,
+    /// Sample size (default: by the control's frequency, or the spec's own).
+    pub n: Option<u32>,
+    /// Draw again, replacing the frozen sample, for this logged reason.
+    pub redraw: Option<&'a str>,
+    /// On a redraw, a new audit seed.
+    pub seed: Option<&'a str>,
+}
+
+/// The audit's frozen sample, drawn and frozen (and logged) the first time.
+pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest) -> Result<Sample, AuditError> {
+    let control = find_control(mappings, request.control)?;
+    let spec = find_spec(control, request.spec)?;
+    let audit = audits::load(&ws.conn, request.audit)?.ok_or_else(|| AuditError::UnknownAudit(request.audit.into()))?;
+    if request.redraw.is_none()
+        && let Some((_, sample)) = samples::load_current(&ws.conn, &audit.label, &control.id, &spec.name)?
+    {
+        return Ok(sample);
+    }
+    let audit = audits::open_for_change(&ws.conn, &audit.label)?;
+    ws.ensure_writable("drawing a sample")?;
+    if !audit.controls.contains(&control.id) {
+        return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() });
+    }
+    let reason = match request.redraw {
+        Some(r) if !r.trim().is_empty() => Some(r.to_string()),
+        Some(_) => return Err(AuditError::RedrawNeedsReason),
+        None => None,
+    };
+    let audit_seed = request.seed.unwrap_or(&audit.seed);
+    let seed = sample_seed(audit_seed, &control.id, &spec.name);
+    let n = request.n.unwrap_or_else(|| super::sampling::default_size(ws, control, spec));
+    let sample = draw(ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
+    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+        let id = samples::store(&ws.conn, Some(&audit.label), &sample, reason.as_deref())?;
+        log::append(
+            &ws.conn,
+            if reason.is_some() { "sample.redraw" } else { "sample.draw" },
+            json!({"audit": audit.label, "control": control.id, "spec": spec.name, "sample_id": id,
+                   "seed": sample.seed, "population_count": sample.population_count,
+                   "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason}),
+        )?;
+        Ok(())
+    })?;
+    Ok(sample)
+}

@@ -1,0 +1,481 @@
+//! The application state and its one update function. Keys become Actions
+//! (through the keymap); Actions and worker replies change the state and
+//! queue requests for the worker. Nothing here touches the terminal or the
+//! database, so the whole UI can be driven headless in tests.
+
+use std::collections::HashMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::action::Action;
+use super::keymap::{Key, Keymap};
+use super::overlays::Overlay;
+use super::overlays::confirm::Confirm;
+use super::overlays::form::{Form, FormKind};
+use super::overlays::palette::{Palette, Target};
+use super::views::{audits, controls, evidence, findings, query, sources};
+use super::worker::{Envelope, Overview, Reply, Request, Slot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dashboard,
+    Controls,
+    Evidence,
+    Findings,
+    Audits,
+    Sources,
+    Query,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 7] =
+        [Tab::Dashboard, Tab::Controls, Tab::Evidence, Tab::Findings, Tab::Audits, Tab::Sources, Tab::Query];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Dashboard => "Dashboard",
+            Tab::Controls => "Controls",
+            Tab::Evidence => "Evidence",
+            Tab::Findings => "Findings",
+            Tab::Audits => "Audits",
+            Tab::Sources => "Sources",
+            Tab::Query => "Query",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// What a view's handler asks the app to do.
+#[derive(Debug)]
+pub enum Effect {
+    Send(Request),
+    Open(Overlay),
+    Show(Tab),
+    /// Open the Evidence tab on a control's spec in the current audit.
+    Drill {
+        control: String,
+        spec: Option<String>,
+    },
+    Message(String),
+    Error(String),
+}
+
+/// The status line's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+pub struct App {
+    pub keymap: Keymap,
+    pub tab: Tab,
+    pub overview: Option<Overview>,
+    pub controls: controls::State,
+    pub evidence: evidence::State,
+    pub findings: findings::State,
+    pub audits: audits::State,
+    pub sources: sources::State,
+    pub query: query::State,
+    pub overlay: Option<Overlay>,
+    pub status: Option<Status>,
+    /// Requests in flight, by slot: (id, what is being done).
+    pub inflight: HashMap<Slot, (u64, String)>,
+    /// Requests for the worker, drained by the event loop.
+    pub outbox: Vec<(u64, Request)>,
+    pub read_only: bool,
+    pub quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    pub spinner: usize,
+    /// Where the tab titles were drawn, for mouse clicks.
+    pub tab_hits: Vec<(u16, u16, u16, Tab)>,
+    next_id: u64,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, read_only: bool) -> Self {
+        let mut app = Self {
+            keymap,
+            tab: Tab::Dashboard,
+            overview: None,
+            controls: Default::default(),
+            evidence: Default::default(),
+            findings: Default::default(),
+            audits: Default::default(),
+            sources: Default::default(),
+            query: Default::default(),
+            overlay: None,
+            status: None,
+            inflight: HashMap::new(),
+            outbox: Vec::new(),
+            read_only,
+            quit: false,
+            dirty: true,
+            spinner: 0,
+            tab_hits: Vec::new(),
+            next_id: 0,
+        };
+        app.send(Request::Overview);
+        app
+    }
+
+    pub fn busy(&self) -> bool {
+        !self.inflight.is_empty()
+    }
+
+    /// Queues a request; a newer one in the same slot supersedes it.
+    pub fn send(&mut self, request: Request) {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.inflight.insert(request.slot(), (id, request.doing()));
+        self.outbox.push((id, request));
+        self.dirty = true;
+    }
+
+    /// Whether a text field has the keyboard (then `q` types a q).
+    pub fn typing(&self) -> bool {
+        match &self.overlay {
+            Some(Overlay::Palette(_)) | Some(Overlay::Form(_)) => true,
+            Some(_) => false,
+            None => match self.tab {
+                Tab::Controls => self.controls.filtering,
+                Tab::Evidence => self.evidence.note.is_some(),
+                Tab::Query => self.query.editing(),
+                _ => false,
+            },
+        }
+    }
+
+    pub fn on_key(&mut self, key: KeyEvent) {
+        self.dirty = true;
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return;
+        }
+        if self.typing() {
+            let effects = self.type_key(&key);
+            self.apply(effects);
+            return;
+        }
+        if let Some(action) = Key::from_event(&key).and_then(|k| self.keymap.action(&k)) {
+            self.act(action);
+        } else if let Some(Overlay::Confirm(_)) = &self.overlay
+            && let KeyCode::Char('y' | 'n') = key.code
+        {
+            let yes = key.code == KeyCode::Char('y');
+            self.answer_confirm(yes);
+        }
+    }
+
+    fn type_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let overview = self.overview.as_ref();
+        match &mut self.overlay {
+            Some(Overlay::Palette(palette)) => match palette.key(key) {
+                super::overlays::palette::Outcome::Stay => Vec::new(),
+                super::overlays::palette::Outcome::Close => {
+                    self.overlay = None;
+                    Vec::new()
+                }
+                super::overlays::palette::Outcome::Chosen(target) => {
+                    self.overlay = None;
+                    self.choose(target)
+                }
+            },
+            Some(Overlay::Form(form)) => match form.key(key) {
+                super::overlays::form::Outcome::Stay => Vec::new(),
+                super::overlays::form::Outcome::Cancel => {
+                    self.overlay = None;
+                    vec![Effect::Message("cancelled".into())]
+                }
+                super::overlays::form::Outcome::Submit => {
+                    let result = form.submit(overview);
+                    match result {
+                        Ok(request) => {
+                            self.overlay = None;
+                            vec![Effect::Send(request)]
+                        }
+                        Err(message) => vec![Effect::Error(message)],
+                    }
+                }
+            },
+            _ => match self.tab {
+                Tab::Controls => self.controls.type_key(key, overview),
+                Tab::Evidence => self.evidence.type_key(key),
+                Tab::Query => self.query.type_key(key),
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    pub fn on_mouse(&mut self, mouse: MouseEvent) {
+        match mouse.kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                let hit = self
+                    .tab_hits
+                    .iter()
+                    .find(|(x0, x1, y, _)| mouse.row == *y && mouse.column >= *x0 && mouse.column < *x1);
+                if let Some((_, _, _, tab)) = hit.copied()
+                    && self.overlay.is_none()
+                {
+                    self.show(tab);
+                }
+            }
+            MouseEventKind::ScrollDown => self.act(Action::Down),
+            MouseEventKind::ScrollUp => self.act(Action::Up),
+            _ => {}
+        }
+    }
+
+    /// Performs an action, as a key, the palette or a test would.
+    pub fn act(&mut self, action: Action) {
+        self.dirty = true;
+        if self.read_only && action.writes() {
+            self.error("read-only workspace: nothing can be changed (opened with --read-only)");
+            return;
+        }
+        if self.overlay.is_some() {
+            self.act_in_overlay(action);
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help(0)),
+            Action::Palette => self.overlay = Some(Overlay::Palette(Box::new(Palette::new(self.overview.as_ref())))),
+            Action::ShowDashboard => self.show(Tab::Dashboard),
+            Action::ShowControls => self.show(Tab::Controls),
+            Action::ShowEvidence => self.show(Tab::Evidence),
+            Action::ShowFindings => self.show(Tab::Findings),
+            Action::ShowAudits => self.show(Tab::Audits),
+            Action::ShowSources => self.show(Tab::Sources),
+            Action::ShowQuery => self.show(Tab::Query),
+            Action::NextTab => self.show(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
+            Action::PrevTab => self.show(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
+            Action::Refresh => {
+                self.send(Request::Overview);
+                let effects = self.view_action(Action::Refresh);
+                self.apply(effects);
+            }
+            other => {
+                let effects = self.view_action(other);
+                self.apply(effects);
+            }
+        }
+    }
+
+    fn view_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(overview) = self.overview.as_ref() else {
+            return Vec::new();
+        };
+        match self.tab {
+            Tab::Dashboard => Vec::new(),
+            Tab::Controls => self.controls.act(action, overview),
+            Tab::Evidence => self.evidence.act(action, overview),
+            Tab::Findings => self.findings.act(action, overview),
+            Tab::Audits => self.audits.act(action, overview),
+            Tab::Sources => self.sources.act(action, overview),
+            Tab::Query => self.query.act(action, overview),
+        }
+    }
+
+    fn act_in_overlay(&mut self, action: Action) {
+        match (&mut self.overlay, action) {
+            (_, Action::Back) => self.overlay = None,
+            (Some(Overlay::Help(_)), Action::Help | Action::Quit) => self.overlay = None,
+            (Some(Overlay::Help(scroll)), Action::Down) => *scroll += 1,
+            (Some(Overlay::Help(scroll)), Action::Up) => *scroll = scroll.saturating_sub(1),
+            (Some(Overlay::Help(scroll)), Action::PageDown) => *scroll += 10,
+            (Some(Overlay::Help(scroll)), Action::PageUp) => *scroll = scroll.saturating_sub(10),
+            (Some(Overlay::Confirm(_)), Action::Select) => self.answer_confirm(true),
+            (Some(Overlay::Confirm(_)), Action::Quit) => self.answer_confirm(false),
+            _ => {}
+        }
+    }
+
+    fn answer_confirm(&mut self, yes: bool) {
+        if let Some(Overlay::Confirm(confirm)) = self.overlay.take() {
+            if yes {
+                self.send(confirm.request);
+            } else {
+                self.message("cancelled");
+            }
+        }
+    }
+
+    pub fn show(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.dirty = true;
+        let Some(overview) = self.overview.as_ref() else {
+            return;
+        };
+        let effects = match tab {
+            Tab::Controls => self.controls.entered(overview),
+            Tab::Evidence => self.evidence.entered(overview),
+            Tab::Findings => self.findings.entered(overview),
+            Tab::Sources => self.sources.entered(overview),
+            Tab::Query => self.query.entered(overview),
+            Tab::Dashboard | Tab::Audits => Vec::new(),
+        };
+        self.apply(effects);
+    }
+
+    fn choose(&mut self, target: Target) -> Vec<Effect> {
+        match target {
+            Target::Action(action) => {
+                self.act(action);
+                Vec::new()
+            }
+            Target::Control(id) => {
+                self.show(Tab::Controls);
+                if let Some(overview) = &self.overview {
+                    self.controls.select_id(&id, overview);
+                    return self.controls.selection_changed(overview);
+                }
+                Vec::new()
+            }
+            Target::Finding(id) => {
+                self.show(Tab::Findings);
+                if let Some(overview) = &self.overview {
+                    return self.findings.select_id(&id, overview);
+                }
+                Vec::new()
+            }
+            Target::Source(name) => {
+                self.show(Tab::Sources);
+                if let Some(overview) = &self.overview {
+                    return self.sources.select_name(&name, overview);
+                }
+                Vec::new()
+            }
+            Target::Question(text) => {
+                self.show(Tab::Query);
+                if self.read_only {
+                    return vec![Effect::Error("read-only workspace: asking tracks a request, a write".into())];
+                }
+                vec![Effect::Send(Request::Ask { text })]
+            }
+        }
+    }
+
+    pub fn apply(&mut self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Send(request) => {
+                    let writes = request.slot() == Slot::Write || matches!(request, Request::Ask { .. });
+                    if self.read_only && writes {
+                        self.error("read-only workspace: nothing can be changed (opened with --read-only)");
+                    } else {
+                        self.send(request);
+                    }
+                }
+                Effect::Open(overlay) => self.overlay = Some(overlay),
+                Effect::Show(tab) => self.show(tab),
+                Effect::Drill { control, spec } => {
+                    let effects = match &self.overview {
+                        Some(overview) => self.evidence.drill(control, spec, overview),
+                        None => Vec::new(),
+                    };
+                    self.tab = Tab::Evidence;
+                    self.apply(effects);
+                }
+                Effect::Message(text) => self.message(&text),
+                Effect::Error(text) => self.error(&text),
+            }
+        }
+    }
+
+    pub fn message(&mut self, text: &str) {
+        self.status = Some(Status { text: text.to_string(), error: false });
+        self.dirty = true;
+    }
+
+    pub fn error(&mut self, text: &str) {
+        self.status = Some(Status { text: text.to_string(), error: true });
+        self.dirty = true;
+    }
+
+    /// A worker reply: dropped when a newer request in its slot is pending.
+    pub fn on_reply(&mut self, envelope: Envelope) {
+        match self.inflight.get(&envelope.slot) {
+            Some((id, _)) if *id == envelope.id => {
+                self.inflight.remove(&envelope.slot);
+            }
+            _ => {
+                tracing::debug!(id = envelope.id, slot = ?envelope.slot, "stale reply dropped");
+                return;
+            }
+        }
+        self.dirty = true;
+        let reply = match envelope.result {
+            Ok(reply) => reply,
+            Err(message) => {
+                let effects = match envelope.slot {
+                    Slot::Sample | Slot::Page => self.evidence.failed(&message),
+                    Slot::Query => self.query.failed(&message),
+                    _ => Vec::new(),
+                };
+                self.apply(effects);
+                self.error(&message);
+                return;
+            }
+        };
+        let effects = match reply {
+            Reply::Overview(overview) => self.refreshed(*overview),
+            Reply::ControlDetail { control, specs } => {
+                self.controls.detail = Some((control, specs));
+                Vec::new()
+            }
+            Reply::Sample(sample) => self.evidence.sample_loaded(*sample),
+            Reply::Page { filter, page } => self.evidence.page_loaded(filter, page),
+            Reply::FindingEvents { id, events } => {
+                self.findings.events = Some((id, events));
+                Vec::new()
+            }
+            Reply::SourceDaily { source, days, missing } => {
+                self.sources.daily = Some((source, days, missing));
+                Vec::new()
+            }
+            Reply::Query(result) => self.query.result_loaded(result),
+            Reply::Answered { request, sample } => self.query.answered(request, *sample),
+            Reply::Done(text) => {
+                self.message(&text);
+                // Everything may have changed: reload what is shown.
+                let mut effects = vec![Effect::Send(Request::Overview)];
+                if self.tab == Tab::Evidence {
+                    effects.extend(self.evidence.reload());
+                }
+                effects
+            }
+        };
+        self.apply(effects);
+    }
+
+    fn refreshed(&mut self, overview: Overview) -> Vec<Effect> {
+        self.read_only = overview.read_only;
+        self.controls.refreshed(&overview);
+        self.findings.refreshed(&overview);
+        self.sources.refreshed(&overview);
+        self.audits.refreshed(&overview);
+        self.overview = Some(overview);
+        // The tab now showing may need its detail.
+        let overview = self.overview.as_ref();
+        match (self.tab, overview) {
+            (Tab::Controls, Some(o)) if self.controls.detail.is_none() => self.controls.selection_changed(o),
+            (Tab::Findings, Some(o)) => self.findings.selection_changed(o),
+            (Tab::Sources, Some(o)) if self.sources.daily.is_none() => self.sources.selection_changed(o),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens the form to file a finding on the current evidence row.
+    pub fn open_finding_form(&mut self, kind: FormKind) {
+        self.overlay = Some(Overlay::Form(Form::new(kind, self.overview.as_ref())));
+    }
+
+    pub fn confirm(&mut self, question: String, request: Request) {
+        self.overlay = Some(Overlay::Confirm(Confirm { question, request }));
+    }
+}

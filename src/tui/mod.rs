@@ -1,0 +1,152 @@
+//! The terminal UI. `app` holds the state and turns keys into Actions and
+//! requests; `worker` owns the DuckDB connection on its own thread; `ui`
+//! and `views/` draw; the loop below ties them together on tokio, drawing
+//! only when something changed, inside synchronized updates.
+
+pub mod action;
+pub mod app;
+pub mod input;
+pub mod keymap;
+pub mod overlays;
+pub mod terminal;
+pub mod text;
+pub mod ui;
+pub mod views;
+pub mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+
+use self::app::App;
+use self::keymap::Keymap;
+use self::terminal::{Guard, Term};
+use crate::workspace::{Access, WorkspaceError};
+
+/// The log file of the UI (the screen is never written to): `<data dir>/quarterdeck.log`.
+pub fn log_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "quarterdeck").map(|d| d.data_dir().join("quarterdeck.log"))
+}
+
+/// Sends logs to the log file; QUARTERDECK_LOG sets the filter (default info).
+fn init_logging() {
+    let Some(path) = log_file() else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("QUARTERDECK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}
+
+/// Runs the UI on `options.root` until the user quits.
+pub fn run(options: worker::Options) -> anyhow::Result<()> {
+    let keymap = Keymap::load(Keymap::user_file().as_deref())?;
+    init_logging();
+    tracing::info!(workspace = %options.root.display(), "terminal UI starting");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start tokio")?;
+    runtime.block_on(run_loop(options, keymap))
+}
+
+fn draw(terminal: &mut Term, app: &mut App) -> std::io::Result<()> {
+    let hits = {
+        let size = terminal.size()?;
+        ui::tab_positions(ratatui::layout::Rect::new(0, 0, size.width, 1))
+    };
+    app.tab_hits = hits.into_iter().map(|(x0, x1, tab)| (x0, x1, 0, tab)).collect();
+    crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| ui::draw(frame, app))?;
+    crossterm::queue!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()
+}
+
+async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()> {
+    let read_only = options.access == Access::ReadOnly;
+    let (requests, worker_requests) = std::sync::mpsc::channel();
+    let (worker_replies, mut replies) = tokio::sync::mpsc::unbounded_channel();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), WorkspaceError>>();
+    let mut guard = Guard::enter().context("cannot set up the terminal")?;
+    let mut app = App::new(keymap, read_only);
+    draw(&mut guard.terminal, &mut app)?;
+    let worker = worker::spawn(options, worker_requests, worker_replies, ready_tx)
+        .context("cannot start the database thread")?;
+    let mut ready = ready_rx;
+    let mut opened = false;
+    let mut events = EventStream::new();
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(80));
+    loop {
+        for request in app.outbox.drain(..) {
+            // The worker ended only if the workspace failed to open, which `ready` reports.
+            let _ = requests.send(request);
+        }
+        if app.quit {
+            break;
+        }
+        if app.dirty {
+            app.dirty = false;
+            draw(&mut guard.terminal, &mut app)?;
+        }
+        tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
+                Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
+                Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::warn!("terminal input failed: {e}");
+                    break;
+                }
+                None => break,
+            },
+            Some(envelope) = replies.recv() => app.on_reply(envelope),
+            result = &mut ready, if !opened => {
+                opened = true;
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        drop(guard);
+                        return Err(e.into());
+                    }
+                    Err(_) => {
+                        drop(guard);
+                        anyhow::bail!("the database thread ended before opening the workspace");
+                    }
+                }
+            }
+            _ = terminate.recv() => { tracing::info!("SIGTERM"); break; }
+            _ = hangup.recv() => { tracing::info!("SIGHUP"); break; }
+            _ = interrupt.recv() => { tracing::info!("SIGINT"); break; }
+            _ = tick.tick(), if app.busy() => {
+                app.spinner += 1;
+                app.dirty = true;
+            }
+        }
+    }
+    drop(guard);
+    drop(requests);
+    // Let a request in flight finish (a write commits or rolls back whole);
+    // a long read does not hold the exit up for more than a moment.
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while !worker.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tracing::info!("terminal UI stopped");
+    Ok(())
+}

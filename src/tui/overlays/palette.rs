@@ -1,0 +1,187 @@
+//! The command palette (`:` or Ctrl-K): one fuzzy list over actions,
+//! controls, findings, sources and auditor questions.
+
+use crossterm::event::{KeyCode, KeyEvent};
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
+
+use crate::tui::action::Action;
+use crate::tui::input::{Edit, Input};
+use crate::tui::text::fit;
+use crate::tui::worker::Overview;
+
+/// What choosing an item does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Action(Action),
+    Control(String),
+    Finding(String),
+    Source(String),
+    Question(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub kind: &'static str,
+    pub label: String,
+    pub target: Target,
+}
+
+pub struct Palette {
+    pub input: Input,
+    pub items: Vec<Item>,
+    /// Indices into `items`, best match first.
+    pub matches: Vec<usize>,
+    pub selected: usize,
+    matcher: SkimMatcherV2,
+    /// The query `matches` answers: a longer query only narrows it.
+    matched_for: String,
+}
+
+impl std::fmt::Debug for Palette {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Palette").field("input", &self.input).field("matches", &self.matches.len()).finish()
+    }
+}
+
+pub enum Outcome {
+    Stay,
+    Close,
+    Chosen(Target),
+}
+
+impl Palette {
+    pub fn new(overview: Option<&Overview>) -> Self {
+        let mut items: Vec<Item> = Action::ALL
+            .iter()
+            .map(|a| Item { kind: "action", label: a.describe().to_string(), target: Target::Action(*a) })
+            .collect();
+        if let Some(o) = overview {
+            items.extend(o.controls.iter().map(|c| Item {
+                kind: "control",
+                label: format!("{} {}", c.id, c.title),
+                target: Target::Control(c.id.clone()),
+            }));
+            items.extend(o.findings.iter().map(|f| Item {
+                kind: "finding",
+                label: format!("{} {}", f.id, f.title),
+                target: Target::Finding(f.id.clone()),
+            }));
+            items.extend(o.sources.iter().map(|s| Item {
+                kind: "source",
+                label: s.name.clone(),
+                target: Target::Source(s.name.clone()),
+            }));
+            items.extend(o.questions.iter().map(|q| {
+                let text = q.text.replace("{n}", &q.size.to_string()).replace("{period}", "last quarter");
+                Item { kind: "question", label: text.clone(), target: Target::Question(text) }
+            }));
+        }
+        Self::with_items(items)
+    }
+
+    pub fn with_items(items: Vec<Item>) -> Self {
+        let matches = (0..items.len()).collect();
+        Self {
+            input: Input::default(),
+            items,
+            matches,
+            selected: 0,
+            matcher: SkimMatcherV2::default(),
+            matched_for: String::new(),
+        }
+    }
+
+    /// Re-scores after the query changed. A query that extends the last one
+    /// only re-scores the last matches (a fuzzy match of the longer query is
+    /// a match of the shorter), which keeps keystrokes cheap on long lists.
+    pub fn refilter(&mut self) {
+        let query = self.input.text.trim().to_string();
+        let candidates: Vec<usize> = if !self.matched_for.is_empty() && query.starts_with(&self.matched_for) {
+            std::mem::take(&mut self.matches)
+        } else {
+            (0..self.items.len()).collect()
+        };
+        if query.is_empty() {
+            self.matches = (0..self.items.len()).collect();
+        } else {
+            let mut scored: Vec<(i64, usize)> = candidates
+                .into_iter()
+                .filter_map(|i| {
+                    let item = &self.items[i];
+                    self.matcher.fuzzy_match(&item.label, &query).map(|s| (s, i))
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            self.matches = scored.into_iter().map(|(_, i)| i).collect();
+        }
+        self.matched_for = query;
+        self.selected = 0;
+    }
+
+    pub fn key(&mut self, key: &KeyEvent) -> Outcome {
+        match key.code {
+            KeyCode::Down => {
+                self.selected = (self.selected + 1).min(self.matches.len().saturating_sub(1));
+                return Outcome::Stay;
+            }
+            KeyCode::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                return Outcome::Stay;
+            }
+            _ => {}
+        }
+        match self.input.key(key) {
+            Edit::Changed => {
+                self.refilter();
+                Outcome::Stay
+            }
+            Edit::Submit => match self.matches.get(self.selected) {
+                Some(&i) => Outcome::Chosen(self.items[i].target.clone()),
+                None => Outcome::Stay,
+            },
+            Edit::Leave => Outcome::Close,
+            _ => Outcome::Stay,
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, palette: &Palette) {
+    let rect = super::centered(area, 80, 20);
+    frame.render_widget(Clear, rect);
+    let block = Block::default().borders(Borders::ALL).title(format!(
+        " Palette — {} of {} ",
+        palette.matches.len(),
+        palette.items.len()
+    ));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [input, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(Line::from(vec![":".bold(), Span::raw(palette.input.text.clone())])), input);
+    let width = list.width.saturating_sub(12) as usize;
+    let shown = list.height as usize;
+    let first = palette.selected.saturating_sub(shown.saturating_sub(1));
+    let items: Vec<ListItem> = palette
+        .matches
+        .iter()
+        .skip(first)
+        .take(shown)
+        .map(|&i| {
+            let item = &palette.items[i];
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{:<9} ", item.kind), Style::new().dark_gray()),
+                Span::raw(fit(&item.label, width)),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default().with_selected(Some(palette.selected - first));
+    frame.render_stateful_widget(List::new(items).highlight_style(Style::new().reversed()), list, &mut state);
+    if inner.width > 1 {
+        frame.set_cursor_position((input.x + 1 + palette.input.cursor as u16, input.y));
+    }
+}

@@ -1,0 +1,106 @@
+//! The frame: tab bar, the current view, the status line, any overlay.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Tab};
+use super::overlays;
+use super::text::fit;
+use super::views;
+
+/// Below this the views cannot be laid out usefully.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 15;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Where each tab title sits on the tab bar (x from, x to), for the mouse.
+pub fn tab_positions(area: Rect) -> Vec<(u16, u16, Tab)> {
+    let mut x = area.x + 1;
+    Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| {
+            let width = format!(" {} {} ", i + 1, tab.title()).chars().count() as u16;
+            let span = (x, x + width, *tab);
+            x += width + 1;
+            span
+        })
+        .collect()
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text =
+            format!("Terminal too small: {}×{}; Quarterdeck needs {MIN_WIDTH}×{MIN_HEIGHT}.", area.width, area.height);
+        frame.render_widget(
+            Paragraph::new(fit(&text, area.width as usize)).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [tabs, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    draw_tabs(frame, tabs, app);
+    match &app.overview {
+        Some(overview) => match app.tab {
+            Tab::Dashboard => views::dashboard::draw(frame, body, overview),
+            Tab::Controls => views::controls::draw(frame, body, &app.controls, overview),
+            Tab::Evidence => views::evidence::draw(frame, body, &app.evidence, overview),
+            Tab::Findings => views::findings::draw(frame, body, &app.findings, overview),
+            Tab::Audits => views::audits::draw(frame, body, &app.audits, overview),
+            Tab::Sources => views::sources::draw(frame, body, &app.sources, overview),
+            Tab::Query => views::query::draw(frame, body, &app.query, overview),
+        },
+        None => frame.render_widget(Paragraph::new(" Opening the workspace…"), body),
+    }
+    draw_status(frame, status, app);
+    overlays::draw(frame, body, app);
+}
+
+fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, tab) in Tab::ALL.iter().enumerate() {
+        let title = format!(" {} {} ", i + 1, tab.title());
+        let style = if *tab == app.tab { Style::new().reversed().bold() } else { Style::new() };
+        spans.push(Span::styled(title, style));
+        spans.push(Span::raw(" "));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    let mut right = Vec::new();
+    if app.read_only {
+        right.push(Span::styled(" READ-ONLY ", Style::new().black().on_yellow().bold()));
+        right.push(Span::raw(" "));
+    }
+    if let Some(o) = &app.overview {
+        let audit = o.current_audit().map(|a| format!("{} {}", a.audit.label, a.audit.status.as_str()));
+        right.push(Span::styled(
+            format!("{} · {} ", audit.unwrap_or_else(|| "no audit".into()), o.period.label),
+            Style::new().dark_gray(),
+        ));
+    }
+    right.push(Span::styled("? help · : palette · q quit", Style::new().dark_gray()));
+    let right_width: usize = right.iter().map(|s| s.content.chars().count()).sum();
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)]).areas(area);
+    let left = if let Some((_, doing)) = app.inflight.values().max_by_key(|(id, _)| *id) {
+        Line::from(vec![
+            Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), Style::new().cyan()),
+            Span::raw(fit(&format!("{doing}…"), left_area.width.saturating_sub(2) as usize)),
+        ])
+    } else if let Some(status) = &app.status {
+        let style = if status.error { Style::new().red() } else { Style::new().green() };
+        Line::styled(fit(&status.text, left_area.width as usize), style)
+    } else {
+        Line::from("")
+    };
+    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(Paragraph::new(Line::from(right)), right_area);
+}

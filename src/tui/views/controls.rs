@@ -1,0 +1,294 @@
+//! Controls with their result glyphs, filtered fuzzily with `/`; beside
+//! them the mapping of the selected one, with each evidence spec's
+//! population in the current period, its full-population test results and
+//! its sources' freshness. Enter drills into its evidence.
+
+use crossterm::event::KeyEvent;
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+
+use super::{freshness_style, is_motion, moved, result_glyph, window};
+use crate::audit::full_population::{SpecOutcome, TestResult};
+use crate::tui::action::Action;
+use crate::tui::app::Effect;
+use crate::tui::input::{Edit, Input};
+use crate::tui::text::{fit, visible};
+use crate::tui::worker::{Overview, Request};
+use crate::workspace::mapping::{Control, PopulationDef};
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub filter: Input,
+    pub filtering: bool,
+    /// Indices of the controls shown, in order.
+    pub shown: Vec<usize>,
+    pub selected: usize,
+    /// The selected control's full-population results.
+    pub detail: Option<(String, Vec<SpecOutcome>)>,
+}
+
+impl State {
+    pub fn refreshed(&mut self, overview: &Overview) {
+        self.apply_filter(overview);
+        self.detail = None;
+    }
+
+    fn apply_filter(&mut self, overview: &Overview) {
+        let query = self.filter.text.trim();
+        if query.is_empty() {
+            self.shown = (0..overview.controls.len()).collect();
+        } else {
+            let matcher = SkimMatcherV2::default();
+            let mut scored: Vec<(i64, usize)> = overview
+                .controls
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| matcher.fuzzy_match(&haystack(c), query).map(|s| (s, i)))
+                .collect();
+            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            self.shown = scored.into_iter().map(|(_, i)| i).collect();
+        }
+        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+    }
+
+    pub fn selected_control<'a>(&self, overview: &'a Overview) -> Option<&'a Control> {
+        self.shown.get(self.selected).and_then(|&i| overview.controls.get(i))
+    }
+
+    pub fn select_id(&mut self, id: &str, overview: &Overview) {
+        self.filter = Input::default();
+        self.apply_filter(overview);
+        if let Some(at) = self.shown.iter().position(|&i| overview.controls[i].id == id) {
+            self.selected = at;
+        }
+    }
+
+    pub fn entered(&mut self, overview: &Overview) -> Vec<Effect> {
+        if self.shown.is_empty() && !overview.controls.is_empty() {
+            self.apply_filter(overview);
+        }
+        if self.detail.is_none() { self.selection_changed(overview) } else { Vec::new() }
+    }
+
+    pub fn selection_changed(&mut self, overview: &Overview) -> Vec<Effect> {
+        match self.selected_control(overview) {
+            Some(c) if self.detail.as_ref().map(|(id, _)| id) != Some(&c.id) => {
+                self.detail = None;
+                vec![Effect::Send(Request::ControlDetail { control: c.id.clone() })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn type_key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        let edit = self.filter.key(key);
+        let Some(overview) = overview else { return Vec::new() };
+        match edit {
+            Edit::Changed => {
+                self.selected = 0;
+                self.apply_filter(overview);
+                Vec::new()
+            }
+            Edit::Submit | Edit::Next => {
+                self.filtering = false;
+                self.selection_changed(overview)
+            }
+            Edit::Leave => {
+                self.filtering = false;
+                self.filter = Input::default();
+                self.apply_filter(overview);
+                self.selection_changed(overview)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match action {
+            Action::Filter => {
+                self.filtering = true;
+                Vec::new()
+            }
+            Action::Back if !self.filter.text.is_empty() => {
+                self.filter = Input::default();
+                self.apply_filter(overview);
+                self.selection_changed(overview)
+            }
+            Action::Refresh => {
+                self.detail = None;
+                Vec::new()
+            }
+            a if is_motion(a) => {
+                self.selected = moved(self.selected, self.shown.len(), a, 10);
+                self.selection_changed(overview)
+            }
+            Action::Select => match self.selected_control(overview) {
+                Some(c) => vec![Effect::Drill { control: c.id.clone(), spec: None }],
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn haystack(c: &Control) -> String {
+    let criteria: Vec<&str> = c.criteria.iter().map(|l| l.value.as_str()).collect();
+    format!("{} {} {} {}", c.id, c.title, criteria.join(" "), c.owner)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    let [list, detail] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    draw_list(frame, list, state, overview);
+    draw_detail(frame, detail, state, overview);
+}
+
+fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    let current = overview.current_audit();
+    let mapped: std::collections::BTreeSet<&str> =
+        overview.controls.iter().flat_map(|c| c.criteria.iter().map(|l| l.value.as_str())).collect();
+    let unmapped = overview.catalog.criteria.iter().filter(|c| !mapped.contains(c.id.as_str())).count();
+    let [filter, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let filter_line = if state.filtering || !state.filter.text.is_empty() {
+        Line::from(vec!["/".bold(), Span::raw(state.filter.text.clone())])
+    } else {
+        Line::styled(
+            format!(
+                "{} controls · {} of {} criteria mapped, {unmapped} unmapped · / filters",
+                overview.controls.len(),
+                mapped.len(),
+                overview.catalog.criteria.len()
+            ),
+            Style::new().dark_gray(),
+        )
+    };
+    frame.render_widget(Paragraph::new(filter_line), filter);
+    if state.filtering {
+        let x = (filter.x + 1 + state.filter.cursor as u16).min(filter.right().saturating_sub(1));
+        frame.set_cursor_position((x, filter.y));
+    }
+    let rows: Vec<Row> = state
+        .shown
+        .iter()
+        .map(|&i| {
+            let c = &overview.controls[i];
+            let result = current.and_then(|a| a.results.iter().find(|r| r.control == c.id)).map(|r| r.result);
+            let (glyph, style) = result_glyph(result);
+            let findings = overview.findings.iter().filter(|f| f.control == c.id && f.status.is_active()).count();
+            let flag = if findings > 0 { format!("⚑{findings}") } else { String::new() };
+            let criteria: Vec<&str> = c.criteria.iter().map(|l| l.value.as_str()).collect();
+            Row::new(vec![
+                Span::styled(glyph, style).into(),
+                Line::from(c.id.clone()),
+                Line::from(visible(&c.title)),
+                Line::from(criteria.join(",")),
+                Line::styled(flag, Style::new().red()),
+            ])
+        })
+        .collect();
+    let height = table.height.saturating_sub(3) as usize;
+    let mut table_state =
+        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
+    let widget = Table::new(
+        rows,
+        [
+            Constraint::Length(1),
+            Constraint::Length(8),
+            Constraint::Min(10),
+            Constraint::Length(12),
+            Constraint::Length(3),
+        ],
+    )
+    .header(Row::new(vec!["", "id", "title", "criteria", ""]).style(Style::new().bold()))
+    .row_highlight_style(Style::new().reversed())
+    .block(Block::default().borders(Borders::ALL).title(" Controls "));
+    frame.render_stateful_widget(widget, table, &mut table_state);
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    let block = Block::default().borders(Borders::ALL).title(" Mapping — enter drills into evidence ");
+    let Some(control) = state.selected_control(overview) else {
+        frame.render_widget(Paragraph::new(" No controls: add controls/*.toml to the workspace.").block(block), area);
+        return;
+    };
+    let width = area.width.saturating_sub(4) as usize;
+    let mut lines = vec![
+        Line::from(vec![control.id.clone().bold(), Span::raw(format!("  {}", visible(&control.title)))]),
+        Line::from(format!(
+            "owner {} · {} · period {}",
+            control.owner,
+            control.frequency.as_str(),
+            overview.period.label
+        )),
+        Line::from(""),
+    ];
+    for criterion in &control.criteria {
+        let title =
+            overview.catalog.criterion(&criterion.value).map(|c| c.title.as_str()).unwrap_or("(unknown criterion)");
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<7}", criterion.value), Style::new().cyan()),
+            Span::raw(fit(title, width.saturating_sub(7))),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::styled("Practice", Style::new().bold()));
+    lines.push(Line::from(visible(&control.practice)));
+    let outcomes = state.detail.as_ref().filter(|(id, _)| id == &control.id).map(|(_, specs)| specs);
+    for spec in &control.evidence {
+        lines.push(Line::from(""));
+        let sample = spec.sample.map(|n| format!(" · sample {n}")).unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(format!("Evidence: {}", spec.name), Style::new().bold()),
+            Span::raw(sample),
+        ]));
+        let sources: Vec<&str> = match &spec.population {
+            PopulationDef::Source { source, filter } => {
+                let filter = filter.as_ref().map(|f| format!(" where {}", f.value)).unwrap_or_default();
+                lines.push(Line::from(fit(&format!("from {}{filter}", source.value), width)));
+                vec![source.value.as_str()]
+            }
+            PopulationDef::Query(sql) => {
+                lines.push(Line::from(fit(&sql.value.split_whitespace().collect::<Vec<_>>().join(" "), width)));
+                overview.sources.iter().map(|s| s.name.as_str()).filter(|name| mentions(&sql.value, name)).collect()
+            }
+        };
+        for name in sources {
+            if let Some(s) = overview.sources.iter().find(|s| s.name == name) {
+                lines.push(Line::from(vec![
+                    Span::raw(format!("  source {name}: ")),
+                    Span::styled(s.state.as_str(), freshness_style(s.state)),
+                ]));
+            }
+        }
+        match outcomes.and_then(|specs| specs.iter().find(|o| o.spec == spec.name)) {
+            Some(outcome) => {
+                lines.push(Line::from(format!("  population in {}: {} row(s)", overview.period.label, outcome.count)));
+                for test in &outcome.tests {
+                    let (glyph, style) = match test.result {
+                        TestResult::Pass => ("✓", Style::new().green()),
+                        TestResult::Fail => ("✗", Style::new().red().bold()),
+                        TestResult::Inconclusive => ("?", Style::new().yellow()),
+                    };
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("  {glyph} "), style),
+                        Span::raw(format!(
+                            "{}: {} pass, {} fail, {} inconclusive",
+                            test.name, test.passed, test.failed, test.inconclusive
+                        )),
+                    ]));
+                }
+            }
+            None => lines.push(Line::styled("  testing the whole population…", Style::new().dark_gray())),
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+/// Whether `sql` names the table `name` as a word.
+fn mentions(sql: &str, name: &str) -> bool {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word.eq_ignore_ascii_case(name))
+}

@@ -1,0 +1,141 @@
+//! Readiness at a glance: controls by result, findings by severity and
+//! status (overdue highlighted), sources by freshness, the current audit's
+//! progress, and exceptions and findings opened/closed per past audit.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, Paragraph};
+
+use super::{freshness_style, result_glyph, severity_style};
+use crate::audit::lifecycle::{FindingStatus, Severity, is_overdue};
+use crate::audit::verdicts::ControlResult;
+use crate::tui::worker::Overview;
+use crate::workspace::sources::Freshness;
+
+pub fn draw(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let [top, gauge, chart] =
+        Layout::vertical([Constraint::Length(9), Constraint::Length(3), Constraint::Min(0)]).areas(area);
+    let [controls, findings, sources] =
+        Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).areas(top);
+    draw_controls(frame, controls, overview);
+    draw_findings(frame, findings, overview);
+    draw_sources(frame, sources, overview);
+    draw_progress(frame, gauge, overview);
+    draw_history(frame, chart, overview);
+}
+
+fn count_line(glyph: &'static str, style: Style, label: &str, n: usize) -> Line<'static> {
+    Line::from(vec![Span::styled(format!(" {glyph} "), style), Span::raw(format!("{n:>4}  {label}"))])
+}
+
+fn draw_controls(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let current = overview.current_audit();
+    let result_of = |id: &str| current.and_then(|a| a.results.iter().find(|r| r.control == id)).map(|r| r.result);
+    let count = |r: Option<ControlResult>| overview.controls.iter().filter(|c| result_of(&c.id) == r).count();
+    let mut lines = Vec::new();
+    for (result, label) in [
+        (Some(ControlResult::Effective), "effective"),
+        (Some(ControlResult::ExceptionsNoted), "exceptions noted"),
+        (Some(ControlResult::NotTested), "not tested yet"),
+        (None, "not in the audit's scope"),
+    ] {
+        let (glyph, style) = result_glyph(result);
+        lines.push(count_line(glyph, style, label, count(result)));
+    }
+    lines.push(Line::from(""));
+    if overview.mapping_problems > 0 {
+        lines.push(Line::styled(
+            format!(" {} mapping problem(s): run `quarterdeck check`", overview.mapping_problems),
+            Style::new().red(),
+        ));
+    }
+    let title = match current {
+        Some(a) => format!(" Controls — {} ", a.audit.label),
+        None => " Controls — no audit yet ".to_string(),
+    };
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+}
+
+fn draw_findings(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let active: Vec<_> = overview.findings.iter().filter(|f| f.status.is_active()).collect();
+    let mut lines = Vec::new();
+    for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
+        let n = active.iter().filter(|f| f.severity == severity).count();
+        lines.push(count_line("■", severity_style(severity), severity.as_str(), n));
+    }
+    let overdue = active.iter().filter(|f| is_overdue(f.status, f.due, overview.today)).count();
+    let style = if overdue > 0 { Style::new().red().bold() } else { Style::new().dark_gray() };
+    lines.push(Line::styled(format!(" {overdue:>6}  overdue"), style));
+    let by_status: Vec<String> = FindingStatus::ALL
+        .iter()
+        .map(|s| (s, overview.findings.iter().filter(|f| f.status == *s).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    lines.push(Line::styled(format!(" {}", by_status.join(" · ")), Style::new().dark_gray()));
+    let regressions = overview.findings.iter().filter(|f| f.regression && f.status.is_active()).count();
+    if regressions > 0 {
+        lines.push(Line::styled(format!(" {regressions} regression(s)"), Style::new().red()));
+    }
+    let title = format!(" Findings — {} active ", active.len());
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+}
+
+fn draw_sources(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let mut lines = Vec::new();
+    for state in [Freshness::Fresh, Freshness::Stale, Freshness::Abandoned, Freshness::Empty, Freshness::NeverLoaded] {
+        let n = overview.sources.iter().filter(|s| s.state == state).count();
+        lines.push(count_line("●", freshness_style(state), state.as_str(), n));
+    }
+    let title = format!(" Sources — {} ", overview.sources.len());
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+}
+
+fn draw_progress(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let block = Block::default().borders(Borders::ALL);
+    match overview.current_audit() {
+        Some(a) => {
+            let ratio = if a.sampled == 0 { 0.0 } else { a.decided as f64 / a.sampled as f64 };
+            let label = format!(
+                "{} {} — {} of {} sampled rows decided, {} exception(s)",
+                a.audit.label,
+                a.audit.status.as_str(),
+                a.decided,
+                a.sampled,
+                a.exceptions
+            );
+            let gauge = Gauge::default()
+                .block(block.title(" Current audit "))
+                .gauge_style(Style::new().cyan())
+                .ratio(ratio.clamp(0.0, 1.0))
+                .label(label);
+            frame.render_widget(gauge, area);
+        }
+        None => frame.render_widget(
+            Paragraph::new(" No mock audit yet: press 5, then S, to start one.").block(block.title(" Current audit ")),
+            area,
+        ),
+    }
+}
+
+fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Per audit: exceptions (red) · findings opened (yellow) · closed (green) ");
+    if overview.audits.is_empty() {
+        frame.render_widget(Paragraph::new(" No audits yet.").block(block), area);
+        return;
+    }
+    let mut chart = BarChart::default().block(block).bar_width(3).bar_gap(1).group_gap(3);
+    for summary in &overview.audits {
+        let bars = [
+            Bar::default().value(summary.exceptions).style(Style::new().red()),
+            Bar::default().value(summary.findings_opened as u64).style(Style::new().yellow()),
+            Bar::default().value(summary.findings_closed as u64).style(Style::new().green()),
+        ];
+        chart = chart.data(BarGroup::default().label(Line::from(summary.audit.label.clone())).bars(&bars));
+    }
+    frame.render_widget(chart, area);
+}

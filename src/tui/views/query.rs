@@ -1,0 +1,223 @@
+//! A read-only SQL console (the same guard as `quarterdeck query`: one
+//! SELECT, classified by DuckDB's parser, never committed) and the auditor
+//! question library: pick a question, get its frozen sample, see the request
+//! tracked.
+
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Style, Stylize};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState};
+
+use super::{is_motion, moved, window};
+use crate::audit::requests::Request as AuditorRequest;
+use crate::audit::sampling::Sample;
+use crate::tui::action::Action;
+use crate::tui::app::Effect;
+use crate::tui::input::{Edit, Input};
+use crate::tui::text::{cell, fit, visible};
+use crate::tui::worker::{Overview, QUERY_ROWS, Request};
+use crate::workspace::query::ResultSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Sql,
+    Results,
+    Library,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub input: Input,
+    pub focus: Pane,
+    pub result: Option<ResultSet>,
+    pub selected: usize,
+    pub question: usize,
+    pub answered: Option<(AuditorRequest, Sample)>,
+    pub problem: Option<String>,
+}
+
+/// A library question as it is asked, with its size and period filled in.
+pub fn question_text(q: &crate::audit::questions::Question) -> String {
+    q.text.replace("{n}", &q.size.to_string()).replace("{period}", "last quarter")
+}
+
+impl State {
+    pub fn editing(&self) -> bool {
+        self.focus == Pane::Sql
+    }
+
+    pub fn entered(&mut self, _overview: &Overview) -> Vec<Effect> {
+        self.focus = Pane::Sql;
+        Vec::new()
+    }
+
+    pub fn type_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        match self.input.key(key) {
+            Edit::Submit => {
+                let sql = self.input.text.trim().to_string();
+                if sql.is_empty() {
+                    return Vec::new();
+                }
+                self.problem = None;
+                vec![Effect::Send(Request::Query { sql })]
+            }
+            Edit::Leave | Edit::Next => {
+                self.focus = Pane::Results;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    pub fn result_loaded(&mut self, result: ResultSet) -> Vec<Effect> {
+        self.result = Some(result);
+        self.answered = None;
+        self.selected = 0;
+        Vec::new()
+    }
+
+    pub fn answered(&mut self, request: AuditorRequest, sample: Sample) -> Vec<Effect> {
+        let text = format!(
+            "request #{} tracked: {} / {}, {} of {} row(s), frozen as sample {}",
+            request.id,
+            sample.control,
+            sample.spec,
+            sample.size,
+            sample.population_count,
+            request.sample_id.map(|s| s.to_string()).unwrap_or_default()
+        );
+        self.answered = Some((request, sample));
+        self.result = None;
+        self.selected = 0;
+        vec![Effect::Message(text)]
+    }
+
+    pub fn failed(&mut self, message: &str) -> Vec<Effect> {
+        self.problem = Some(message.to_string());
+        Vec::new()
+    }
+
+    pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match (self.focus, action) {
+            (_, Action::NextPane) => {
+                self.focus = match self.focus {
+                    Pane::Sql => Pane::Results,
+                    Pane::Results => Pane::Library,
+                    Pane::Library => Pane::Sql,
+                };
+                Vec::new()
+            }
+            (_, Action::Filter) => {
+                self.focus = Pane::Sql;
+                Vec::new()
+            }
+            (Pane::Library, a) if is_motion(a) => {
+                self.question = moved(self.question, overview.questions.len(), a, 10);
+                Vec::new()
+            }
+            (Pane::Library, Action::Select) => match overview.questions.get(self.question) {
+                Some(q) => vec![Effect::Send(Request::Ask { text: question_text(q) })],
+                None => Vec::new(),
+            },
+            (Pane::Results, a) if is_motion(a) => {
+                let len = match (&self.result, &self.answered) {
+                    (Some(r), _) => r.rows.len(),
+                    (None, Some((_, s))) => s.rows.len(),
+                    _ => 0,
+                };
+                self.selected = moved(self.selected, len, a, 10);
+                Vec::new()
+            }
+            (Pane::Results, Action::Select) => {
+                self.focus = Pane::Sql;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    let [left, library] = Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
+    let [sql, results] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(left);
+    let focused = |pane| if state.focus == pane { Style::new().cyan() } else { Style::new() };
+    let sql_block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(focused(Pane::Sql))
+        .title(" SQL — one read-only SELECT; enter runs, esc leaves ");
+    let inner = sql_block.inner(sql);
+    let shown = fit(&state.input.text, inner.width as usize);
+    frame.render_widget(Paragraph::new(shown).block(sql_block), sql);
+    if state.focus == Pane::Sql {
+        let x = (inner.x + state.input.cursor as u16).min(inner.right().saturating_sub(1));
+        frame.set_cursor_position((x, inner.y));
+    }
+    draw_results(frame, results, state, focused(Pane::Results));
+    let items: Vec<ListItem> = overview
+        .questions
+        .iter()
+        .map(|q| ListItem::new(fit(&question_text(q), library.width.saturating_sub(2) as usize)))
+        .collect();
+    let mut list_state = ListState::default().with_selected(if items.is_empty() { None } else { Some(state.question) });
+    let list = List::new(items).highlight_style(Style::new().reversed()).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(focused(Pane::Library))
+            .title(" Auditor questions — enter asks "),
+    );
+    frame.render_stateful_widget(list, library, &mut list_state);
+}
+
+fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
+    let block = Block::default().borders(Borders::ALL).border_style(border);
+    if let Some(problem) = &state.problem {
+        let text = vec![Line::styled(visible(problem), Style::new().red())];
+        frame.render_widget(Paragraph::new(text).block(block.title(" Refused / failed ")), area);
+        return;
+    }
+    let (columns, rows, title): (Vec<String>, Vec<Vec<String>>, String) = match (&state.result, &state.answered) {
+        (Some(result), _) => (
+            result.columns.clone(),
+            result.rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
+            format!(
+                " {} row(s){} ",
+                result.rows.len(),
+                if result.truncated { format!(", first {QUERY_ROWS} shown") } else { String::new() }
+            ),
+        ),
+        (None, Some((request, sample))) => {
+            let mut columns = vec!["key".to_string()];
+            let data: Vec<String> =
+                sample.rows.first().map(|r| r.row.keys().take(4).cloned().collect()).unwrap_or_default();
+            columns.extend(data.iter().cloned());
+            let rows = sample
+                .rows
+                .iter()
+                .map(|r| {
+                    let mut cells = vec![visible(&r.key)];
+                    cells.extend(data.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()));
+                    cells
+                })
+                .collect();
+            (columns, rows, format!(" Request #{}: “{}” ", request.id, fit(&request.text, 50)))
+        }
+        _ => {
+            let hint = " Type a SELECT over the workspace's sources, e.g. SELECT count(*) FROM deploys; or pick a question on the right.";
+            frame.render_widget(Paragraph::new(hint).block(block.title(" Results ")), area);
+            return;
+        }
+    };
+    let width = (area.width as usize / columns.len().max(1)).clamp(6, 40);
+    let header = Row::new(columns.iter().map(|c| Cell::from(fit(c, width)))).style(Style::new().bold());
+    let body: Vec<Row> = rows.iter().map(|r| Row::new(r.iter().map(|v| Cell::from(fit(v, width))))).collect();
+    let widths: Vec<Constraint> = columns.iter().map(|_| Constraint::Length(width as u16)).collect();
+    let height = area.height.saturating_sub(3) as usize;
+    let mut table_state =
+        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
+    let table =
+        Table::new(body, widths).header(header).row_highlight_style(Style::new().reversed()).block(block.title(title));
+    frame.render_stateful_widget(table, area, &mut table_state);
+}

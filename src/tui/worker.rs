@@ -1,0 +1,379 @@
+//! The one thread that owns the workspace's DuckDB connection. The UI sends
+//! it requests tagged with ids; it answers each with a reply event. The UI
+//! never waits on it and drops replies that a newer request superseded.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::audit::browse::{self, Filter, Page, Position};
+use crate::audit::fieldwork::{SampleRequest, audit_sample};
+use crate::audit::findings::{self, Change, Event, Finding, NewFinding};
+use crate::audit::full_population::{SpecOutcome, test_control};
+use crate::audit::questions::{Library, Question};
+use crate::audit::requests::{self, Request as AuditorRequest};
+use crate::audit::sampling::Sample;
+use crate::audit::verdicts::{self, ControlOutcome, Verdict};
+use crate::audit::{AuditError, audits, find_control, find_spec};
+use crate::workspace::catalog::Catalog;
+use crate::workspace::mapping::{Control, Mappings};
+use crate::workspace::period::Period;
+use crate::workspace::population::{self, Population};
+use crate::workspace::query::{ResultSet, auditor_query};
+use crate::workspace::sources::{SourceStatus, source_statuses};
+use crate::workspace::{Access, OpenOptions, Workspace, WorkspaceError, coverage};
+
+/// Rows the query console keeps of a result.
+pub const QUERY_ROWS: usize = 1_000;
+
+/// What the UI asks of the workspace.
+#[derive(Debug, Clone)]
+pub enum Request {
+    Overview,
+    ControlDetail { control: String },
+    Sample { audit: String, control: String, spec: String },
+    Page { audit: String, control: String, spec: String, filter: Filter, position: Position, limit: usize },
+    FindingEvents { id: String },
+    SourceDaily { source: String },
+    Query { sql: String },
+    Ask { text: String },
+    Verdict { audit: String, control: String, key: String, verdict: Verdict, note: Option<String> },
+    AddFinding(NewFinding),
+    SetFinding { id: String, change: Change },
+    StartAudit { label: String, scope: audits::Scope },
+    CloseAudit { label: String },
+    Ingest { source: String },
+}
+
+impl Request {
+    /// Requests in the same slot supersede each other: the latest wins.
+    pub fn slot(&self) -> Slot {
+        match self {
+            Request::Overview => Slot::Overview,
+            Request::ControlDetail { .. } => Slot::ControlDetail,
+            Request::Sample { .. } => Slot::Sample,
+            Request::Page { .. } => Slot::Page,
+            Request::FindingEvents { .. } => Slot::FindingEvents,
+            Request::SourceDaily { .. } => Slot::SourceDaily,
+            Request::Query { .. } | Request::Ask { .. } => Slot::Query,
+            _ => Slot::Write,
+        }
+    }
+
+    /// A few words for the status line while the request is in flight.
+    pub fn doing(&self) -> String {
+        match self {
+            Request::Overview => "loading the workspace".into(),
+            Request::ControlDetail { control } => format!("testing {control} over the whole population"),
+            Request::Sample { control, .. } => format!("loading the sample of {control}"),
+            Request::Page { .. } => "reading the population".into(),
+            Request::FindingEvents { id } => format!("loading {id}"),
+            Request::SourceDaily { source } => format!("counting {source} by day"),
+            Request::Query { .. } => "running the query".into(),
+            Request::Ask { .. } => "answering the request".into(),
+            Request::Verdict { .. } => "recording the verdict".into(),
+            Request::AddFinding(_) => "filing the finding".into(),
+            Request::SetFinding { id, .. } => format!("changing {id}"),
+            Request::StartAudit { label, .. } => format!("starting {label} and drawing its samples"),
+            Request::CloseAudit { label } => format!("closing {label}"),
+            Request::Ingest { source } => format!("ingesting {source}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    Overview,
+    ControlDetail,
+    Sample,
+    Page,
+    FindingEvents,
+    SourceDaily,
+    Query,
+    Write,
+}
+
+/// An audit with its results, for the dashboard and the audits tab.
+#[derive(Debug, Clone)]
+pub struct AuditSummary {
+    pub audit: audits::Audit,
+    pub results: Vec<ControlOutcome>,
+    pub exception_rate: Option<f64>,
+    pub exceptions: u64,
+    pub sampled: u64,
+    pub decided: u64,
+    pub findings_opened: usize,
+    pub findings_closed: usize,
+}
+
+/// Everything light the views show, read in one go.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub workspace: PathBuf,
+    pub read_only: bool,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub catalog: Catalog,
+    pub controls: Vec<Control>,
+    pub mapping_problems: usize,
+    pub audits: Vec<AuditSummary>,
+    /// The audit the views work in: the latest in fieldwork, else the latest.
+    pub current: Option<usize>,
+    /// The current audit's period, else the last full quarter.
+    pub period: Period,
+    pub findings: Vec<Finding>,
+    pub sources: Vec<SourceStatus>,
+    pub questions: Vec<Question>,
+}
+
+impl Overview {
+    pub fn current_audit(&self) -> Option<&AuditSummary> {
+        self.current.and_then(|i| self.audits.get(i))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Overview(Box<Overview>),
+    ControlDetail { control: String, specs: Vec<SpecOutcome> },
+    Sample(Box<Sample>),
+    Page { filter: Filter, page: Page },
+    FindingEvents { id: String, events: Vec<Event> },
+    SourceDaily { source: String, days: BTreeMap<NaiveDate, u64>, missing: Vec<NaiveDate> },
+    Query(ResultSet),
+    Answered { request: AuditorRequest, sample: Box<Sample> },
+    Done(String),
+}
+
+/// A reply with the id of the request it answers.
+#[derive(Debug)]
+pub struct Envelope {
+    pub id: u64,
+    pub slot: Slot,
+    pub result: Result<Reply, String>,
+}
+
+/// How the UI opens its workspace.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub root: PathBuf,
+    pub access: Access,
+    pub threads: Option<u32>,
+    /// The clock (tests fix it; None is the system clock).
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Options {
+    fn now(&self) -> DateTime<Utc> {
+        self.now.unwrap_or_else(Utc::now)
+    }
+}
+
+/// The worker's end of the channels.
+pub struct Worker {
+    ws: Workspace,
+    options: Options,
+    populations: HashMap<(String, String), Population>,
+}
+
+/// Opens the workspace on a new thread and serves requests until the UI
+/// hangs up. `ready` is told whether the workspace opened.
+pub fn spawn(
+    options: Options,
+    requests: mpsc::Receiver<(u64, Request)>,
+    replies: tokio::sync::mpsc::UnboundedSender<Envelope>,
+    ready: tokio::sync::oneshot::Sender<Result<(), WorkspaceError>>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("duckdb".into()).spawn(move || {
+        let open = Workspace::open_with(&options.root, options.access, &OpenOptions { threads: options.threads });
+        let ws = match open {
+            Ok(ws) => {
+                let _ = ready.send(Ok(()));
+                ws
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let mut worker = Worker { ws, options, populations: HashMap::new() };
+        while let Ok((id, request)) = requests.recv() {
+            let slot = request.slot();
+            tracing::debug!(id, ?slot, "request");
+            let result = worker.serve(request).map_err(|e| e.to_string());
+            if replies.send(Envelope { id, slot, result }).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+impl Worker {
+    /// A worker on an already open workspace (for tests that drive it inline).
+    pub fn new(ws: Workspace, options: Options) -> Self {
+        Self { ws, options, populations: HashMap::new() }
+    }
+
+    pub fn serve(&mut self, request: Request) -> anyhow::Result<Reply> {
+        let mappings = Mappings::load(&self.ws.root);
+        Ok(match request {
+            Request::Overview => {
+                self.populations.clear();
+                Reply::Overview(Box::new(self.overview(mappings)?))
+            }
+            Request::ControlDetail { control } => {
+                let period = self.current_period()?;
+                let found = find_control(&mappings, &control)?;
+                Reply::ControlDetail { control: control.clone(), specs: test_control(&self.ws, found, &period)? }
+            }
+            Request::Sample { audit, control, spec } => {
+                let request =
+                    SampleRequest { audit: &audit, control: &control, spec: Some(&spec), ..Default::default() };
+                Reply::Sample(Box::new(audit_sample(&self.ws, &mappings, &request)?))
+            }
+            Request::Page { audit, control, spec, filter, position, limit } => {
+                let found = find_control(&mappings, &control)?;
+                let spec_def = find_spec(found, Some(&spec))?;
+                let audit = audits::load(&self.ws.conn, &audit)?.ok_or(AuditError::UnknownAudit(audit))?;
+                let period = audit.period(self.ws.config.timezone);
+                let key = (control.clone(), spec.clone());
+                if !self.populations.contains_key(&key) {
+                    let resolved = population::resolve(&self.ws.conn, &self.ws.config, found, spec_def)?;
+                    self.populations.insert(key.clone(), resolved);
+                }
+                let resolved = &self.populations[&key];
+                let page = browse::page(&self.ws, resolved, spec_def, &period, filter, &position, limit)?;
+                Reply::Page { filter, page }
+            }
+            Request::FindingEvents { id } => Reply::FindingEvents { events: findings::events(&self.ws.conn, &id)?, id },
+            Request::SourceDaily { source } => {
+                let period = self.current_period()?;
+                let config =
+                    self.ws.config.source(&source).ok_or_else(|| anyhow::anyhow!("unknown source {source}"))?;
+                let days = coverage::daily_rows(&self.ws.conn, &source, &period, self.ws.config.timezone)?;
+                let missing = coverage::missing_days(&days, self.today(), config.fresh_within);
+                Reply::SourceDaily { source, days, missing }
+            }
+            Request::Query { sql } => Reply::Query(auditor_query(&self.ws.conn, &sql, Some(QUERY_ROWS))?),
+            Request::Ask { text } => {
+                let library = Library::load(&self.ws.root)?;
+                let period = self.current_period()?;
+                let answer = requests::ask(&self.ws, &mappings, &library, &text, None, &period)?;
+                Reply::Answered { request: answer.request, sample: Box::new(answer.sample) }
+            }
+            Request::Verdict { audit, control, key, verdict, note } => {
+                verdicts::record(&self.ws, &audit, &control, &key, verdict, note.as_deref())?;
+                Reply::Done(format!("{control}: {} recorded", verdict.as_str()))
+            }
+            Request::AddFinding(new) => {
+                let finding = findings::add(&self.ws, &new)?;
+                Reply::Done(format!("{} filed: {}", finding.id, finding.title))
+            }
+            Request::SetFinding { id, change } => {
+                let finding = findings::set(&self.ws, &id, &change, self.today())?;
+                Reply::Done(format!("{} is {}", finding.id, finding.status.as_str()))
+            }
+            Request::StartAudit { label, scope } => {
+                let period = Period::parse(&label, self.ws.config.timezone)?;
+                let started = audits::start(&self.ws, &mappings, &label, &period, &scope, None)?;
+                Reply::Done(format!(
+                    "{} started: {} control(s), {} sample(s) drawn",
+                    started.audit.label,
+                    started.audit.controls.len(),
+                    started.samples
+                ))
+            }
+            Request::CloseAudit { label } => {
+                let closed = verdicts::close(&self.ws, &label)?;
+                Reply::Done(format!(
+                    "{label} closed; {} finding(s) closed by retest, {} regression(s)",
+                    closed.closed_findings.len(),
+                    closed.regressions.len()
+                ))
+            }
+            Request::Ingest { source } => {
+                let report = crate::workspace::ingest::ingest(&self.ws, &source, &[])?;
+                Reply::Done(format!(
+                    "{source}: {} row(s) added, {} already present; {} in all",
+                    report.rows, report.skipped, report.total_rows
+                ))
+            }
+        })
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.options.now().with_timezone(&self.ws.config.timezone).date_naive()
+    }
+
+    fn current_period(&self) -> anyhow::Result<Period> {
+        let list = audits::list(&self.ws.conn)?;
+        let tz = self.ws.config.timezone;
+        Ok(match current_index(&list) {
+            Some(i) => list[i].period(tz),
+            None => last_full_quarter(self.today(), tz)?,
+        })
+    }
+
+    fn overview(&self, mappings: Mappings) -> anyhow::Result<Overview> {
+        let conn = &self.ws.conn;
+        let tz = self.ws.config.timezone;
+        let now = self.options.now();
+        let today = self.today();
+        if self.ws.access == Access::ReadWrite {
+            findings::reopen_expired(&self.ws, today)?;
+        }
+        let all_findings = findings::list(conn)?;
+        let list = audits::list(conn)?;
+        let current = current_index(&list);
+        let period = match current {
+            Some(i) => list[i].period(tz),
+            None => last_full_quarter(today, tz)?,
+        };
+        let mut summaries = Vec::new();
+        for audit in list {
+            let results = verdicts::control_results(conn, &audit)?;
+            let sampled = results.iter().map(|r| r.sampled).sum::<u64>();
+            let undecided = results.iter().map(|r| r.undecided).sum::<u64>();
+            summaries.push(AuditSummary {
+                exception_rate: verdicts::exception_rate(conn, &audit.label)?,
+                exceptions: results.iter().map(|r| r.exceptions).sum(),
+                sampled,
+                decided: sampled - undecided,
+                findings_opened: all_findings.iter().filter(|f| f.audit == audit.label).count(),
+                findings_closed: all_findings.iter().filter(|f| f.closed_in.as_deref() == Some(&audit.label)).count(),
+                results,
+                audit,
+            });
+        }
+        let questions = Library::load(&self.ws.root).map(|l| l.questions).unwrap_or_default();
+        Ok(Overview {
+            workspace: self.ws.root.clone(),
+            read_only: self.ws.access == Access::ReadOnly,
+            now,
+            today,
+            catalog: Catalog::soc2()?,
+            mapping_problems: mappings.problems.len(),
+            controls: mappings.controls,
+            audits: summaries,
+            current,
+            period,
+            findings: all_findings,
+            sources: source_statuses(&self.ws, None, now)?,
+            questions,
+        })
+    }
+}
+
+/// The latest audit in fieldwork (or planned), else the latest of all.
+fn current_index(list: &[audits::Audit]) -> Option<usize> {
+    list.iter()
+        .rposition(|a| a.status != audits::AuditStatus::Closed)
+        .or_else(|| if list.is_empty() { None } else { Some(list.len() - 1) })
+}
+
+fn last_full_quarter(today: NaiveDate, tz: chrono_tz::Tz) -> anyhow::Result<Period> {
+    let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
+    Ok(Period::parse(&Period::quarter_label(quarter_start - chrono::Duration::days(1)), tz)?)
+}
