@@ -42,7 +42,7 @@ pub enum Request {
     Verdict { audit: String, control: String, key: String, verdict: Verdict, note: Option<String> },
     AddFinding(NewFinding),
     SetFinding { id: String, change: Change },
-    StartAudit { label: String, scope: audits::Scope },
+    StartAudit { label: String, scope: audits::Scope, seed: Option<String> },
     CloseAudit { label: String },
     Ingest { source: String },
 }
@@ -275,9 +275,9 @@ impl Worker {
                 let finding = findings::set(&self.ws, &id, &change, self.today())?;
                 Reply::Done(format!("{} is {}", finding.id, finding.status.as_str()))
             }
-            Request::StartAudit { label, scope } => {
+            Request::StartAudit { label, scope, seed } => {
                 let period = Period::parse(&label, self.ws.config.timezone)?;
-                let started = audits::start(&self.ws, &mappings, &label, &period, &scope, None)?;
+                let started = audits::start(&self.ws, &mappings, &label, &period, &scope, seed)?;
                 Reply::Done(format!(
                     "{} started: {} control(s), {} sample(s) drawn",
                     started.audit.label,

@@ -128,7 +128,11 @@ impl Form {
                 let label = suggest_label(overview, &label);
                 (
                     " Start a mock audit ".to_string(),
-                    vec![Field::text("Label (e.g. 2026-Q3)", &label), Field::text("Controls (all, N or IDs)", "all")],
+                    vec![
+                        Field::text("Label (e.g. 2026-Q3)", &label),
+                        Field::text("Controls (all, N or IDs)", "all"),
+                        Field::text("Seed (blank: random)", ""),
+                    ],
                 )
             }
         };
@@ -255,9 +259,11 @@ impl Form {
                     return Err("Label: an audit needs a label such as 2026-Q3".into());
                 }
                 let controls = self.field("Controls (all, N or IDs)");
+                let seed = Some(self.field("Seed (blank: random)").to_string()).filter(|s| !s.is_empty());
                 Ok(Request::StartAudit {
                     label: label.to_string(),
                     scope: Scope::parse(if controls.is_empty() { "all" } else { controls }),
+                    seed,
                 })
             }
         }

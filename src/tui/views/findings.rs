@@ -98,7 +98,7 @@ impl State {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let [list, detail] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(area);
+    let [list, detail] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area);
     let mut rows = Vec::new();
     let mut selected_row = 0;
     let mut last_status = None;
@@ -106,10 +106,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         let f = &overview.findings[i];
         if last_status != Some(f.status) {
             let count = overview.findings.iter().filter(|g| g.status == f.status).count();
-            rows.push(Row::new(vec![Cell::from(Span::styled(
-                format!("{} ({count})", f.status.as_str()),
-                Style::new().bold().underlined(),
-            ))]));
+            let style = Style::new().bold().underlined();
+            rows.push(Row::new(vec![
+                Cell::from(Span::styled(f.status.as_str(), style)),
+                Cell::from(Span::styled(format!("({count})"), style)),
+            ]));
             last_status = Some(f.status);
         }
         if n == state.selected {
@@ -128,7 +129,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
                 if overdue { Style::new().red().bold() } else { Style::new() },
             )),
             Cell::from(format!("{age}d")),
-            Cell::from(Span::styled(if f.regression { "↺ regression" } else { "" }, Style::new().red())),
+            Cell::from(Span::styled(if f.regression { "↺" } else { "" }, Style::new().red())),
         ]));
     }
     let height = list.height.saturating_sub(3) as usize;
@@ -138,18 +139,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(13),
+            Constraint::Length(18),
             Constraint::Length(8),
             Constraint::Min(12),
             Constraint::Length(10),
             Constraint::Length(18),
             Constraint::Length(5),
-            Constraint::Length(12),
+            Constraint::Length(1),
         ],
     )
     .header(Row::new(vec!["id", "severity", "title", "owner", "due", "age", ""]).style(Style::new().bold()))
     .row_highlight_style(Style::new().reversed())
-    .block(Block::default().borders(Borders::ALL).title(" Findings — N new · E edit "));
+    .block(Block::default().borders(Borders::ALL).title(" Findings — ↺ regression · N new · E edit "));
     frame.render_stateful_widget(table, list, &mut table_state);
     draw_detail(frame, detail, state, overview);
 }

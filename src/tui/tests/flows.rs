@@ -1,0 +1,206 @@
+//! App-level flows driven by Actions headless, and the behaviours that must
+//! hold everywhere: read-only, every terminal size, untrusted text, stale
+//! replies, the mouse, paging a population end to end.
+
+use crossterm::event::{KeyCode, MouseButton, MouseEvent, MouseEventKind};
+
+use super::{Harness, draw, text_of};
+use crate::audit::browse::Filter;
+use crate::tui::action::Action;
+use crate::tui::app::Tab;
+use crate::tui::overlays::Overlay;
+use crate::tui::views::evidence::Mode;
+use crate::tui::worker::{Envelope, Reply, Request};
+use crate::workspace::Access;
+
+#[test]
+fn a_whole_mock_audit_from_the_ui_alone() {
+    let mut h = Harness::new();
+    // Start, through the audits tab's form.
+    h.act(Action::ShowAudits).act(Action::StartAudit);
+    assert!(matches!(h.app.overlay, Some(Overlay::Form(_))));
+    h.ctrl('u').keys("2026-Q3").key(KeyCode::Enter);
+    let current = h.app.overview.as_ref().and_then(|o| o.current_audit()).expect("audit started");
+    assert_eq!(current.audit.label, "2026-Q3");
+    assert_eq!(current.sampled, 334);
+
+    // Drill from the controls into AC-1's frozen sample.
+    h.act(Action::ShowControls).act(Action::Select);
+    assert_eq!(h.app.tab, Tab::Evidence);
+    let sample = h.app.evidence.sample.clone().expect("sample");
+    assert_eq!(sample.control, "AC-1");
+
+    // Pass the first row, mark the second an exception and file its finding.
+    h.act(Action::Pass).act(Action::Down).act(Action::Exception);
+    let Some(Overlay::Form(form)) = &h.app.overlay else { panic!("the exception opens the finding form") };
+    assert!(form.title.contains("AC-1 in 2026-Q3, row"), "{}", form.title);
+    h.key(KeyCode::Tab).keys("MFA not enforced for one sign-in").key(KeyCode::Enter);
+    assert!(h.app.overlay.is_none(), "{:?}", h.app.status);
+
+    // Note on the first row (already passed): re-recorded with the note.
+    h.act(Action::Top).act(Action::Note);
+    assert!(h.app.typing());
+    h.keys("checked in the IdP console").key(KeyCode::Enter);
+    let sample = h.app.evidence.sample.clone().expect("sample");
+    assert_eq!(sample.rows[0].verdict.as_deref(), Some("pass"));
+    assert_eq!(sample.rows[0].note.as_deref(), Some("checked in the IdP console"));
+    assert_eq!(sample.rows[1].verdict.as_deref(), Some("exception"));
+
+    // The dashboard shows the exception, the finding and the progress.
+    h.act(Action::ShowDashboard);
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("1  exceptions noted"), "{screen}");
+    assert!(screen.contains("Findings — 1 active"), "{screen}");
+    assert!(screen.contains("2 of 334 sampled rows decided, 1 exception(s)"), "{screen}");
+}
+
+#[test]
+fn read_only_says_so_and_no_key_writes() {
+    let mut h = Harness::with(Access::ReadOnly, |ws| {
+        let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
+        let period = crate::workspace::period::Period::parse("2026-Q3", ws.config.timezone).expect("period");
+        crate::audit::audits::start(ws, &mappings, "2026-Q3", &period, &crate::audit::audits::Scope::All, None)
+            .expect("audit");
+    });
+    assert!(h.app.read_only);
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    // The frozen samples are there to read.
+    h.keys("3");
+    assert!(h.screen(160, 45).contains("Sample (frozen)"));
+    for keys in ["p", "x", "n", "5S", "5C", "6I", "4N"] {
+        h.keys(keys);
+        assert!(h.app.overlay.is_none(), "{keys} opened a form in read-only mode");
+        assert!(h.app.status.as_ref().is_some_and(|s| s.error && s.text.contains("read-only")));
+        assert!(h.app.outbox.is_empty());
+    }
+    // The question library would track a request: refused too.
+    h.keys("7").key(KeyCode::Esc).key(KeyCode::Tab).key(KeyCode::Enter);
+    assert!(h.app.status.as_ref().is_some_and(|s| s.error && s.text.contains("read-only")), "{:?}", h.app.status);
+}
+
+#[test]
+fn every_size_renders_and_small_ones_say_so() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all").keys("2").key(KeyCode::Enter);
+    let sizes = [(1, 1), (2, 1), (1, 30), (10, 3), (59, 14), (60, 15), (80, 24), (120, 40), (200, 50), (500, 200)];
+    for tab in Tab::ALL {
+        h.app.tab = tab;
+        for overlay in [None, Some(Action::Help), Some(Action::Palette)] {
+            h.app.overlay = None;
+            if let Some(action) = overlay {
+                h.app.act(action);
+            }
+            for (w, h_) in sizes {
+                let screen = text_of(&draw(&mut h.app, w, h_));
+                if w < 60 || h_ < 15 {
+                    assert!(screen.replace('\n', "").starts_with("Termin") || w < 6, "{w}×{h_}: {screen}");
+                }
+            }
+        }
+    }
+    h.app.overlay = None;
+    let screen = text_of(&draw(&mut h.app, 40, 10));
+    assert!(screen.replace('\n', "").contains("Terminal too small: 40×10"), "{screen}");
+}
+
+#[test]
+fn untrusted_text_never_reaches_the_terminal() {
+    let mut h = Harness::new();
+    let hostile = "SELECT 'ok' || chr(27) || '[2J' || chr(27) || ']0;pwned' || chr(7) || chr(155) || '31m' \
+                   || chr(8238) || 'evil' || chr(8294) AS evil, repeat('日本語テキスト', 9) AS wide";
+    h.keys("7").keys(hostile).key(KeyCode::Enter);
+    let buffer = h.buffer(120, 30);
+    let screen = text_of(&buffer);
+    assert!(screen.contains("ok\\e[2J\\e]0;pwned\\u{7}\\u{9b}"), "{screen}");
+    // The wide text is cut whole characters at a time, with an ellipsis.
+    let line = screen.lines().find(|l| l.contains("日")).expect("the wide column");
+    assert!(line.contains('…'), "{line}");
+    for cell in buffer.content() {
+        for c in cell.symbol().chars() {
+            assert!(!c.is_control(), "control character {c:?} reached a cell");
+            assert!(!('\u{202a}'..='\u{202e}').contains(&c) && !('\u{2066}'..='\u{2069}').contains(&c));
+        }
+    }
+}
+
+#[test]
+fn stale_replies_are_dropped_and_the_latest_wins() {
+    let mut h = Harness::new();
+    h.keys("2");
+    h.app.controls.detail = None;
+    // Two detail requests in flight; the older one's reply must not land.
+    h.app.send(Request::ControlDetail { control: "AC-1".into() });
+    let first = h.app.outbox.pop().expect("queued");
+    h.app.send(Request::ControlDetail { control: "AC-2".into() });
+    let stale = Envelope {
+        id: first.0,
+        slot: first.1.slot(),
+        result: Ok(Reply::ControlDetail { control: "AC-1".into(), specs: Vec::new() }),
+    };
+    h.app.on_reply(stale);
+    assert!(h.app.controls.detail.is_none(), "a superseded reply was applied");
+    assert!(h.app.busy(), "the newer request is still in flight");
+    h.settle();
+    assert_eq!(h.app.controls.detail.as_ref().map(|(id, _)| id.as_str()), Some("AC-2"));
+    assert!(!h.app.busy());
+}
+
+#[test]
+fn the_mouse_switches_tabs() {
+    let mut h = Harness::new();
+    let _ = h.screen(160, 45);
+    h.app.tab_hits = crate::tui::ui::tab_positions(ratatui::layout::Rect::new(0, 0, 160, 1))
+        .into_iter()
+        .map(|(x0, x1, tab)| (x0, x1, 0, tab))
+        .collect();
+    let (x0, _, _, _) = h.app.tab_hits[5];
+    h.app.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: x0 + 2,
+        row: 0,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    });
+    h.settle();
+    assert_eq!(h.app.tab, Tab::Sources);
+}
+
+#[test]
+fn the_population_pages_by_keyset_through_every_row_and_back() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all").keys("2/CHG-1").key(KeyCode::Enter).key(KeyCode::Enter).keys("a");
+    assert_eq!(h.app.evidence.mode, Mode::Population(Filter::All));
+    let count = h.app.evidence.sample.as_ref().expect("sample").population_count as usize;
+    let mut keys = Vec::new();
+    loop {
+        let page = h.app.evidence.page.clone().expect("page");
+        keys.extend(page.rows.iter().map(|r| r.key.clone()));
+        if page.at_end {
+            break;
+        }
+        let first = page.rows[0].key.clone();
+        let mut presses = 0;
+        while h.app.evidence.page.as_ref().and_then(|p| p.rows.first()).map(|r| &r.key) == Some(&first) {
+            h.act(Action::PageDown);
+            presses += 1;
+            assert!(presses < 50, "PageDown never reached the next page");
+        }
+    }
+    assert_eq!(keys.len(), count, "every row of the population once");
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), count);
+    // Up from the first row of a page brings the previous page, ending on its last row.
+    h.act(Action::Top);
+    h.act(Action::Bottom);
+    assert!(h.app.evidence.page.as_ref().is_some_and(|p| p.at_end));
+    let last_page = h.app.evidence.page.clone().expect("page");
+    h.app.evidence.selected = 0;
+    h.act(Action::Up);
+    let previous = h.app.evidence.page.clone().expect("page");
+    assert_eq!(h.app.evidence.selected, previous.rows.len() - 1);
+    let before = &keys[keys.len() - last_page.rows.len() - previous.rows.len()..keys.len() - last_page.rows.len()];
+    let got: Vec<String> = previous.rows.iter().map(|r| r.key.clone()).collect();
+    assert_eq!(got, before, "the page before the last, in order");
+}
