@@ -5,7 +5,10 @@ use quarterdeck::cli::{Cli, exit_code, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if std::env::var_os("QUARTERDECK_LOG").is_some() {
+    // The terminal UI (no subcommand, or the demo opening it) logs to its own
+    // file: a line on stderr would scroll the screen.
+    let may_open_ui = matches!(cli.command, None | Some(quarterdeck::cli::Command::Demo(_)));
+    if std::env::var_os("QUARTERDECK_LOG").is_some() && !may_open_ui {
         tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_env("QUARTERDECK_LOG"))
             .with_writer(std::io::stderr)

@@ -80,9 +80,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         right.push(Span::raw(" "));
     }
     if let Some(o) = &app.overview {
-        let audit = o.current_audit().map(|a| format!("{} {}", a.audit.label, a.audit.status.as_str()));
+        let audit = o.current_audit().map(|a| format!("audit {} {}", a.audit.label, a.audit.status.as_str()));
         right.push(Span::styled(
-            format!("{} · {} ", audit.unwrap_or_else(|| "no audit".into()), o.period.label),
+            format!("{} · period {} ", audit.unwrap_or_else(|| "no audit".into()), o.period.label),
             Style::new().dark_gray(),
         ));
     }

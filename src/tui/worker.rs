@@ -199,15 +199,29 @@ pub fn spawn(
             }
         };
         let mut worker = Worker { ws, options, populations: HashMap::new() };
-        while let Ok((id, request)) = requests.recv() {
-            let slot = request.slot();
-            tracing::debug!(id, ?slot, "request");
-            let result = worker.serve(request).map_err(|e| e.to_string());
-            if replies.send(Envelope { id, slot, result }).is_err() {
-                break;
+        while let Ok(first) = requests.recv() {
+            let mut batch = vec![first];
+            batch.extend(requests.try_iter());
+            for (id, request) in latest_only(batch) {
+                let slot = request.slot();
+                tracing::debug!(id, ?slot, "request");
+                let result = worker.serve(request).map_err(|e| e.to_string());
+                if replies.send(Envelope { id, slot, result }).is_err() {
+                    return;
+                }
             }
         }
     })
+}
+
+/// The requests worth serving: a read superseded by a later one in its slot
+/// (its reply would be dropped anyway) is skipped; every write is kept.
+pub fn latest_only(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
+    let mut latest: HashMap<Slot, u64> = HashMap::new();
+    for (id, request) in &batch {
+        latest.insert(request.slot(), *id);
+    }
+    batch.into_iter().filter(|(id, request)| request.slot() == Slot::Write || latest[&request.slot()] == *id).collect()
 }
 
 impl Worker {
@@ -376,4 +390,22 @@ fn current_index(list: &[audits::Audit]) -> Option<usize> {
 fn last_full_quarter(today: NaiveDate, tz: chrono_tz::Tz) -> anyhow::Result<Period> {
     let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
     Ok(Period::parse(&Period::quarter_label(quarter_start - chrono::Duration::days(1)), tz)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn superseded_reads_are_skipped_and_writes_kept() {
+        let batch = vec![
+            (1, Request::ControlDetail { control: "AC-1".into() }),
+            (2, Request::CloseAudit { label: "2026-Q2".into() }),
+            (3, Request::ControlDetail { control: "AC-2".into() }),
+            (4, Request::Overview),
+            (5, Request::CloseAudit { label: "2026-Q3".into() }),
+        ];
+        let kept: Vec<u64> = latest_only(batch).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(kept, vec![2, 3, 4, 5]);
+    }
 }

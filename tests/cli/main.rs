@@ -9,4 +9,5 @@ mod demo;
 mod ingest;
 mod query;
 mod real_data;
+mod tui;
 mod workspace;

@@ -5,7 +5,7 @@
 mod flows;
 mod views;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -39,7 +39,6 @@ pub fn demo_workspace(dir: &Path) {
 pub struct Harness {
     pub app: App,
     worker: Worker,
-    pub root: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -60,9 +59,9 @@ impl Harness {
         }
         let ws = Workspace::open_with(&root, access, &OpenOptions { threads: Some(2) }).expect("open");
         let now = Utc.with_ymd_and_hms(AS_OF.0, AS_OF.1, AS_OF.2, 12, 0, 0).single();
-        let options = Options { root: root.clone(), access, threads: Some(2), now };
+        let options = Options { root, access, threads: Some(2), now };
         let app = App::new(Keymap::default(), access == Access::ReadOnly);
-        let mut harness = Self { app, worker: Worker::new(ws, options), root, _dir: dir };
+        let mut harness = Self { app, worker: Worker::new(ws, options), _dir: dir };
         harness.settle();
         harness
     }
