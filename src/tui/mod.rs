@@ -37,6 +37,10 @@ pub fn log_file() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "quarterdeck").map(|d| d.data_dir().join("quarterdeck.log"))
 }
 
+fn log_path_text() -> String {
+    log_file().map(|p| p.display().to_string()).unwrap_or_else(|| "the log".into())
+}
+
 /// Sends logs to the log file; QUARTERDECK_LOG sets the filter (default info).
 fn init_logging() {
     let Some(path) = log_file() else { return };
@@ -115,7 +119,18 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
                 }
                 None => break,
             },
-            Some(envelope) = replies.recv() => app.on_reply(envelope),
+            envelope = replies.recv() => match envelope {
+                Some(envelope) => app.on_reply(envelope),
+                None => {
+                    // The worker is gone: it could not open the workspace
+                    // (then `ready` says why), or it panicked.
+                    drop(guard);
+                    if !opened && let Ok(Err(e)) = (&mut ready).await {
+                        return Err(e.into());
+                    }
+                    anyhow::bail!("the database thread stopped unexpectedly; see {}", log_path_text());
+                }
+            },
             result = &mut ready, if !opened => {
                 opened = true;
                 match result {
