@@ -428,7 +428,7 @@ impl App {
                 self.controls.detail = Some((control, specs));
                 Vec::new()
             }
-            Reply::Sample(sample) => self.evidence.sample_loaded(*sample),
+            Reply::Sample { sample, period_column } => self.evidence.sample_loaded(*sample, period_column),
             Reply::Page { filter, page } => self.evidence.page_loaded(filter, page),
             Reply::FindingEvents { id, events } => {
                 self.findings.events = Some((id, events));

@@ -137,13 +137,33 @@ impl Overview {
 #[derive(Debug, Clone)]
 pub enum Reply {
     Overview(Box<Overview>),
-    ControlDetail { control: String, specs: Vec<SpecOutcome> },
-    Sample(Box<Sample>),
-    Page { filter: Filter, page: Page },
-    FindingEvents { id: String, events: Vec<Event> },
-    SourceDaily { source: String, days: BTreeMap<NaiveDate, u64>, missing: Vec<NaiveDate> },
+    ControlDetail {
+        control: String,
+        specs: Vec<SpecOutcome>,
+    },
+    /// A frozen sample, with the population's period (timestamp) column.
+    Sample {
+        sample: Box<Sample>,
+        period_column: String,
+    },
+    Page {
+        filter: Filter,
+        page: Page,
+    },
+    FindingEvents {
+        id: String,
+        events: Vec<Event>,
+    },
+    SourceDaily {
+        source: String,
+        days: BTreeMap<NaiveDate, u64>,
+        missing: Vec<NaiveDate>,
+    },
     Query(ResultSet),
-    Answered { request: AuditorRequest, sample: Box<Sample> },
+    Answered {
+        request: AuditorRequest,
+        sample: Box<Sample>,
+    },
     Done(String),
 }
 
@@ -245,20 +265,17 @@ impl Worker {
             Request::Sample { audit, control, spec } => {
                 let request =
                     SampleRequest { audit: &audit, control: &control, spec: Some(&spec), ..Default::default() };
-                Reply::Sample(Box::new(audit_sample(&self.ws, &mappings, &request)?))
+                let sample = audit_sample(&self.ws, &mappings, &request)?;
+                let period_column = self.population(&mappings, &control, &spec)?.period_column.clone();
+                Reply::Sample { sample: Box::new(sample), period_column }
             }
             Request::Page { audit, control, spec, filter, position, limit } => {
                 let found = find_control(&mappings, &control)?;
                 let spec_def = find_spec(found, Some(&spec))?;
                 let audit = audits::load(&self.ws.conn, &audit)?.ok_or(AuditError::UnknownAudit(audit))?;
                 let period = audit.period(self.ws.config.timezone);
-                let key = (control.clone(), spec.clone());
-                if !self.populations.contains_key(&key) {
-                    let resolved = population::resolve(&self.ws.conn, &self.ws.config, found, spec_def)?;
-                    self.populations.insert(key.clone(), resolved);
-                }
-                let resolved = &self.populations[&key];
-                let page = browse::page(&self.ws, resolved, spec_def, &period, filter, &position, limit)?;
+                let resolved = self.population(&mappings, &control, &spec)?.clone();
+                let page = browse::page(&self.ws, &resolved, spec_def, &period, filter, &position, limit)?;
                 Reply::Page { filter, page }
             }
             Request::FindingEvents { id } => Reply::FindingEvents { events: findings::events(&self.ws.conn, &id)?, id },
@@ -315,6 +332,18 @@ impl Worker {
                 ))
             }
         })
+    }
+
+    /// A spec's population, resolved once per overview (resolving describes the SQL).
+    fn population(&mut self, mappings: &Mappings, control: &str, spec: &str) -> anyhow::Result<&Population> {
+        let key = (control.to_string(), spec.to_string());
+        if !self.populations.contains_key(&key) {
+            let found = find_control(mappings, control)?;
+            let spec_def = find_spec(found, Some(spec))?;
+            let resolved = population::resolve(&self.ws.conn, &self.ws.config, found, spec_def)?;
+            self.populations.insert(key.clone(), resolved);
+        }
+        Ok(&self.populations[&key])
     }
 
     fn today(&self) -> NaiveDate {

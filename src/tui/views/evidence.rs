@@ -30,7 +30,7 @@ use crate::tui::worker::{Overview, Request};
 /// Rows per population page.
 pub const PAGE_ROWS: usize = 200;
 /// Columns shown in the table besides key, timestamp and tests.
-const CHOSEN_COLUMNS: usize = 3;
+const CHOSEN_COLUMNS: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -60,6 +60,8 @@ pub struct State {
     /// Notes written before the row's verdict, by key.
     pub notes: HashMap<String, String>,
     pub problem: Option<String>,
+    /// The population's timestamp column, shown first after the key.
+    pub period_column: Option<String>,
 }
 
 impl Default for State {
@@ -76,6 +78,7 @@ impl Default for State {
             note: None,
             notes: HashMap::new(),
             problem: None,
+            period_column: None,
         }
     }
 }
@@ -147,7 +150,8 @@ impl State {
         })
     }
 
-    pub fn sample_loaded(&mut self, sample: Sample) -> Vec<Effect> {
+    pub fn sample_loaded(&mut self, sample: Sample, period_column: String) -> Vec<Effect> {
+        self.period_column = Some(period_column);
         if self.mode == Mode::Sample {
             self.selected = self.selected.min(sample.rows.len().saturating_sub(1));
         }
@@ -400,9 +404,20 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, control: &str) {
     frame.render_widget(Paragraph::new(lines), area);
 }
 
-/// The columns the table shows: the first few that are not the key.
-fn chosen<'a>(columns: impl Iterator<Item = &'a String>, key_columns: &[String]) -> Vec<String> {
-    columns.filter(|c| !key_columns.contains(c)).take(CHOSEN_COLUMNS).cloned().collect()
+/// The columns the table shows: the timestamp, then the first few others
+/// that are not the key.
+fn chosen<'a>(
+    columns: impl Iterator<Item = &'a String>,
+    key_columns: &[String],
+    period: Option<&String>,
+) -> Vec<String> {
+    let rest = columns.filter(|c| !key_columns.contains(c) && Some(*c) != period).take(CHOSEN_COLUMNS).cloned();
+    period.cloned().into_iter().chain(rest).collect()
+}
+
+/// The timestamp column fits a whole `YYYY-MM-DD HH:MM:SS`; the others share the rest.
+fn column_widths(columns: &[String], period: Option<&String>) -> Vec<Constraint> {
+    columns.iter().map(|c| if Some(c) == period { Constraint::Length(19) } else { Constraint::Min(8) }).collect()
 }
 
 fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
@@ -411,7 +426,11 @@ fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(Paragraph::new(" loading the sample…").block(block), area);
         return;
     };
-    let columns = sample.rows.first().map(|r| chosen(r.row.keys(), &sample.key_columns)).unwrap_or_default();
+    let columns = sample
+        .rows
+        .first()
+        .map(|r| chosen(r.row.keys(), &sample.key_columns, state.period_column.as_ref()))
+        .unwrap_or_default();
     let tests: Vec<String> =
         sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
     let mut header = vec!["key".to_string()];
@@ -439,8 +458,10 @@ fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
             Row::new(cells)
         })
         .collect();
-    let mut widths = vec![Constraint::Length(24)];
-    widths.extend(columns.iter().map(|_| Constraint::Min(8)));
+    let keys = sample.rows.iter().map(|r| &r.key);
+    let key_width = keys.clone().map(|k| crate::tui::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
+    let mut widths = vec![Constraint::Length(key_width as u16)];
+    widths.extend(column_widths(&columns, state.period_column.as_ref()));
     widths.extend(tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
     widths.push(Constraint::Length(11));
     let height = area.height.saturating_sub(3) as usize;
@@ -464,7 +485,7 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
         return;
     };
     let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();
-    let columns = chosen(page.columns.iter(), &key_columns);
+    let columns = chosen(page.columns.iter(), &key_columns, state.period_column.as_ref());
     let at: Vec<usize> = columns.iter().filter_map(|c| page.columns.iter().position(|p| p == c)).collect();
     let mut header = vec!["key".to_string()];
     header.extend(columns.iter().cloned());
@@ -482,8 +503,10 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
             Row::new(cells)
         })
         .collect();
-    let mut widths = vec![Constraint::Length(24)];
-    widths.extend(columns.iter().map(|_| Constraint::Min(8)));
+    let keys = page.rows.iter().map(|r| &r.key);
+    let key_width = keys.clone().map(|k| crate::tui::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
+    let mut widths = vec![Constraint::Length(key_width as u16)];
+    widths.extend(column_widths(&columns, state.period_column.as_ref()));
     widths.extend(page.tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
     let height = area.height.saturating_sub(3) as usize;
     let mut table_state =
