@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::audit::browse::{self, Filter, Page, Position};
+use crate::audit::browse::{self, Filter, Guarded, Page, Position};
 use crate::audit::fieldwork::{SampleRequest, audit_sample};
 use crate::audit::findings::{self, Change, Event, Finding, NewFinding};
 use crate::audit::full_population::{SpecOutcome, test_control};
@@ -196,6 +196,9 @@ pub struct Worker {
     ws: Workspace,
     options: Options,
     populations: HashMap<(String, String), Population>,
+    guarded: Guarded,
+    /// The mappings as last read: pages reuse them, everything else rereads.
+    mappings: Option<Arc<Mappings>>,
 }
 
 /// Opens the workspace on a new thread and serves requests until the UI
@@ -218,7 +221,8 @@ pub fn spawn(
                 return;
             }
         };
-        let mut worker = Worker { ws, options, populations: HashMap::new() };
+        let mut worker =
+            Worker { ws, options, populations: HashMap::new(), guarded: Guarded::default(), mappings: None };
         while let Ok(first) = requests.recv() {
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
@@ -247,15 +251,24 @@ pub fn latest_only(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
 impl Worker {
     /// A worker on an already open workspace (for tests that drive it inline).
     pub fn new(ws: Workspace, options: Options) -> Self {
-        Self { ws, options, populations: HashMap::new() }
+        Self { ws, options, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
     }
 
     pub fn serve(&mut self, request: Request) -> anyhow::Result<Reply> {
-        let mappings = Mappings::load(&self.ws.root);
+        let reuse = matches!(request, Request::Page { .. });
+        let mappings = match &self.mappings {
+            Some(m) if reuse => Arc::clone(m),
+            _ => {
+                let m = Arc::new(Mappings::load(&self.ws.root));
+                self.mappings = Some(Arc::clone(&m));
+                m
+            }
+        };
         Ok(match request {
             Request::Overview => {
                 self.populations.clear();
-                Reply::Overview(Box::new(self.overview(mappings)?))
+                self.guarded = Guarded::default();
+                Reply::Overview(Box::new(self.overview(&mappings)?))
             }
             Request::ControlDetail { control } => {
                 let period = self.current_period()?;
@@ -275,7 +288,8 @@ impl Worker {
                 let audit = audits::load(&self.ws.conn, &audit)?.ok_or(AuditError::UnknownAudit(audit))?;
                 let period = audit.period(self.ws.config.timezone);
                 let resolved = self.population(&mappings, &control, &spec)?.clone();
-                let page = browse::page(&self.ws, &resolved, spec_def, &period, filter, &position, limit)?;
+                let what = browse::Browse { population: &resolved, spec: spec_def, period: &period, filter };
+                let page = browse::page(&self.ws, &what, &position, limit, &mut self.guarded)?;
                 Reply::Page { filter, page }
             }
             Request::FindingEvents { id } => Reply::FindingEvents { events: findings::events(&self.ws.conn, &id)?, id },
@@ -359,7 +373,7 @@ impl Worker {
         })
     }
 
-    fn overview(&self, mappings: Mappings) -> anyhow::Result<Overview> {
+    fn overview(&self, mappings: &Mappings) -> anyhow::Result<Overview> {
         let conn = &self.ws.conn;
         let tz = self.ws.config.timezone;
         let now = self.options.now();
@@ -398,7 +412,7 @@ impl Worker {
             today,
             catalog: Catalog::soc2()?,
             mapping_problems: mappings.problems.len(),
-            controls: mappings.controls,
+            controls: mappings.controls.clone(),
             audits: summaries,
             current,
             period,

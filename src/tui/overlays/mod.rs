@@ -3,6 +3,7 @@
 
 pub mod confirm;
 pub mod form;
+pub mod fuzzy;
 pub mod help;
 pub mod palette;
 

@@ -2,14 +2,13 @@
 //! controls, findings, sources and auditor questions.
 
 use crossterm::event::{KeyCode, KeyEvent};
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
 
+use super::fuzzy::Haystack;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
 use crate::tui::text::fit;
@@ -38,7 +37,9 @@ pub struct Palette {
     /// Indices into `items`, best match first.
     pub matches: Vec<usize>,
     pub selected: usize,
-    matcher: SkimMatcherV2,
+    haystack: Haystack,
+    /// The last queries' rankings, so that erasing a character costs nothing.
+    recent: Vec<(String, Vec<usize>)>,
     /// The query `matches` answers: a longer query only narrows it.
     matched_for: String,
 }
@@ -48,6 +49,9 @@ impl std::fmt::Debug for Palette {
         f.debug_struct("Palette").field("input", &self.input).field("matches", &self.matches.len()).finish()
     }
 }
+
+/// How many recent queries keep their ranking.
+const RECENT: usize = 32;
 
 pub enum Outcome {
     Stay,
@@ -87,38 +91,41 @@ impl Palette {
 
     pub fn with_items(items: Vec<Item>) -> Self {
         let matches = (0..items.len()).collect();
+        let haystack = Haystack::new(items.iter().map(|i| i.label.clone()).collect());
         Self {
             input: Input::default(),
             items,
             matches,
             selected: 0,
-            matcher: SkimMatcherV2::default(),
+            haystack,
+            recent: Vec::new(),
             matched_for: String::new(),
         }
     }
 
-    /// Re-scores after the query changed. A query that extends the last one
-    /// only re-scores the last matches (a fuzzy match of the longer query is
-    /// a match of the shorter), which keeps keystrokes cheap on long lists.
+    /// Re-ranks after the query changed. A query that extends the last one
+    /// only looks at the last matches (a fuzzy match of the longer query is a
+    /// match of the shorter); see `fuzzy` for how a keystroke stays cheap.
     pub fn refilter(&mut self) {
         let query = self.input.text.trim().to_string();
-        let candidates: Vec<usize> = if !self.matched_for.is_empty() && query.starts_with(&self.matched_for) {
-            std::mem::take(&mut self.matches)
+        if let Some((_, matches)) = self.recent.iter().find(|(q, _)| *q == query) {
+            // Backspace: the shorter query was ranked a keystroke ago.
+            self.matches = matches.clone();
         } else {
-            (0..self.items.len()).collect()
-        };
-        if query.is_empty() {
-            self.matches = (0..self.items.len()).collect();
-        } else {
-            let mut scored: Vec<(i64, usize)> = candidates
-                .into_iter()
-                .filter_map(|i| {
-                    let item = &self.items[i];
-                    self.matcher.fuzzy_match(&item.label, &query).map(|s| (s, i))
-                })
-                .collect();
-            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            self.matches = scored.into_iter().map(|(_, i)| i).collect();
+            let candidates: Vec<usize> = if !self.matched_for.is_empty() && query.starts_with(&self.matched_for) {
+                std::mem::take(&mut self.matches)
+            } else {
+                (0..self.items.len()).collect()
+            };
+            self.matches = if query.is_empty() {
+                (0..self.items.len()).collect()
+            } else {
+                self.haystack.rank(&query, candidates.into_iter())
+            };
+            if self.recent.len() == RECENT {
+                self.recent.remove(0);
+            }
+            self.recent.push((query.clone(), self.matches.clone()));
         }
         self.matched_for = query;
         self.selected = 0;
