@@ -236,3 +236,45 @@ fn help_is_generated_from_the_live_keymap() {
     h.key(KeyCode::Esc);
     assert!(h.app.overlay.is_none());
 }
+
+#[test]
+fn criteria_show_their_controls_and_flag_unmapped_ones() {
+    let mut h = Harness::new();
+    h.keys("2").key(KeyCode::Tab);
+    let screen = h.screen(W, H);
+    assert!(screen.contains("Criteria — enter: its controls"), "{screen}");
+    assert!(screen.contains("unmapped"), "{screen}");
+    insta::assert_snapshot!("criteria", screen);
+    let buffer = h.buffer(W, H);
+    let (x, y) = find(&buffer, "unmapped").expect("an unmapped criterion");
+    assert_eq!(buffer[(x, y)].fg, Color::Yellow);
+    // Walk to CC8.1 and show its controls.
+    let at = h.app.overview.as_ref().expect("overview").catalog.criteria.iter().position(|c| c.id == "CC8.1");
+    for _ in 0..at.expect("CC8.1 in the catalog") {
+        h.keys("j");
+    }
+    h.key(KeyCode::Enter);
+    let screen = h.screen(W, H);
+    assert!(screen.contains("criterion CC8.1"), "{screen}");
+    assert!(screen.contains("CHG-1") && screen.contains("CHG-3") && !screen.contains("AC-1 "), "{screen}");
+    h.key(KeyCode::Esc);
+    assert!(h.screen(W, H).contains("AC-1"));
+}
+
+#[test]
+fn the_finding_form_is_prefilled_from_the_evidence_row() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all").keys("2").key(KeyCode::Enter).keys("x");
+    let screen = h.screen(W, H);
+    assert!(screen.contains("New finding — AC-1 in 2026-Q3, row auth-"), "{screen}");
+    assert!(screen.contains("Owner: it@northwind.example"), "{screen}");
+    assert!(screen.contains("Due (YYYY-MM-DD): 2026-12-26"), "{screen}");
+    insta::assert_snapshot!("finding_form", screen);
+    // A field-level problem is named, and nothing is filed.
+    h.key(KeyCode::Enter);
+    let screen = h.screen(W, H);
+    assert!(screen.contains("Title: a finding needs a title"), "{screen}");
+    assert!(h.app.overview.as_ref().is_some_and(|o| o.findings.is_empty()));
+    h.key(KeyCode::Esc);
+    assert!(h.app.overlay.is_none());
+}

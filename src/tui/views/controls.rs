@@ -30,6 +30,10 @@ pub struct State {
     pub selected: usize,
     /// The selected control's full-population results.
     pub detail: Option<(String, Vec<SpecOutcome>)>,
+    /// Showing the criteria (with the selected one) instead of the controls.
+    pub criteria: Option<usize>,
+    /// Only the controls mapped to this criterion.
+    pub criterion: Option<String>,
 }
 
 impl State {
@@ -40,14 +44,17 @@ impl State {
 
     fn apply_filter(&mut self, overview: &Overview) {
         let query = self.filter.text.trim();
+        let criterion = self.criterion.as_deref();
+        let mapped = |c: &Control| criterion.is_none_or(|id| c.criteria.iter().any(|l| l.value == id));
         if query.is_empty() {
-            self.shown = (0..overview.controls.len()).collect();
+            self.shown = (0..overview.controls.len()).filter(|&i| mapped(&overview.controls[i])).collect();
         } else {
             let matcher = SkimMatcherV2::default();
             let mut scored: Vec<(i64, usize)> = overview
                 .controls
                 .iter()
                 .enumerate()
+                .filter(|(_, c)| mapped(c))
                 .filter_map(|(i, c)| matcher.fuzzy_match(&haystack(c), query).map(|s| (s, i)))
                 .collect();
             scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -109,13 +116,21 @@ impl State {
     }
 
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        if let Some(selected) = self.criteria {
+            return self.act_on_criteria(action, selected, overview);
+        }
         match action {
             Action::Filter => {
                 self.filtering = true;
                 Vec::new()
             }
-            Action::Back if !self.filter.text.is_empty() => {
+            Action::NextPane => {
+                self.criteria = Some(0);
+                Vec::new()
+            }
+            Action::Back if !self.filter.text.is_empty() || self.criterion.is_some() => {
                 self.filter = Input::default();
+                self.criterion = None;
                 self.apply_filter(overview);
                 self.selection_changed(overview)
             }
@@ -136,6 +151,35 @@ impl State {
     }
 }
 
+impl State {
+    fn act_on_criteria(&mut self, action: Action, selected: usize, overview: &Overview) -> Vec<Effect> {
+        match action {
+            a if is_motion(a) => {
+                self.criteria = Some(moved(selected, overview.catalog.criteria.len(), a, 10));
+                Vec::new()
+            }
+            Action::Select => {
+                self.criterion = overview.catalog.criteria.get(selected).map(|c| c.id.clone());
+                self.criteria = None;
+                self.filter = Input::default();
+                self.selected = 0;
+                self.apply_filter(overview);
+                self.selection_changed(overview)
+            }
+            Action::NextPane | Action::Back => {
+                self.criteria = None;
+                Vec::new()
+            }
+            Action::Filter => {
+                self.criteria = None;
+                self.filtering = true;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
 fn haystack(c: &Control) -> String {
     let criteria: Vec<&str> = c.criteria.iter().map(|l| l.value.as_str()).collect();
     format!("{} {} {} {}", c.id, c.title, criteria.join(" "), c.owner)
@@ -143,6 +187,11 @@ fn haystack(c: &Control) -> String {
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let [list, detail] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    if let Some(selected) = state.criteria {
+        super::criteria::draw_list(frame, list, selected, overview);
+        super::criteria::draw_detail(frame, detail, selected, overview);
+        return;
+    }
     draw_list(frame, list, state, overview);
     draw_detail(frame, detail, state, overview);
 }
@@ -153,12 +202,17 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) 
         overview.controls.iter().flat_map(|c| c.criteria.iter().map(|l| l.value.as_str())).collect();
     let unmapped = overview.catalog.criteria.iter().filter(|c| !mapped.contains(c.id.as_str())).count();
     let [filter, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
-    let filter_line = if state.filtering || !state.filter.text.is_empty() {
+    let filter_line = if let Some(criterion) = &state.criterion {
+        Line::from(vec![
+            format!("criterion {criterion}").bold(),
+            Span::styled(format!(" /{} · esc shows all", state.filter.text), Style::new().dark_gray()),
+        ])
+    } else if state.filtering || !state.filter.text.is_empty() {
         Line::from(vec!["/".bold(), Span::raw(state.filter.text.clone())])
     } else {
         Line::styled(
             format!(
-                "{} controls · {} of {} criteria mapped, {unmapped} unmapped · / filters",
+                "{} controls · {} of {} criteria mapped, {unmapped} unmapped · / filters · tab: criteria",
                 overview.controls.len(),
                 mapped.len(),
                 overview.catalog.criteria.len()

@@ -3,6 +3,7 @@
 
 pub mod audits;
 pub mod controls;
+pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
 pub mod findings;
