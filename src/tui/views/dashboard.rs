@@ -128,7 +128,23 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
         frame.render_widget(Paragraph::new(" No audits yet.").block(block), area);
         return;
     }
-    let mut chart = BarChart::default().block(block).bar_width(3).bar_gap(1).group_gap(3);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [table, chart_area] = Layout::horizontal([Constraint::Length(52), Constraint::Min(0)]).areas(inner);
+    let mut lines = vec![Line::styled(
+        format!("{:<10} {:>10} {:>9} {:>7} {:>7}", "audit", "exceptions", "rate", "opened", "closed"),
+        Style::new().bold(),
+    )];
+    for s in overview.audits.iter().rev().take(table.height.saturating_sub(1) as usize).rev() {
+        let rate = s.exception_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
+        lines.push(Line::from(format!(
+            "{:<10} {:>10} {:>9} {:>7} {:>7}",
+            s.audit.label, s.exceptions, rate, s.findings_opened, s.findings_closed
+        )));
+    }
+    frame.render_widget(Paragraph::new(lines), table);
+    let chart_area = Layout::vertical([Constraint::Max(12), Constraint::Min(0)]).split(chart_area)[0];
+    let mut chart = BarChart::default().bar_width(3).bar_gap(1).group_gap(3);
     for summary in &overview.audits {
         let bars = [
             Bar::default().value(summary.exceptions).style(Style::new().red()),
@@ -137,5 +153,5 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
         ];
         chart = chart.data(BarGroup::default().label(Line::from(summary.audit.label.clone())).bars(&bars));
     }
-    frame.render_widget(chart, area);
+    frame.render_widget(chart, chart_area);
 }
