@@ -108,6 +108,23 @@ fn missing_key_column_and_duplicate_keys_are_refused() {
     assert_eq!(run.code, 4);
     assert!(run.stderr.contains("key (deploy_id) = (d-9) appears 2 times"), "{}", run.stderr);
     assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "5");
+
+    // Keys in ascending order pass on a fast path; a duplicate out of order,
+    // or two missing keys, still fall through to the full check.
+    let header = "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n";
+    let row = |id: &str| format!("{id},2026-09-21 08:00:00,production,api,api#1,alice,bob\n");
+    for (ids, shown) in [(["d-10", "d-11", "d-10"], "(d-10) appears 2 times"), (["d-12", "", ""], "() appears 2 times")]
+    {
+        let file = ws.join("evidence/out-of-order.csv");
+        std::fs::write(&file, format!("{header}{}", ids.map(row).concat())).unwrap();
+        let run = sb.at(&ws, &["ingest", "deploys", file.to_str().unwrap()]);
+        assert_eq!(run.code, 4, "{ids:?}: {}", run.stderr);
+        assert!(run.stderr.contains(shown), "{ids:?}: {}", run.stderr);
+    }
+    let sorted = ws.join("evidence/sorted.csv");
+    std::fs::write(&sorted, format!("{header}{}", ["d-20", "d-21", "d-22"].map(row).concat())).unwrap();
+    sb.at(&ws, &["ingest", "deploys", sorted.to_str().unwrap()]).ok();
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "8");
 }
 
 #[test]
