@@ -19,6 +19,8 @@
 //! big workspace's scale (default 500 = 50M auth rows), QD_BENCH_ONLY a
 //! comma-separated subset: first, paging, paint, palette, rss.
 
+mod common;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +30,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use duckdb::types::Value;
 use quarterdeck::audit::browse::{self, Filter, Page, Position, page, page_sql};
-use quarterdeck::demo::{DemoOptions, write_demo_files};
 use quarterdeck::tui::action::Action;
 use quarterdeck::tui::app::{App, Tab};
 use quarterdeck::tui::keymap::Keymap;
@@ -36,7 +37,6 @@ use quarterdeck::tui::overlays::palette::{Item, Palette, Target};
 use quarterdeck::tui::ui;
 use quarterdeck::tui::views::evidence::{Mode, PAGE_ROWS};
 use quarterdeck::tui::worker::{Envelope, Options, Reply, Request, Worker};
-use quarterdeck::workspace::ingest::ingest;
 use quarterdeck::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use quarterdeck::workspace::period::Period;
 use quarterdeck::workspace::population::{Population, resolve};
@@ -73,7 +73,7 @@ fn main() -> anyhow::Result<()> {
     let wanted = |name: &str| only.is_empty() || only.split(',').any(|o| o == name);
     let needs_big = ["first", "paging", "rss"].iter().any(|n| wanted(n));
     let needs_small = ["paint", "paging", "rss"].iter().any(|n| wanted(n));
-    let big = if needs_big { Some(big_workspace(&root, scale, as_of)?) } else { None };
+    let big = if needs_big { Some(common::big_workspace(&root, scale, as_of)?) } else { None };
     let small = if needs_small { Some(small_workspace(&root)?) } else { None };
     println!("| benchmark | quarterdeck p50 / p99 | bare DuckDB p50 / p99 | ratio p50 (p99) | target | met |");
     println!("| --- | --- | --- | --- | --- | --- |");
@@ -96,25 +96,6 @@ fn main() -> anyhow::Result<()> {
 }
 
 // ---------------------------------------------------------------- workspaces
-
-fn big_workspace(root: &Path, scale: u32, as_of: chrono::NaiveDate) -> anyhow::Result<PathBuf> {
-    let dir = root.join(format!("s{scale}"));
-    if !dir.join("quarterdeck.toml").exists() {
-        let started = Instant::now();
-        write_demo_files(&dir, &DemoOptions { scale, seed: 7, as_of })?;
-        eprintln!("generated scale {scale} in {:.1?}", started.elapsed());
-    }
-    if !dir.join("workspace.duckdb").exists() {
-        let started = Instant::now();
-        let ws = Workspace::open(&dir, Access::ReadWrite)?;
-        let names: Vec<String> = ws.config.sources.iter().map(|s| s.name.clone()).collect();
-        for name in names {
-            ingest(&ws, &name, &[])?;
-        }
-        eprintln!("ingested scale {scale} in {:.1?}", started.elapsed());
-    }
-    Ok(dir)
-}
 
 /// The default demo (scale 1) with a mock audit, which the Evidence tab needs.
 fn small_workspace(root: &Path) -> anyhow::Result<PathBuf> {
@@ -312,6 +293,35 @@ struct BarePage {
     edge: Option<(Value, Value)>,
 }
 
+/// DEPTH pages from `start`, ours and bare, checked equal; forward (After)
+/// or backward (Before). Returns each step's times and where the walk ended.
+fn walk(b: &Browse, start: Position, bare_start: Bare, forward: bool) -> anyhow::Result<Walk> {
+    let (mut ours, mut bare) = (Vec::new(), Vec::new());
+    let (mut pos, mut bare_pos) = (start, bare_start);
+    for _ in 0..DEPTH {
+        let started = Instant::now();
+        let p = b.page(&pos)?;
+        ours.push(started.elapsed());
+        let started = Instant::now();
+        let q = bare_page(b, &bare_pos)?;
+        bare.push(started.elapsed());
+        let mut expected = q.keys.clone();
+        if !forward {
+            expected.reverse();
+        }
+        anyhow::ensure!(keys_of(&p) == expected, "walk: different rows");
+        let (ts, id) = q.edge.expect("rows");
+        (pos, bare_pos) = if forward {
+            (Position::After(p.rows.last().expect("rows").cursor.clone()), Bare::After(ts, id))
+        } else {
+            (Position::Before(p.rows.first().expect("rows").cursor.clone()), Bare::Before(ts, id))
+        };
+    }
+    Ok((ours, bare, pos, bare_pos))
+}
+
+type Walk = (Vec<Duration>, Vec<Duration>, Position, Bare);
+
 fn bare_page(b: &Browse, position: &Bare) -> anyhow::Result<BarePage> {
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
     let (bound, order, params) = match position {
@@ -412,20 +422,7 @@ fn bench_paging(big: &Path, small: &Path) -> anyhow::Result<()> {
     row("  of which guard_select on the page's SQL", &guard, None, "—", None);
 
     // Walk forward DEPTH pages, both ways, timing every step.
-    let (mut walk_ours, mut walk_bare) = (Vec::new(), Vec::new());
-    let (mut pos, mut bare_pos) = (Position::First, Bare::First);
-    for _ in 0..DEPTH {
-        let started = Instant::now();
-        let p = b.page(&pos)?;
-        walk_ours.push(started.elapsed());
-        let started = Instant::now();
-        let q = bare_page(&b, &bare_pos)?;
-        walk_bare.push(started.elapsed());
-        anyhow::ensure!(keys_of(&p) == q.keys, "walk: different rows");
-        pos = Position::After(p.rows.last().expect("rows").cursor.clone());
-        let (ts, id) = q.edge.expect("rows");
-        bare_pos = Bare::After(ts, id);
-    }
+    let (walk_ours, walk_bare, pos, bare_pos) = walk(&b, Position::First, Bare::First, true)?;
     page_row(&format!("page: walk forward, After(cursor), pages 1–{DEPTH} (each step)"), &walk_ours, &walk_bare);
     let (ours, bare) = compare(&b, &pos, &bare_pos, RUNS)?;
     page_row(&format!("page: After(cursor) at depth {DEPTH} (rows {}–)", DEPTH * PAGE_ROWS + 1), &ours, &bare);
@@ -433,22 +430,7 @@ fn bench_paging(big: &Path, small: &Path) -> anyhow::Result<()> {
     let (ours, bare) = compare(&b, &Position::Last, &Bare::Last, RUNS)?;
     page_row("page: last (Position::Last)", &ours, &bare);
 
-    let (mut walk_ours, mut walk_bare) = (Vec::new(), Vec::new());
-    let (mut pos, mut bare_pos) = (Position::Last, Bare::Last);
-    for _ in 0..DEPTH {
-        let started = Instant::now();
-        let p = b.page(&pos)?;
-        walk_ours.push(started.elapsed());
-        let started = Instant::now();
-        let q = bare_page(&b, &bare_pos)?;
-        walk_bare.push(started.elapsed());
-        let mut kb = q.keys.clone();
-        kb.reverse();
-        anyhow::ensure!(keys_of(&p) == kb, "walk back: different rows");
-        pos = Position::Before(p.rows.first().expect("rows").cursor.clone());
-        let (ts, id) = q.edge.expect("rows");
-        bare_pos = Bare::Before(ts, id);
-    }
+    let (walk_ours, walk_bare, pos, bare_pos) = walk(&b, Position::Last, Bare::Last, false)?;
     page_row(
         &format!("page: walk back from the end, Before(cursor), {DEPTH} pages (each step)"),
         &walk_ours,

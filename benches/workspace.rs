@@ -12,11 +12,12 @@
 //! QD_BENCH_ONLY a comma-separated subset: ingest, population, sources,
 //! sampling, audit).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use quarterdeck::audit::full_population::test_control;
-use quarterdeck::demo::{DemoOptions, write_demo_files};
 use quarterdeck::workspace::ingest::ingest;
 use quarterdeck::workspace::mapping::Mappings;
 use quarterdeck::workspace::period::Period;
@@ -37,7 +38,7 @@ fn main() -> anyhow::Result<()> {
     if wanted("ingest") {
         bench_ingest(&root, as_of)?;
     }
-    let big = big_workspace(&root, scale, as_of)?;
+    let big = common::big_workspace(&root, scale, as_of)?;
     if wanted("population") {
         bench_full_population(&big)?;
     }
@@ -53,19 +54,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn generate(dir: &Path, scale: u32, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
-    if dir.join("quarterdeck.toml").exists() {
-        return Ok(());
-    }
-    let started = Instant::now();
-    write_demo_files(dir, &DemoOptions { scale, seed: 7, as_of })?;
-    eprintln!("generated scale {scale} in {:.1?}", started.elapsed());
-    Ok(())
-}
-
 fn bench_ingest(root: &Path, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
     let source = root.join("s100");
-    generate(&source, 100, as_of)?;
+    common::generate(&source, 100, as_of)?;
     let csv = source.join("evidence/idp_auth_log.csv");
     let mut ours = Vec::new();
     let mut bare = Vec::new();
@@ -95,21 +86,6 @@ fn bench_ingest(root: &Path, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
     }
     report("ingest 10M CSV rows (open, ingest, commit)", &ours, &bare, "≤ 1.1×");
     Ok(())
-}
-
-fn big_workspace(root: &Path, scale: u32, as_of: chrono::NaiveDate) -> anyhow::Result<PathBuf> {
-    let dir = root.join(format!("s{scale}"));
-    generate(&dir, scale, as_of)?;
-    if !dir.join("workspace.duckdb").exists() {
-        let started = Instant::now();
-        let ws = Workspace::open(&dir, Access::ReadWrite)?;
-        let names: Vec<String> = ws.config.sources.iter().map(|s| s.name.clone()).collect();
-        for name in names {
-            ingest(&ws, &name, &[])?;
-        }
-        eprintln!("ingested scale {scale} in {:.1?}", started.elapsed());
-    }
-    Ok(dir)
 }
 
 fn bench_full_population(dir: &Path) -> anyhow::Result<()> {

@@ -19,7 +19,7 @@ use super::keymap::Keymap;
 use super::ui;
 use super::worker::{Envelope, Options, Worker};
 use crate::demo::{DemoOptions, write_demo_files};
-use crate::workspace::ingest::ingest;
+use crate::workspace::ingest::ingest_all;
 use crate::workspace::{Access, OpenOptions, Workspace};
 
 pub const AS_OF: (i32, u32, u32) = (2026, 11, 26);
@@ -29,10 +29,7 @@ pub fn demo_workspace(dir: &Path) {
     let as_of = NaiveDate::from_ymd_opt(AS_OF.0, AS_OF.1, AS_OF.2).expect("date");
     write_demo_files(dir, &DemoOptions::new(as_of)).expect("demo files");
     let ws = Workspace::open_with(dir, Access::ReadWrite, &OpenOptions { threads: Some(2) }).expect("open");
-    let names: Vec<String> = ws.config.sources.iter().map(|s| s.name.clone()).collect();
-    for name in names {
-        ingest(&ws, &name, &[]).expect("ingest");
-    }
+    ingest_all(&ws).expect("ingest");
 }
 
 /// An App and its worker on a fresh demo workspace.

@@ -114,6 +114,12 @@ use checks::{
     check_columns, check_rejects, check_same_shape, check_unique_keys, drop_rejects, normalise_timestamp, table_columns,
 };
 
+/// Ingests every declared source from its configured path, in order.
+pub fn ingest_all(ws: &Workspace) -> Result<Vec<IngestReport>, IngestError> {
+    let names: Vec<String> = ws.config.sources.iter().map(|s| s.name.clone()).collect();
+    names.iter().map(|name| ingest(ws, name, &[])).collect()
+}
+
 /// Loads `files` (or the source's configured path) into `source_name`.
 pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<IngestReport, IngestError> {
     ws.ensure_writable("ingest")?;
