@@ -5,9 +5,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
-use super::{is_motion, moved, result_glyph, window};
+use super::{is_motion, list_table, moved, result_glyph, table_state};
 use crate::audit::audits::AuditStatus;
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
@@ -92,11 +92,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             ])
         })
         .collect();
-    let height = list.height.saturating_sub(3) as usize;
-    let mut table_state = TableState::default()
-        .with_selected(if overview.audits.is_empty() { None } else { Some(state.selected) })
-        .with_offset(window(state.selected, height));
-    let table = Table::new(
+    let mut table_state = table_state(state.selected, overview.audits.len(), list);
+    let table = list_table(
         rows,
         [
             Constraint::Length(10),
@@ -106,10 +103,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             Constraint::Length(8),
             Constraint::Length(8),
         ],
-    )
-    .header(Row::new(vec!["audit", "period", "status", "decided", "exc.", "findings"]).style(Style::new().bold()))
-    .row_highlight_style(Style::new().reversed())
-    .block(Block::default().borders(Borders::ALL).title(" Audits — S start · C close "));
+        vec!["audit", "period", "status", "decided", "exc.", "findings"],
+        " Audits — S start · C close ",
+    );
     frame.render_stateful_widget(table, list, &mut table_state);
     draw_detail(frame, detail, state, overview);
 }

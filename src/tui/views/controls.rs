@@ -10,9 +10,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
-use super::{freshness_style, is_motion, moved, result_glyph, window};
+use super::{freshness_style, is_motion, list_table, moved, result_glyph, table_state};
 use crate::audit::full_population::{SpecOutcome, TestResult};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
@@ -244,10 +244,8 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) 
             ])
         })
         .collect();
-    let height = table.height.saturating_sub(3) as usize;
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
-    let widget = Table::new(
+    let mut table_state = table_state(state.selected, state.shown.len(), table);
+    let widget = list_table(
         rows,
         [
             Constraint::Length(1),
@@ -256,10 +254,9 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) 
             Constraint::Length(12),
             Constraint::Length(3),
         ],
-    )
-    .header(Row::new(vec!["", "id", "title", "criteria", ""]).style(Style::new().bold()))
-    .row_highlight_style(Style::new().reversed())
-    .block(Block::default().borders(Borders::ALL).title(" Controls "));
+        vec!["", "id", "title", "criteria", ""],
+        " Controls ",
+    );
     frame.render_stateful_widget(widget, table, &mut table_state);
 }
 

@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
-use super::{result_glyph, window};
+use super::{list_table, result_glyph, table_state};
 use crate::tui::text::{fit, visible};
 use crate::tui::worker::Overview;
 
@@ -37,12 +37,13 @@ pub fn draw_list(frame: &mut Frame, area: Rect, selected: usize, overview: &Over
             Row::new(vec![Cell::from(criterion.id.clone()), Cell::from(visible(&criterion.title)), Cell::from(mapped)])
         })
         .collect();
-    let height = area.height.saturating_sub(3) as usize;
-    let mut state = TableState::default().with_selected(Some(selected)).with_offset(window(selected, height));
-    let table = Table::new(rows, [Constraint::Length(7), Constraint::Min(12), Constraint::Length(16)])
-        .header(Row::new(vec!["id", "criterion", "controls"]).style(Style::new().bold()))
-        .row_highlight_style(Style::new().reversed())
-        .block(Block::default().borders(Borders::ALL).title(" Criteria — enter: its controls · tab: controls "));
+    let mut state = table_state(selected, rows.len(), area);
+    let table = list_table(
+        rows,
+        [Constraint::Length(7), Constraint::Min(12), Constraint::Length(16)],
+        vec!["id", "criterion", "controls"],
+        " Criteria — enter: its controls · tab: controls ",
+    );
     frame.render_stateful_widget(table, area, &mut state);
 }
 

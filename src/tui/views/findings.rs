@@ -6,9 +6,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
-use super::{is_motion, moved, severity_style, status_order, window};
+use super::{is_motion, list_table, moved, severity_style, status_order, table_state};
 use crate::audit::findings::{Event, Finding};
 use crate::audit::lifecycle::is_overdue;
 use crate::tui::action::Action;
@@ -132,11 +132,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             Cell::from(Span::styled(if f.regression { "↺" } else { "" }, Style::new().red())),
         ]));
     }
-    let height = list.height.saturating_sub(3) as usize;
-    let mut table_state = TableState::default()
-        .with_selected(if state.order.is_empty() { None } else { Some(selected_row) })
-        .with_offset(window(selected_row, height));
-    let table = Table::new(
+    let mut table_state = table_state(selected_row, state.order.len(), list);
+    let table = list_table(
         rows,
         [
             Constraint::Length(18),
@@ -147,10 +144,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             Constraint::Length(5),
             Constraint::Length(1),
         ],
-    )
-    .header(Row::new(vec!["id", "severity", "title", "owner", "due", "age", ""]).style(Style::new().bold()))
-    .row_highlight_style(Style::new().reversed())
-    .block(Block::default().borders(Borders::ALL).title(" Findings — ↺ regression · N new · E edit "));
+        vec!["id", "severity", "title", "owner", "due", "age", ""],
+        " Findings — ↺ regression · N new · E edit ",
+    );
     frame.render_stateful_widget(table, list, &mut table_state);
     draw_detail(frame, detail, state, overview);
 }

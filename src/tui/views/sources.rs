@@ -9,9 +9,9 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline};
 
-use super::{freshness_style, is_motion, moved, window};
+use super::{freshness_style, is_motion, list_table, moved, table_state};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::overlays::Overlay;
@@ -96,11 +96,8 @@ fn row(s: &SourceStatus) -> Row<'static> {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let [table, chart] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
     let rows: Vec<Row> = overview.sources.iter().map(row).collect();
-    let height = table.height.saturating_sub(3) as usize;
-    let mut table_state = TableState::default()
-        .with_selected(if overview.sources.is_empty() { None } else { Some(state.selected) })
-        .with_offset(window(state.selected, height));
-    let widget = Table::new(
+    let mut table_state = table_state(state.selected, overview.sources.len(), table);
+    let widget = list_table(
         rows,
         [
             Constraint::Min(12),
@@ -111,10 +108,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             Constraint::Length(12),
             Constraint::Min(20),
         ],
-    )
-    .header(Row::new(vec!["source", "format", "rows", "newest", "age", "state", "last run"]).style(Style::new().bold()))
-    .row_highlight_style(Style::new().reversed())
-    .block(Block::default().borders(Borders::ALL).title(" Sources — I ingest "));
+        vec!["source", "format", "rows", "newest", "age", "state", "last run"],
+        " Sources — I ingest ",
+    );
     frame.render_stateful_widget(widget, table, &mut table_state);
     draw_daily(frame, chart, state, overview);
 }
