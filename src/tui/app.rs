@@ -4,6 +4,7 @@
 //! database, so the whole UI can be driven headless in tests.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
@@ -63,6 +64,15 @@ pub enum Effect {
     Error(String),
 }
 
+/// A request the worker has not answered yet.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub id: u64,
+    /// What is being done, for the status line.
+    pub doing: String,
+    pub since: Instant,
+}
+
 /// The status line's message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -82,8 +92,8 @@ pub struct App {
     pub query: query::State,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
-    /// Requests in flight, by slot: (id, what is being done).
-    pub inflight: HashMap<Slot, (u64, String)>,
+    /// Requests in flight, by slot.
+    pub inflight: HashMap<Slot, InFlight>,
     /// Requests for the worker, drained by the event loop.
     pub outbox: Vec<(u64, Request)>,
     pub read_only: bool,
@@ -131,7 +141,7 @@ impl App {
     pub fn send(&mut self, request: Request) {
         self.next_id += 1;
         let id = self.next_id;
-        self.inflight.insert(request.slot(), (id, request.doing()));
+        self.inflight.insert(request.slot(), InFlight { id, doing: request.doing(), since: Instant::now() });
         self.outbox.push((id, request));
         self.dirty = true;
     }
@@ -161,13 +171,13 @@ impl App {
             self.apply(effects);
             return;
         }
-        if let Some(action) = Key::from_event(&key).and_then(|k| self.keymap.action(&k)) {
-            self.act(action);
-        } else if let Some(Overlay::Confirm(_)) = &self.overlay
+        // A confirm dialog answers y or n, whatever those keys are bound to.
+        if let Some(Overlay::Confirm(_)) = &self.overlay
             && let KeyCode::Char('y' | 'n') = key.code
         {
-            let yes = key.code == KeyCode::Char('y');
-            self.answer_confirm(yes);
+            self.answer_confirm(key.code == KeyCode::Char('y'));
+        } else if let Some(action) = Key::from_event(&key).and_then(|k| self.keymap.action(&k)) {
+            self.act(action);
         }
     }
 
@@ -400,7 +410,7 @@ impl App {
     /// A worker reply: dropped when a newer request in its slot is pending.
     pub fn on_reply(&mut self, envelope: Envelope) {
         match self.inflight.get(&envelope.slot) {
-            Some((id, _)) if *id == envelope.id => {
+            Some(inflight) if inflight.id == envelope.id => {
                 self.inflight.remove(&envelope.slot);
             }
             _ => {

@@ -90,10 +90,13 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let right_width: usize = right.iter().map(|s| s.content.chars().count()).sum();
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)]).areas(area);
-    let left = if let Some((_, doing)) = app.inflight.values().max_by_key(|(id, _)| *id) {
+    let left = if let Some(work) = app.inflight.values().max_by_key(|w| w.id) {
+        // Long work (an ingest, an audit's draws) shows how long it has run.
+        let seconds = work.since.elapsed().as_secs();
+        let elapsed = if seconds >= 1 { format!(" {seconds} s") } else { String::new() };
         Line::from(vec![
             Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), Style::new().cyan()),
-            Span::raw(fit(&format!("{doing}…"), left_area.width.saturating_sub(2) as usize)),
+            Span::raw(fit(&format!("{}…{elapsed}", work.doing), left_area.width.saturating_sub(2) as usize)),
         ])
     } else if let Some(status) = &app.status {
         let style = if status.error { Style::new().red() } else { Style::new().green() };

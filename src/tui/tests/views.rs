@@ -137,6 +137,11 @@ fn audits_compare_with_the_previous_quarter_and_close_after_confirming() {
     let screen = h.screen(W, H);
     assert!(screen.contains("Close 2026-Q2?"), "{screen}");
     insta::assert_snapshot!("confirm_close", screen);
+    // n (bound to "note" elsewhere) answers no here.
+    h.keys("n");
+    assert!(h.app.overlay.is_none());
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text == "cancelled"), "{:?}", h.app.status);
+    h.keys("C");
     h.keys("y");
     assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("2026-Q2 closed")), "{:?}", h.app.status);
     h.start_audit("2026-Q3", "AC-1,CHG-1");
