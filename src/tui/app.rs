@@ -11,8 +11,6 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use super::action::Action;
 use super::keymap::{Key, Keymap};
 use super::overlays::Overlay;
-use super::overlays::confirm::Confirm;
-use super::overlays::form::{Form, FormKind};
 use super::overlays::palette::{Palette, Target};
 use super::views::{audits, controls, evidence, findings, query, sources};
 use super::worker::{Envelope, Overview, Reply, Request, Slot};
@@ -478,14 +476,5 @@ impl App {
             (Tab::Sources, Some(o)) if self.sources.daily.is_none() => self.sources.selection_changed(o),
             _ => Vec::new(),
         }
-    }
-
-    /// Opens the form to file a finding on the current evidence row.
-    pub fn open_finding_form(&mut self, kind: FormKind) {
-        self.overlay = Some(Overlay::Form(Form::new(kind, self.overview.as_ref())));
-    }
-
-    pub fn confirm(&mut self, question: String, request: Request) {
-        self.overlay = Some(Overlay::Confirm(Confirm { question, request }));
     }
 }
