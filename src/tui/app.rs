@@ -99,6 +99,8 @@ pub struct App {
     /// Something changed since the last frame.
     pub dirty: bool,
     pub spinner: usize,
+    /// How far DuckDB says the running query has got, in percent.
+    pub progress: Option<f64>,
     /// Where the tab titles were drawn, for mouse clicks.
     pub tab_hits: Vec<(u16, u16, u16, Tab)>,
     next_id: u64,
@@ -124,6 +126,7 @@ impl App {
             quit: false,
             dirty: true,
             spinner: 0,
+            progress: None,
             tab_hits: Vec::new(),
             next_id: 0,
         };
@@ -410,6 +413,7 @@ impl App {
         match self.inflight.get(&envelope.slot) {
             Some(inflight) if inflight.id == envelope.id => {
                 self.inflight.remove(&envelope.slot);
+                self.progress = None;
             }
             _ => {
                 tracing::debug!(id = envelope.id, slot = ?envelope.slot, "stale reply dropped");

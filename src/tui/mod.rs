@@ -82,7 +82,8 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     let read_only = options.access == Access::ReadOnly;
     let (requests, worker_requests) = std::sync::mpsc::channel();
     let (worker_replies, mut replies) = tokio::sync::mpsc::unbounded_channel();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<(), WorkspaceError>>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<duckdb::ProgressHandle, WorkspaceError>>();
+    let mut progress = None;
     let mut guard = Guard::enter().context("cannot set up the terminal")?;
     let mut app = App::new(keymap, read_only);
     draw(&mut guard.terminal, &mut app)?;
@@ -134,7 +135,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
             result = &mut ready, if !opened => {
                 opened = true;
                 match result {
-                    Ok(Ok(())) => {}
+                    Ok(Ok(handle)) => progress = Some(handle),
                     Ok(Err(e)) => {
                         drop(guard);
                         return Err(e.into());
@@ -150,6 +151,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
             _ = interrupt.recv() => { tracing::info!("SIGINT"); break; }
             _ = tick.tick(), if app.busy() => {
                 app.spinner += 1;
+                app.progress = progress.as_ref().and_then(|p: &duckdb::ProgressHandle| p.query_progress().percentage());
                 app.dirty = true;
             }
         }

@@ -93,7 +93,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let left = if let Some(work) = app.inflight.values().max_by_key(|w| w.id) {
         // Long work (an ingest, an audit's draws) shows how long it has run.
         let seconds = work.since.elapsed().as_secs();
-        let elapsed = if seconds >= 1 { format!(" {seconds} s") } else { String::new() };
+        let elapsed = match (seconds, app.progress) {
+            (0, _) => String::new(),
+            (_, Some(percent)) => format!(" {percent:.0}% · {seconds} s"),
+            (_, None) => format!(" {seconds} s"),
+        };
         Line::from(vec![
             Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), Style::new().cyan()),
             Span::raw(fit(&format!("{}…{elapsed}", work.doing), left_area.width.saturating_sub(2) as usize)),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use duckdb::ProgressHandle;
 
 use crate::audit::browse::{self, Filter, Guarded, Page, Position};
 use crate::audit::fieldwork::{SampleRequest, audit_sample};
@@ -202,18 +203,23 @@ pub struct Worker {
 }
 
 /// Opens the workspace on a new thread and serves requests until the UI
-/// hangs up. `ready` is told whether the workspace opened.
+/// hangs up. `ready` is told whether the workspace opened, with a handle
+/// through which the UI can read how far the running query has got.
 pub fn spawn(
     options: Options,
     requests: mpsc::Receiver<(u64, Request)>,
     replies: tokio::sync::mpsc::UnboundedSender<Envelope>,
-    ready: tokio::sync::oneshot::Sender<Result<(), WorkspaceError>>,
+    ready: tokio::sync::oneshot::Sender<Result<ProgressHandle, WorkspaceError>>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("duckdb".into()).spawn(move || {
         let open = Workspace::open_with(&options.root, options.access, &OpenOptions { threads: options.threads });
         let ws = match open {
             Ok(ws) => {
-                let _ = ready.send(Ok(()));
+                // Without tracking there is no percentage; the UI still works.
+                if let Err(e) = ws.conn.set_query_progress_tracking(true) {
+                    tracing::warn!("no query progress: {e}");
+                }
+                let _ = ready.send(Ok(ws.conn.progress_handle()));
                 ws
             }
             Err(e) => {

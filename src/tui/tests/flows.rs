@@ -204,3 +204,20 @@ fn the_population_pages_by_keyset_through_every_row_and_back() {
     let got: Vec<String> = previous.rows.iter().map(|r| r.key.clone()).collect();
     assert_eq!(got, before, "the page before the last, in order");
 }
+
+#[test]
+fn long_work_shows_a_spinner_its_progress_and_its_time() {
+    let mut h = Harness::new();
+    h.app.send(Request::Ingest { source: "deploys".into() });
+    let slot = h.app.outbox.last().expect("queued").1.slot();
+    if let Some(work) = h.app.inflight.get_mut(&slot) {
+        work.since -= std::time::Duration::from_secs(3);
+    }
+    h.app.progress = Some(42.4);
+    let screen = h.screen(160, 45);
+    let status = screen.lines().last().expect("status line");
+    assert!(status.contains("ingesting deploys… 42% · 3 s"), "{status}");
+    h.settle();
+    assert!(h.app.progress.is_none() && !h.app.busy());
+    assert!(h.screen(160, 45).lines().last().is_some_and(|l| l.contains("deploys:")), "the result shows");
+}
