@@ -16,8 +16,9 @@ use super::action::Action;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeymapError {
-    #[error("{file}: {message}")]
-    Parse { file: String, message: String },
+    /// The message names the file, line and column.
+    #[error("{message}")]
+    Parse { message: String },
     #[error("{file}: key `{key}`: {message}")]
     Key { file: String, key: String, message: String },
     #[error("cannot read {file}: {source}")]
@@ -234,7 +235,6 @@ impl Keymap {
     /// Lays `text` (keymap TOML) over the bindings; `"none"` unbinds a key.
     pub fn overlay(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
         let parsed: KeymapFile = toml::from_str(text).map_err(|e| KeymapError::Parse {
-            file: file.to_string(),
             message: crate::workspace::location::toml_problem(Path::new(file), text, &e).to_string(),
         })?;
         for (key_text, action_text) in parsed.keys {
@@ -296,6 +296,6 @@ mod tests {
         let err = keymap.overlay("k.toml", "[keys]\n\"hyper-x\" = \"quit\"\n").unwrap_err().to_string();
         assert!(err.contains("key `hyper-x`: not a key name"), "{err}");
         let err = keymap.overlay("k.toml", "[keys\n").unwrap_err().to_string();
-        assert!(err.contains("k.toml:1:"), "{err}");
+        assert!(err.starts_with("k.toml:1:"), "{err}");
     }
 }

@@ -177,29 +177,52 @@ fn a_verdict_recorded_in_the_tui_is_in_the_workspace() {
 }
 
 #[test]
-fn sighup_ends_the_tui_and_frees_the_workspace() {
+fn sighup_and_sigterm_end_the_tui_and_free_the_workspace() {
     if tmux_missing() {
         return;
     }
     let sb = Sandbox::new();
     let ws = demo_in_audit(&sb);
+    for signal in ["HUP", "TERM"] {
+        ends_on_signal(&sb, &ws, signal);
+    }
+}
+
+fn ends_on_signal(sb: &Sandbox, ws: &Path, signal: &str) {
     // `exec`: the pane's process is quarterdeck itself.
-    let tmux = Tmux::start("sighup", &sb, &format!("exec {}", quarterdeck_command(&sb, &ws)));
+    let tmux = Tmux::start(&format!("sig{signal}"), sb, &format!("exec {}", quarterdeck_command(sb, ws)));
     tmux.wait_for(&["Dashboard", "2026-Q3"]);
     let pid = tmux.pane_pid();
-    let locked = sb.at(&ws, &["audit", "list"]);
+    let locked = sb.at(ws, &["audit", "list"]);
     assert_eq!(locked.code, 3, "the open UI should hold the workspace: {}{}", locked.stdout, locked.stderr);
     assert!(locked.stderr.contains(&format!("(PID {pid})")), "{}", locked.stderr);
 
-    assert!(kill("HUP", pid), "kill -HUP {pid}");
+    assert!(kill(signal, pid), "kill -{signal} {pid}");
     let sent = Instant::now();
     while running(pid) {
-        assert!(sent.elapsed() < Duration::from_secs(5), "quarterdeck (pid {pid}) still runs 5 s after SIGHUP");
+        assert!(sent.elapsed() < Duration::from_secs(5), "quarterdeck (pid {pid}) still runs 5 s after SIG{signal}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    eprintln!("tui: exited {:?} after SIGHUP", sent.elapsed());
+    eprintln!("tui: exited {:?} after SIG{signal}", sent.elapsed());
 
-    let list = sb.at(&ws, &["audit", "list"]);
+    let list = sb.at(ws, &["audit", "list"]);
     assert_eq!(list.code, 0, "the workspace is still locked?\nstdout:\n{}\nstderr:\n{}", list.stdout, list.stderr);
     assert!(list.stdout.contains("2026-Q3"), "{}", list.stdout);
+}
+
+#[test]
+fn a_bad_keymap_is_refused_before_the_screen_changes() {
+    if tmux_missing() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ws = demo_in_audit(&sb);
+    let config = sb.path().join("config/quarterdeck");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("keymap.toml"), "[keys]\n\"x\" = \"exeption\"\n").unwrap();
+    let command = format!("{}; echo QD-EXITED $?; sleep 30", quarterdeck_command(&sb, &ws));
+    let tmux = Tmux::start("keymap", &sb, &command);
+    let screen = tmux.wait_for(&["QD-EXITED 1"]);
+    assert!(screen.contains("keymap.toml: key `x`: unknown action `exeption`"), "{screen}");
+    assert!(screen.contains("did you mean `exception`?"), "{screen}");
 }
