@@ -9,6 +9,9 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 /// How many of the best cheap matches skim re-scores and orders.
 pub const RESCORED: usize = 64;
 
+/// From how many candidates scoring runs on two threads.
+const PARALLEL_FROM: usize = 2_000;
+
 /// The labels, prepared once.
 pub struct Haystack {
     labels: Vec<String>,
@@ -38,12 +41,28 @@ impl Haystack {
         }
         let exact_case = query.bytes().any(|b| b.is_ascii_uppercase());
         let needle = query.as_bytes();
-        let scored: Vec<(i64, usize)> = candidates
-            .filter_map(|i| {
-                let hay = if exact_case { self.labels[i].as_bytes() } else { &self.lower[i] };
-                cheap_score(hay, needle).map(|s| (s, i))
+        let score = |ids: &[usize]| -> Vec<(i64, usize)> {
+            ids.iter()
+                .filter_map(|&i| {
+                    let hay = if exact_case { self.labels[i].as_bytes() } else { &self.lower[i] };
+                    cheap_score(hay, needle).map(|s| (s, i))
+                })
+                .collect()
+        };
+        let candidates: Vec<usize> = candidates.collect();
+        // Long lists are scored in two halves at once: a keystroke stays
+        // well inside 2 ms over 10,000 items.
+        let scored = if candidates.len() >= PARALLEL_FROM {
+            let (left, right) = candidates.split_at(candidates.len() / 2);
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| score(right));
+                let mut scored = score(left);
+                scored.extend(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                scored
             })
-            .collect();
+        } else {
+            score(&candidates)
+        };
         let (best, rest) = split_best(&scored, RESCORED);
         let mut ranked = self.skim_rank(query, best.into_iter());
         ranked.extend(rest);
