@@ -221,3 +221,14 @@ fn long_work_shows_a_spinner_its_progress_and_its_time() {
     assert!(h.app.progress.is_none() && !h.app.busy());
     assert!(h.screen(160, 45).lines().last().is_some_and(|l| l.contains("deploys:")), "the result shows");
 }
+
+#[test]
+fn the_query_console_changes_nothing_even_through_a_select() {
+    let mut h = Harness::new();
+    h.keys("7").keys("SELECT nextval('qd.request_seq') AS n").key(KeyCode::Enter);
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("function `nextval` is refused in read-only queries"), "{screen}");
+    h.key(KeyCode::Esc).key(KeyCode::Tab).key(KeyCode::Enter);
+    let status = h.app.status.clone().expect("status");
+    assert!(status.text.starts_with("request #1 tracked"), "{status:?}");
+}
