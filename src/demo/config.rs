@@ -91,7 +91,9 @@ pub const PULL_REQUESTS: SourceDef = SourceDef {
     name: "pull_requests",
     key: &["pr_id"],
     timestamp: "created_at",
-    fresh_within: "4d",
+    // Pull requests stop three days before the as-of date (so that they can
+    // merge and deploy inside the data); a weekend on top must not read as stale.
+    fresh_within: "7d",
     mode: "append",
     columns: &["pr_id", "repo", "author", "title", "created_at", "merged_at", "approver", "approved_at", "ci_passed"],
 };
