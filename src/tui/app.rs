@@ -472,13 +472,22 @@ impl App {
         self.sources.refreshed(&overview);
         self.audits.refreshed(&overview);
         self.overview = Some(overview);
+        let mut effects = Vec::new();
+        // Evidence follows the current audit: a new audit shows its own sample.
+        if let (Some(o), Some(shown), Some(control)) =
+            (&self.overview, self.evidence.audit.clone(), self.evidence.control.clone())
+            && o.current_audit().is_some_and(|a| a.audit.label != shown)
+        {
+            effects.extend(self.evidence.drill(control, self.evidence.spec.clone(), o));
+        }
         // The tab now showing may need its detail.
         let overview = self.overview.as_ref();
-        match (self.tab, overview) {
+        effects.extend(match (self.tab, overview) {
             (Tab::Controls, Some(o)) if self.controls.detail.is_none() => self.controls.selection_changed(o),
             (Tab::Findings, Some(o)) => self.findings.selection_changed(o),
             (Tab::Sources, Some(o)) if self.sources.daily.is_none() => self.sources.selection_changed(o),
             _ => Vec::new(),
-        }
+        });
+        effects
     }
 }

@@ -232,3 +232,20 @@ fn the_query_console_changes_nothing_even_through_a_select() {
     let status = h.app.status.clone().expect("status");
     assert!(status.text.starts_with("request #1 tracked"), "{status:?}");
 }
+
+#[test]
+fn evidence_follows_the_current_audit_and_a_filter_starts_afresh() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q2", "AC-1,CHG-1").keys("2/chg").key(KeyCode::Enter).key(KeyCode::Enter);
+    assert_eq!(h.app.evidence.audit.as_deref(), Some("2026-Q2"));
+    assert_eq!(h.app.evidence.control.as_deref(), Some("CHG-1"));
+    h.keys("5C").keys("y");
+    h.start_audit("2026-Q3", "AC-1,CHG-1");
+    assert_eq!(h.app.evidence.audit.as_deref(), Some("2026-Q3"), "the evidence moved to the new audit");
+    assert_eq!(h.app.evidence.sample.as_ref().map(|s| s.period_label.as_str()), Some("2026-Q3"));
+    // `/` again: the old filter text is gone.
+    h.keys("2/ac-1").key(KeyCode::Enter);
+    assert_eq!(h.app.controls.filter.text, "ac-1");
+    let first = h.app.controls.shown.first().copied().expect("a match");
+    assert_eq!(h.app.overview.as_ref().expect("overview").controls[first].id, "AC-1", "the best match first");
+}

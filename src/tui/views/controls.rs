@@ -121,7 +121,10 @@ impl State {
         }
         match action {
             Action::Filter => {
+                // A new filter each time, as in lazygit: `/` then type.
                 self.filtering = true;
+                self.filter = Input::default();
+                self.apply_filter(overview);
                 Vec::new()
             }
             Action::NextPane => {
