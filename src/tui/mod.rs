@@ -87,6 +87,12 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     let mut guard = Guard::enter().context("cannot set up the terminal")?;
     let mut app = App::new(keymap, read_only);
     draw(&mut guard.terminal, &mut app)?;
+    // Fault injection for the end-to-end test that the terminal is restored
+    // after a panic; only in debug builds.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("QUARTERDECK_DEBUG_PANIC").is_some() {
+        panic!("QUARTERDECK_DEBUG_PANIC: a deliberate panic after the first frame");
+    }
     let worker = worker::spawn(options, worker_requests, worker_replies, ready_tx)
         .context("cannot start the database thread")?;
     let mut ready = ready_rx;

@@ -226,3 +226,24 @@ fn a_bad_keymap_is_refused_before_the_screen_changes() {
     assert!(screen.contains("keymap.toml: key `x`: unknown action `exeption`"), "{screen}");
     assert!(screen.contains("did you mean `exception`?"), "{screen}");
 }
+
+#[test]
+fn a_panic_restores_the_terminal() {
+    if tmux_missing() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ws = demo_in_audit(&sb);
+    // The test binary is a debug build, where this variable makes the UI
+    // panic right after its first frame. Afterwards the shell must find the
+    // terminal cooked again (icanon, echo) and the normal screen back.
+    let command = format!(
+        "env QUARTERDECK_DEBUG_PANIC=1 RUST_BACKTRACE=0 {}; echo QD-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30",
+        quarterdeck_command(&sb, &ws)
+    );
+    let tmux = Tmux::start("panic", &sb, &command);
+    let screen = tmux.wait_for(&["QD-EXITED 101"]);
+    assert!(screen.contains("a deliberate panic after the first frame"), "{screen}");
+    assert!(screen.contains("icanon echo"), "the terminal is still raw:\n{screen}");
+    assert!(!screen.contains("Dashboard"), "the alternate screen is still shown:\n{screen}");
+}
