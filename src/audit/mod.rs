@@ -7,6 +7,7 @@ pub mod browse;
 pub mod chain;
 pub mod fieldwork;
 pub mod findings;
+pub mod fingerprint;
 pub mod full_population;
 pub mod lifecycle;
 pub mod log;

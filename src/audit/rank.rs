@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sha2::{Digest, Sha256};
 
-/// How many duplicated key hashes a [`Ranking`] keeps.
-pub const SHOWN_DUPLICATES: usize = 5;
+use super::fingerprint::{self, Fingerprint};
+use crate::workspace::prefixed_sha256::{Digest32, Prefix};
 
-type Digest32 = [u8; 32];
+pub use super::fingerprint::SHOWN_DUPLICATES;
 
 /// The seed of one spec's sample within an audit.
 pub fn sample_seed(audit_seed: &str, control_id: &str, spec_name: &str) -> String {
@@ -43,13 +43,13 @@ pub fn key_hash_hex(key: &str) -> String {
     hex::encode(Sha256::digest(key))
 }
 
-/// The hash state after `seed ":"`, cloned for every key.
-fn seed_prefix(seed: &str) -> Sha256 {
-    Sha256::new().chain_update(seed).chain_update(":")
+/// The hash state after `seed ":"`, for every key.
+fn seed_prefix(seed: &str) -> Prefix {
+    Prefix::new(format!("{seed}:").as_bytes())
 }
 
-fn rank_digest(prefix: &Sha256, key: &str) -> Digest32 {
-    prefix.clone().chain_update(key).finalize().into()
+fn rank_digest(prefix: &Prefix, key: &str) -> Digest32 {
+    prefix.digest(key.as_bytes())
 }
 
 /// One selected key with its rank, in ascending rank order.
@@ -78,7 +78,9 @@ pub struct Ranking {
 /// Accumulates keys: a bounded max-heap of the `n` smallest ranks plus the
 /// key digest of every row for the fingerprint.
 pub struct Ranker {
-    prefix: Sha256,
+    prefix: Prefix,
+    /// sha256 with nothing before the key.
+    plain: Prefix,
     n: usize,
     /// Max-heap on (rank, key): the root is the worst of the kept ranks.
     heap: BinaryHeap<(Digest32, String)>,
@@ -87,14 +89,20 @@ pub struct Ranker {
 
 impl Ranker {
     pub fn new(seed: &str, n: usize) -> Self {
-        Self { prefix: seed_prefix(seed), n, heap: BinaryHeap::with_capacity(n.min(1 << 16)), digests: Vec::new() }
+        Self {
+            prefix: seed_prefix(seed),
+            plain: Prefix::new(b""),
+            n,
+            heap: BinaryHeap::with_capacity(n.min(1 << 16)),
+            digests: Vec::new(),
+        }
     }
 
     /// Adds one row. Allocates only when the key enters the heap (and when
     /// the digest vector grows).
     pub fn push(&mut self, key: &str) {
         let rank = rank_digest(&self.prefix, key);
-        self.digests.push(Sha256::digest(key).into());
+        self.digests.push(self.plain.digest(key.as_bytes()));
         self.offer(rank, || key.to_owned());
     }
 
@@ -132,142 +140,62 @@ impl Ranker {
     }
 
     /// [`Ranker::finish`], sorting the key digests on up to `threads` threads.
-    fn finish_on(mut self, threads: usize) -> Ranking {
-        sort_digests(&mut self.digests, threads);
-        let (fingerprint, duplicate_keys, duplicate_count) = scan_sorted(&self.digests);
+    fn finish_on(self, threads: usize) -> Ranking {
         let selected = self
             .heap
             .into_sorted_vec()
             .into_iter()
             .map(|(rank, key)| Ranked { key, rank: hex::encode(rank) })
             .collect();
-        Ranking { selected, population: self.digests.len() as u64, fingerprint, duplicate_keys, duplicate_count }
+        Ranking::from_parts(selected, self.digests, threads)
     }
 }
 
-/// Below this many digests a comparison sort beats another radix pass.
-const SMALL: usize = 256;
-/// Radix passes on leading bytes before the comparison sort takes over.
-const RADIX_BYTES: usize = 2;
+impl Ranking {
+    /// The ranking of a population whose sample is already `selected` (in
+    /// ascending rank) and whose key digests (sha256(key) of every row, in
+    /// any order) are `digests`.
+    pub fn from_parts(selected: Vec<Ranked>, mut digests: Vec<Digest32>, threads: usize) -> Ranking {
+        Self::with(selected, fingerprint::of_digests(&mut digests, threads))
+    }
 
-/// Sorts the digests ascending, in place: an MSD radix sort on the leading
-/// bytes (digests are uniform, so buckets are even), the buckets of the
-/// first pass shared out among `threads` threads.
-fn sort_digests(digests: &mut [Digest32], threads: usize) {
-    if threads <= 1 || digests.len() <= SMALL {
-        return radix_sort(digests, 0);
+    /// [`Ranking::from_parts`] with the digests in batches.
+    pub fn from_batches(selected: Vec<Ranked>, batches: Vec<Vec<Digest32>>, threads: usize) -> Ranking {
+        Self::with(selected, fingerprint::of_batches(batches, threads))
     }
-    let mut buckets = partition(digests, 0);
-    let per_thread = buckets.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        for group in buckets.chunks_mut(per_thread) {
-            scope.spawn(move || group.iter_mut().for_each(|b| radix_sort(b, 1)));
-        }
-    });
-}
 
-fn radix_sort(digests: &mut [Digest32], byte: usize) {
-    if digests.len() <= SMALL || byte == RADIX_BYTES {
-        return comparison_sort(digests);
-    }
-    for bucket in partition(digests, byte) {
-        radix_sort(bucket, byte + 1);
-    }
-}
-
-/// In-place partition by `digests[..][byte]` (American flag sort): returns
-/// the 256 buckets in order.
-fn partition(digests: &mut [Digest32], byte: usize) -> Vec<&mut [Digest32]> {
-    let mut ends = [0usize; 256];
-    for d in digests.iter() {
-        ends[usize::from(d[byte])] += 1;
-    }
-    let mut next = [0usize; 256];
-    let mut total = 0;
-    for (b, end) in ends.iter_mut().enumerate() {
-        next[b] = total;
-        total += *end;
-        *end = total;
-    }
-    for b in 0..256 {
-        while next[b] < ends[b] {
-            // Carry the item at the bucket's frontier to where it belongs,
-            // picking up what was there, until one belongs here.
-            let mut item = digests[next[b]];
-            loop {
-                let home = usize::from(item[byte]);
-                if home == b {
-                    break;
-                }
-                std::mem::swap(&mut item, &mut digests[next[home]]);
-                next[home] += 1;
-            }
-            digests[next[b]] = item;
-            next[b] += 1;
+    fn with(selected: Vec<Ranked>, print: Fingerprint) -> Ranking {
+        Ranking {
+            selected,
+            population: print.population,
+            fingerprint: print.hex,
+            duplicate_keys: print.duplicate_keys,
+            duplicate_count: print.duplicate_count,
         }
     }
-    let mut rest = digests;
-    let mut start = 0;
-    let mut buckets = Vec::with_capacity(256);
-    for end in ends {
-        let (bucket, tail) = std::mem::take(&mut rest).split_at_mut(end - start);
-        buckets.push(bucket);
-        rest = tail;
-        start = end;
-    }
-    buckets
 }
 
-/// Sorts by the leading 64 bits first (cheap integer compares), the whole
-/// digest only on a tie.
-fn comparison_sort(digests: &mut [Digest32]) {
-    fn word(d: &Digest32) -> u64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&d[..8]);
-        u64::from_be_bytes(w)
-    }
-    digests.sort_unstable_by(|a, b| word(a).cmp(&word(b)).then_with(|| a.cmp(b)));
-}
-
-/// One pass over the sorted digests: the fingerprint (sha256 of their hex
-/// joined by "\n", streamed in chunks), the first few duplicated digests as
-/// hex, and how many distinct digests repeat.
-fn scan_sorted(sorted: &[Digest32]) -> (String, Vec<String>, u64) {
-    const LINE: usize = 65;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; LINE * 1024];
-    let mut len = 0;
-    let mut shown = Vec::new();
-    let mut count = 0u64;
-    let mut prev: Option<&Digest32> = None;
-    let mut repeating = false;
-    for digest in sorted {
-        if len + LINE > buf.len() {
-            hasher.update(&buf[..len]);
-            len = 0;
+/// Settles the sample from the candidates a database picked by the leading
+/// 64 bits of the rank: `candidates` are the `n + 1` (or, for a smaller
+/// population, all) rows with the smallest leads, as (key, lead).
+///
+/// Ordering by the full rank refines ordering by its lead, so the `n`
+/// smallest leads are the `n` smallest ranks unless the `n`-th and the
+/// `n + 1`-th lead are equal; then rows beyond the candidates may tie at
+/// the cut and `None` says so (the caller ranks every key instead).
+pub fn select_candidates(seed: &str, n: usize, mut candidates: Vec<(String, u64)>) -> Option<Vec<Ranked>> {
+    candidates.sort_unstable_by_key(|(_, lead)| *lead);
+    if candidates.len() > n {
+        if n > 0 && candidates[n - 1].1 == candidates[n].1 {
+            return None;
         }
-        if let Some(prev) = prev {
-            buf[len] = b'\n';
-            len += 1;
-            if prev == digest {
-                if !repeating {
-                    count += 1;
-                    if shown.len() < SHOWN_DUPLICATES {
-                        shown.push(hex::encode(digest));
-                    }
-                }
-                repeating = true;
-            } else {
-                repeating = false;
-            }
-        }
-        // 32 bytes always fit the 64-byte target; cannot fail.
-        let _ = hex::encode_to_slice(digest, &mut buf[len..len + 64]);
-        len += 64;
-        prev = Some(digest);
+        candidates.truncate(n);
     }
-    hasher.update(&buf[..len]);
-    (hex::encode(hasher.finalize()), shown, count)
+    let prefix = seed_prefix(seed);
+    let mut ranked: Vec<(Digest32, String)> =
+        candidates.into_iter().map(|(key, _)| (rank_digest(&prefix, &key), key)).collect();
+    ranked.sort_unstable();
+    Some(ranked.into_iter().map(|(rank, key)| Ranked { key, rank: hex::encode(rank) }).collect())
 }
 
 /// Ranks batches of keys from a producer on `threads` worker threads (at

@@ -199,36 +199,6 @@ fn duplicates_are_reported() {
     assert_eq!(ranking.duplicate_keys, all[..SHOWN_DUPLICATES]);
 }
 
-#[test]
-fn digest_sort_handles_skew_and_threads() {
-    // Shared leading bytes force the deeper radix passes and big buckets.
-    let mut rng = Rng(3);
-    let digests: Vec<[u8; 32]> = (0..300_000)
-        .map(|i| {
-            let mut d = [0u8; 32];
-            for chunk in d.chunks_mut(8) {
-                chunk.copy_from_slice(&rng.next().to_le_bytes());
-            }
-            match i % 4 {
-                0 => d[..3].copy_from_slice(&[7, 7, 7]),
-                1 => d[0] = 200,
-                2 => d = [9; 32],
-                _ => {}
-            }
-            d
-        })
-        .collect();
-    let mut expected = digests.clone();
-    expected.sort();
-    for threads in [1, 2, 3] {
-        let mut sorted = digests.clone();
-        sort_digests(&mut sorted, threads);
-        assert!(sorted == expected, "threads={threads}");
-    }
-    let (_, shown, count) = scan_sorted(&expected);
-    assert_eq!((shown, count), (vec![hex::encode([9u8; 32])], 1));
-}
-
 /// 400 seeded samples of 25 from 10,000 keys: the selected positions must
 /// be spread evenly over the population's deciles (chi-square, p = 0.001).
 #[test]
@@ -330,4 +300,22 @@ fn bench_ranking() {
         println!("rank_parallel, {threads} worker thread(s): {threads_ns:.1} ns/key");
         assert_eq!(parallel, single);
     }
+}
+
+#[test]
+fn candidates_settle_the_sample_unless_leads_tie_at_the_cut() {
+    let ranked = |keys: &[&str]| {
+        let mut all: Vec<Ranked> = keys.iter().map(|k| Ranked { key: k.to_string(), rank: rank_hex("s", k) }).collect();
+        all.sort_by(|a, b| a.rank.cmp(&b.rank));
+        all
+    };
+    let candidates = |leads: &[(&str, u64)]| leads.iter().map(|(k, l)| (k.to_string(), *l)).collect::<Vec<_>>();
+    // Ties inside the sample are settled by the full rank.
+    let got = select_candidates("s", 2, candidates(&[("c", 3), ("a", 1), ("b", 1)]));
+    assert_eq!(got, Some(ranked(&["a", "b"])));
+    // A tie at the cut could hide other rows with the same lead.
+    assert_eq!(select_candidates("s", 2, candidates(&[("a", 1), ("b", 2), ("c", 2)])), None);
+    // Fewer rows than the size: all of them; size 0: none.
+    assert_eq!(select_candidates("s", 5, candidates(&[("x", 9), ("y", 9)])), Some(ranked(&["x", "y"])));
+    assert_eq!(select_candidates("s", 0, candidates(&[("x", 9)])), Some(Vec::new()));
 }

@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod coverage;
 pub mod frequency;
+pub mod functions;
 pub mod ingest;
 pub mod init;
 pub mod locate;
@@ -14,6 +15,7 @@ pub mod location;
 pub mod mapping;
 pub mod period;
 pub mod population;
+pub mod prefixed_sha256;
 pub mod query;
 mod schema;
 pub mod sources;
@@ -111,6 +113,7 @@ impl Workspace {
         }
         let conn = Connection::open_with_flags(&db, settings).map_err(|e| lock_error(&db, e))?;
         schema::migrate(&conn, access == Access::ReadOnly)?;
+        functions::register(&conn)?;
         Ok(Self { root: root.to_path_buf(), config, conn, access })
     }
 
