@@ -238,11 +238,12 @@ fn a_panic_restores_the_terminal() {
     // panic right after its first frame. Afterwards the shell must find the
     // terminal cooked again (icanon, echo) and the normal screen back.
     let command = format!(
-        "env QUARTERDECK_DEBUG_PANIC=1 RUST_BACKTRACE=0 {}; echo QD-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; sleep 30",
+        "env QUARTERDECK_DEBUG_PANIC=1 RUST_BACKTRACE=0 {}; echo QD-EXITED $?; stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo; echo QD-STTY-SHOWN; sleep 30",
         quarterdeck_command(&sb, &ws)
     );
     let tmux = Tmux::start("panic", &sb, &command);
-    let screen = tmux.wait_for(&["QD-EXITED 101"]);
+    // Wait for the stty line too: the exit status prints before it.
+    let screen = tmux.wait_for(&["QD-EXITED 101", "QD-STTY-SHOWN"]);
     assert!(screen.contains("a deliberate panic after the first frame"), "{screen}");
     assert!(screen.contains("icanon echo"), "the terminal is still raw:\n{screen}");
     assert!(!screen.contains("Dashboard"), "the alternate screen is still shown:\n{screen}");
