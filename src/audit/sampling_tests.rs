@@ -57,6 +57,15 @@ fn the_draw_in_duckdb_equals_the_streamed_ranking() {
                 let period = Period::parse(period, ws.config.timezone).unwrap();
                 let sql = population.sql(&period);
                 let seed = format!("seed-{id}-{n}");
+                // The fast road is the one taken: the tap saw every row once
+                // and the candidates settle the sample.
+                let tap = Tap::open();
+                let picked = candidates(&ws, &population, &sql, &seed, n, Some(&tap)).unwrap();
+                let tapped = tap.take().iter().map(Vec::len).sum::<usize>() as u64;
+                let count: u64 = ws.conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0)).unwrap();
+                assert_eq!(tapped, count, "{id} {}", period.label);
+                assert!(select_candidates(&seed, n, picked).is_some());
+
                 let fast = rank_population(&ws, &population, &sql, &seed, n).unwrap();
                 let slow = rank_streamed(&ws, &population, &sql, &seed, n).unwrap();
                 assert_eq!(fast, slow, "{id} {} n={n} threads={threads}", period.label);
