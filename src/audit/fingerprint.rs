@@ -5,15 +5,16 @@
 //!
 //! The final sha256 is one sequential stream by definition (65 bytes per
 //! row), so everything else is taken off its thread: the digests are split
-//! by their first byte (by the draw function as it taps them, or by one
-//! in-place pass here), and worker threads sort each bucket and render it
-//! as hex lines while the calling thread hashes the buckets before it, in
-//! order.
+//! by their first byte (in each batch the draw function taps, or by one
+//! in-place pass here), and worker threads gather, sort and render each
+//! bucket as hex lines while the calling thread hashes the buckets before
+//! it, in order.
 
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use sha2::{Digest, Sha256};
 
+use crate::workspace::functions::DigestBatch;
 use crate::workspace::prefixed_sha256::Digest32;
 
 /// How many duplicated key hashes a fingerprint keeps (all are counted).
@@ -37,67 +38,29 @@ pub fn of_digests(digests: &mut [Digest32], threads: usize) -> Fingerprint {
     of_buckets(partition(digests, 0), threads)
 }
 
-/// The fingerprint of digests in batches (any order): gathered into one
-/// vector split by first byte, on up to `threads` threads.
-pub fn of_batches(batches: Vec<Vec<Digest32>>, threads: usize) -> Fingerprint {
-    let per_part = batches.len().div_ceil(threads.max(1)).max(1);
-    let parts: Vec<&[Vec<Digest32>]> = batches.chunks(per_part).collect();
-    // Each part's count per first byte, then one region per (byte, part).
-    let histograms: Vec<[usize; 256]> = std::thread::scope(|scope| {
-        let counting: Vec<_> = parts
-            .iter()
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut counts = [0usize; 256];
-                    for digest in part.iter().flatten() {
-                        counts[usize::from(digest[0])] += 1;
-                    }
-                    counts
-                })
-            })
-            .collect();
-        counting.into_iter().map(|c| c.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
-    });
-    let counts: Vec<usize> = (0..256).map(|b| histograms.iter().map(|h| h[b]).sum()).collect();
-    let mut digests = vec![[0u8; 32]; counts.iter().sum()];
-    {
-        let mut regions: Vec<Vec<&mut [Digest32]>> = parts.iter().map(|_| Vec::with_capacity(256)).collect();
-        let mut rest = digests.as_mut_slice();
-        for byte in 0..256 {
-            for (part, histogram) in histograms.iter().enumerate() {
-                let (region, tail) = std::mem::take(&mut rest).split_at_mut(histogram[byte]);
-                regions[part].push(region);
-                rest = tail;
-            }
+/// The fingerprint of the digests of tapped batches: bucket `b` is
+/// gathered from every batch by the thread that sorts it, so the digests
+/// are never copied all at once.
+pub fn of_batches(batches: &[DigestBatch], threads: usize) -> Fingerprint {
+    pipeline((0..=255u8).collect(), threads, |b| {
+        let mut bucket: Vec<Digest32> = Vec::with_capacity(batches.iter().map(|batch| batch.bucket(b).len()).sum());
+        for batch in batches {
+            bucket.extend_from_slice(batch.bucket(b));
         }
-        std::thread::scope(|scope| {
-            for (part, mut regions) in parts.iter().zip(regions) {
-                scope.spawn(move || {
-                    let mut filled = [0usize; 256];
-                    for digest in part.iter().flatten() {
-                        let byte = usize::from(digest[0]);
-                        regions[byte][filled[byte]] = *digest;
-                        filled[byte] += 1;
-                    }
-                });
-            }
-        });
-    }
-    drop(batches);
-    let mut buckets = Vec::with_capacity(256);
-    let mut rest = digests.as_mut_slice();
-    for count in counts {
-        let (bucket, tail) = std::mem::take(&mut rest).split_at_mut(count);
-        buckets.push(bucket);
-        rest = tail;
-    }
-    of_buckets(buckets, threads)
+        render(&mut bucket)
+    })
 }
 
 /// The fingerprint of digests split into buckets by their first byte, in
 /// ascending order (every digest of a bucket below every digest of the
-/// next), each in any order. One thread hashes; the others sort and render.
+/// next), each in any order.
 pub fn of_buckets(buckets: Vec<&mut [Digest32]>, threads: usize) -> Fingerprint {
+    pipeline(buckets, threads, render)
+}
+
+/// Renders each bucket (sorted, as hex lines) and hashes them in order.
+/// One thread hashes; the others render, round robin, a few buckets ahead.
+fn pipeline<B: Send>(buckets: Vec<B>, threads: usize, render: impl Fn(B) -> Rendered + Sync) -> Fingerprint {
     let mut scan = Scan::default();
     if threads <= 1 {
         buckets.into_iter().for_each(|bucket| scan.feed(render(bucket)));
@@ -105,10 +68,11 @@ pub fn of_buckets(buckets: Vec<&mut [Digest32]>, threads: usize) -> Fingerprint 
     }
     let sorters = threads - 1;
     let total = buckets.len();
-    let mut queues: Vec<Vec<&mut [Digest32]>> = (0..sorters).map(|_| Vec::new()).collect();
+    let mut queues: Vec<Vec<B>> = (0..sorters).map(|_| Vec::new()).collect();
     for (i, bucket) in buckets.into_iter().enumerate() {
         queues[i % sorters].push(bucket);
     }
+    let render = &render;
     std::thread::scope(|scope| {
         let lanes: Vec<Receiver<Rendered>> = queues
             .into_iter()
@@ -327,11 +291,12 @@ mod tests {
     #[test]
     fn batches_equal_one_vector() {
         let digests: Vec<Digest32> = (0..5000u32).map(|i| Sha256::digest(i.to_le_bytes()).into()).collect();
-        let batches: Vec<Vec<Digest32>> = digests.chunks(777).map(<[Digest32]>::to_vec).collect();
+        let batches: Vec<DigestBatch> = digests.chunks(777).map(DigestBatch::new).collect();
+        assert_eq!(batches.iter().map(DigestBatch::len).sum::<usize>(), 5000);
         for threads in [1, 2, 3] {
-            assert_eq!(of_batches(batches.clone(), threads), of_digests(&mut digests.clone(), threads));
+            assert_eq!(of_batches(&batches, threads), of_digests(&mut digests.clone(), threads));
         }
-        assert_eq!(of_batches(Vec::new(), 2).hex, hex::encode(Sha256::digest(b"")));
+        assert_eq!(of_batches(&[], 2).hex, hex::encode(Sha256::digest(b"")));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use sha2::{Digest, Sha256};
 
 use super::fingerprint::{self, Fingerprint};
+use crate::workspace::functions::DigestBatch;
 use crate::workspace::prefixed_sha256::{Digest32, Prefix};
 
 pub use super::fingerprint::SHOWN_DUPLICATES;
@@ -159,8 +160,8 @@ impl Ranking {
         Self::with(selected, fingerprint::of_digests(&mut digests, threads))
     }
 
-    /// [`Ranking::from_parts`] with the digests in batches.
-    pub fn from_batches(selected: Vec<Ranked>, batches: Vec<Vec<Digest32>>, threads: usize) -> Ranking {
+    /// [`Ranking::from_parts`] with the digests in tapped batches.
+    pub fn from_batches(selected: Vec<Ranked>, batches: &[DigestBatch], threads: usize) -> Ranking {
         Self::with(selected, fingerprint::of_batches(batches, threads))
     }
 

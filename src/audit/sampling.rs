@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json, json};
 use super::AuditError;
 use super::rank::{KeyBatch, Ranked, Ranker, Ranking, rank_parallel, select_candidates};
 use crate::workspace::Workspace;
-use crate::workspace::functions::{DRAW_FUNCTION, Tap};
+use crate::workspace::functions::{DRAW_FUNCTION, DigestBatch, Tap};
 use crate::workspace::mapping::{Control, EvidenceSpec};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
@@ -119,10 +119,10 @@ pub fn rank_population(
     let tap = Tap::open();
     let candidates = candidates(ws, population, sql, seed, n, Some(&tap))?;
     let batches = tap.take();
-    let tapped: usize = batches.iter().map(Vec::len).sum();
+    let tapped: usize = batches.iter().map(DigestBatch::len).sum();
     let count: u64 = ws.conn.query_row(&format!("SELECT count(*) FROM ({sql}) AS population"), [], |r| r.get(0))?;
     match select_candidates(seed, n, candidates) {
-        Some(selected) if tapped as u64 == count => Ok(Ranking::from_batches(selected, batches, threads())),
+        Some(selected) if tapped as u64 == count => Ok(Ranking::from_batches(selected, &batches, threads())),
         _ => {
             tracing::warn!(count, tapped, "draw settled by streaming every key");
             rank_streamed(ws, population, sql, seed, n)

@@ -61,7 +61,7 @@ fn the_draw_in_duckdb_equals_the_streamed_ranking() {
                 // and the candidates settle the sample.
                 let tap = Tap::open();
                 let picked = candidates(&ws, &population, &sql, &seed, n, Some(&tap)).unwrap();
-                let tapped = tap.take().iter().map(Vec::len).sum::<usize>() as u64;
+                let tapped = tap.take().iter().map(DigestBatch::len).sum::<usize>() as u64;
                 let count: u64 = ws.conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0)).unwrap();
                 assert_eq!(tapped, count, "{id} {}", period.label);
                 assert!(select_candidates(&seed, n, picked).is_some());

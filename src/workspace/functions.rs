@@ -34,8 +34,53 @@ use super::prefixed_sha256::{Digest32, Prefix};
 /// The draw function's name in SQL.
 pub const DRAW_FUNCTION: &str = "quarterdeck_draw";
 
-/// A tap's digests, one vector per call (a DuckDB vector's worth of rows).
-type Digests = Arc<Mutex<Vec<Vec<Digest32>>>>;
+/// A tap's digests, one batch per call (a DuckDB vector's worth of rows).
+type Digests = Arc<Mutex<Vec<DigestBatch>>>;
+
+/// Key digests of one call, ordered by their first byte: bucket `b` (those
+/// that start with byte `b`) is one slice, so the fingerprint can gather a
+/// bucket from every batch without another pass over all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestBatch {
+    digests: Vec<Digest32>,
+    /// `digests[starts[b]..starts[b + 1]]` is bucket `b`.
+    starts: [u32; 257],
+}
+
+impl DigestBatch {
+    /// Orders `digests` by first byte (a counting sort).
+    pub fn new(digests: &[Digest32]) -> Self {
+        let mut starts = [0u32; 257];
+        for digest in digests {
+            starts[usize::from(digest[0]) + 1] += 1;
+        }
+        for b in 0..256 {
+            starts[b + 1] += starts[b];
+        }
+        let mut next = starts;
+        let mut ordered = vec![[0u8; 32]; digests.len()];
+        for digest in digests {
+            let at = &mut next[usize::from(digest[0])];
+            ordered[*at as usize] = *digest;
+            *at += 1;
+        }
+        Self { digests: ordered, starts }
+    }
+
+    /// The digests that start with byte `b`.
+    pub fn bucket(&self, b: u8) -> &[Digest32] {
+        let b = usize::from(b);
+        &self.digests[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.digests.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+}
 
 /// Open taps by id. Ids are never reused, so concurrent draws (tests open
 /// many workspaces in one process) never see each other's rows.
@@ -69,7 +114,7 @@ impl Tap {
 
     /// Closes the tap and returns the digests it collected, in batches, in
     /// no order.
-    pub fn take(self) -> Vec<Vec<Digest32>> {
+    pub fn take(self) -> Vec<DigestBatch> {
         taps().remove(&self.id);
         std::mem::take(&mut *self.digests.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -213,7 +258,7 @@ fn flush(tap: Option<&(u64, Option<Digests>)>, tapped: &mut Vec<Digest32>) {
     if let Some((_, Some(digests))) = tap
         && !tapped.is_empty()
     {
-        let batch = std::mem::replace(tapped, Vec::with_capacity(tapped.capacity()));
+        let batch = DigestBatch::new(tapped);
         digests.lock().unwrap_or_else(PoisonError::into_inner).push(batch);
     }
     tapped.clear();
@@ -256,13 +301,20 @@ mod tests {
         for (key, rank) in &rows {
             assert_eq!(*rank, lead("s", key.as_deref().unwrap_or("")));
         }
-        let mut tapped: Vec<Digest32> = tap.take().concat();
+        let batches = tap.take();
+        for batch in &batches {
+            for b in 0..=255u8 {
+                assert!(batch.bucket(b).iter().all(|d| d[0] == b));
+            }
+        }
+        let mut tapped: Vec<Digest32> =
+            batches.iter().flat_map(|batch| (0..=255u8).flat_map(|b| batch.bucket(b).to_vec())).collect();
         let mut expected: Vec<Digest32> =
             rows.iter().map(|(k, _)| Sha256::digest(k.as_deref().unwrap_or("").as_bytes()).into()).collect();
         tapped.sort_unstable();
         expected.sort_unstable();
         assert_eq!(tapped, expected);
-        assert!(other.take().iter().all(Vec::is_empty), "a tap sees only its own draw");
+        assert!(other.take().is_empty(), "a tap sees only its own draw");
     }
 
     #[test]
