@@ -1,5 +1,6 @@
-//! Tests of sampling.rs: the draw inside DuckDB against the streamed
-//! ranking in Rust, on the demo workspace.
+//! Tests of sampling.rs, compiled only under #[cfg(test)] (see its `mod tests`):
+//! the draw inside DuckDB against the streamed ranking in Rust, on the demo
+//! workspace.
 
 use std::path::Path;
 
