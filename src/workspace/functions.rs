@@ -128,7 +128,8 @@ impl Drop for Tap {
 
 /// Registers Quarterdeck's functions on `conn`'s database.
 pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<DrawFunction>(DRAW_FUNCTION)
+    conn.register_scalar_function::<DrawFunction>(DRAW_FUNCTION)?;
+    super::ascending::register(conn)
 }
 
 struct DrawFunction;
@@ -209,7 +210,7 @@ static KEY_HASH: LazyLock<Prefix> = LazyLock::new(|| Prefix::new(b""));
 
 /// One input column read in place: its values and validity mask, without
 /// a call into DuckDB per row.
-struct Column<'a, T> {
+pub(super) struct Column<'a, T> {
     values: &'a [T],
     validity: *const u64,
 }
@@ -217,7 +218,7 @@ struct Column<'a, T> {
 impl<'a, T> Column<'a, T> {
     /// # Safety
     /// Column `index` of `chunk` is a flat vector of `T` with at least `len` rows.
-    unsafe fn of(chunk: &'a DataChunkHandle, index: usize, len: usize) -> Self {
+    pub(super) unsafe fn of(chunk: &'a DataChunkHandle, index: usize, len: usize) -> Self {
         unsafe {
             let vector = ffi::duckdb_data_chunk_get_vector(chunk.get_ptr(), index as u64);
             let values = std::slice::from_raw_parts(ffi::duckdb_vector_get_data(vector).cast::<T>(), len);
@@ -226,7 +227,7 @@ impl<'a, T> Column<'a, T> {
     }
 
     /// Row `i`'s value, None when NULL.
-    fn get(&self, i: usize) -> Option<&'a T> {
+    pub(super) fn get(&self, i: usize) -> Option<&'a T> {
         let valid = self.validity.is_null() || {
             // SAFETY: a non-null mask has a bit for every row of the vector.
             let word = unsafe { *self.validity.add(i / 64) };
@@ -239,7 +240,7 @@ impl<'a, T> Column<'a, T> {
 /// The bytes of a DuckDB string: inside the struct up to 12 bytes, behind
 /// its pointer beyond (DuckDB's `string_t` layout, as `duckdb_string_t_data`
 /// reads it).
-fn string_bytes(s: &duckdb_string_t) -> &[u8] {
+pub(super) fn string_bytes(s: &duckdb_string_t) -> &[u8] {
     // SAFETY: both union variants start with the length; the variant in use
     // follows from it, and the data lives as long as the vector holding `s`.
     unsafe {

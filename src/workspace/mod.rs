@@ -2,6 +2,7 @@
 //! and workspace.duckdb. One process opens it at a time, read-write or
 //! read-only; the domain modules work through an open `Workspace`.
 
+pub mod ascending;
 pub mod catalog;
 pub mod check;
 pub mod config;

@@ -5,6 +5,7 @@
 use duckdb::Connection;
 
 use super::{IngestError, MissingColumn, Reject};
+use crate::workspace::ascending;
 use crate::workspace::config::SourceConfig;
 use crate::workspace::location::did_you_mean;
 use crate::workspace::optional;
@@ -124,6 +125,7 @@ pub(super) fn check_unique_keys(
     conn: &Connection,
     source: &SourceConfig,
     staging: &str,
+    columns: &[(String, String)],
     files: &str,
 ) -> Result<(), IngestError> {
     let keys = source.key.iter().map(|k| quote_ident(k)).collect::<Vec<_>>().join(", ");
@@ -151,8 +153,20 @@ pub(super) fn check_unique_keys(
             |r| r.get(0),
         )
     };
-    if increasing("LIMIT 10000")? == Some(true) && increasing("")? == Some(true) {
-        return Ok(());
+    if increasing("LIMIT 10000")? == Some(true) {
+        // One VARCHAR key is proven on all threads; others (or anything
+        // that proof leaves open) by one window pass.
+        let varchar_key = match source.key.as_slice() {
+            [key] => columns.iter().any(|(c, t)| c == key && t == "VARCHAR").then_some(key),
+            _ => None,
+        };
+        let parallel = match varchar_key {
+            Some(key) => ascending::proves_unique(conn, staging, key)?,
+            None => false,
+        };
+        if parallel || increasing("")? == Some(true) {
+            return Ok(());
+        }
     }
     // Otherwise: distinct 64-bit hashes of the keys. Only when they collide
     // (a duplicate, or rarely a hash collision) look for the duplicate itself.

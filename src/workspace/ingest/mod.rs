@@ -262,7 +262,7 @@ fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<C
     let columns = table_columns(conn, &format!("{STAGING_PREFIX}{}", source.name))?;
     check_columns(source, &shown, &columns)?;
     normalise_timestamp(conn, source, &staging, &shown, &columns)?;
-    check_unique_keys(conn, source, &staging, &shown)?;
+    check_unique_keys(conn, source, &staging, &columns, &shown)?;
 
     let ts = quote_ident(&source.timestamp);
     let staged: u64 = conn.query_row(&format!("SELECT count(*) FROM {staging}"), [], |r| r.get(0))?;
