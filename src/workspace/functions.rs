@@ -1,5 +1,6 @@
 //! SQL functions Quarterdeck adds to its DuckDB instance, registered when a
-//! workspace opens.
+//! workspace opens: `quarterdeck_draw` (here) and `quarterdeck_ascending`
+//! (ascending.rs, the ingest's parallel proof of unique keys).
 //!
 //! `quarterdeck_draw(tap UBIGINT, seed VARCHAR, key VARCHAR) → UBIGINT`
 //! is the sampling draw's inner loop, run by DuckDB on its own worker
