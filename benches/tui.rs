@@ -36,7 +36,7 @@ use quarterdeck::tui::keymap::Keymap;
 use quarterdeck::tui::overlays::palette::{Item, Palette, Target};
 use quarterdeck::tui::ui;
 use quarterdeck::tui::views::evidence::{Mode, PAGE_ROWS};
-use quarterdeck::tui::worker::{Envelope, Options, Reply, Request, Worker};
+use quarterdeck::tui::worker::{Envelope, Reply, Request, Worker};
 use quarterdeck::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use quarterdeck::workspace::period::Period;
 use quarterdeck::workspace::population::{Population, resolve};
@@ -121,9 +121,6 @@ fn small_workspace(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn read_only_options(root: &Path) -> Options {
-    Options { root: root.to_path_buf(), access: Access::ReadOnly, threads: None, now: None }
-}
 
 // --------------------------------------------------------------- first frame
 
@@ -210,7 +207,7 @@ fn bench_first_frame(big: &Path) -> anyhow::Result<()> {
         let started = Instant::now();
         let ws = Workspace::open(big, Access::ReadOnly)?;
         open.push(started.elapsed());
-        let mut worker = Worker::new(ws, read_only_options(big));
+        let mut worker = Worker::new(ws);
         let reply = worker.serve(Request::Overview)?;
         overview.push(started.elapsed());
         anyhow::ensure!(matches!(reply, Reply::Overview(_)), "not an overview");
@@ -448,7 +445,7 @@ fn bench_paging(big: &Path, small: &Path) -> anyhow::Result<()> {
         .into_iter()
         .find(|a| a.label == QUARTER)
         .ok_or_else(|| anyhow::anyhow!("no {QUARTER} audit in {}", small.display()))?;
-    let mut worker = Worker::new(Workspace::open(small, Access::ReadOnly)?, read_only_options(small));
+    let mut worker = Worker::new(Workspace::open(small, Access::ReadOnly)?);
     let request = |position: Position| Request::Page {
         audit: audit.label.clone(),
         control: CONTROL.into(),
@@ -508,7 +505,7 @@ fn settle(app: &mut App, worker: &mut Worker) -> anyhow::Result<()> {
 
 /// An App on the Evidence tab browsing AC-1's whole population, its first page loaded.
 fn evidence_app(dir: &Path) -> anyhow::Result<(App, Worker)> {
-    let mut worker = Worker::new(Workspace::open(dir, Access::ReadOnly)?, read_only_options(dir));
+    let mut worker = Worker::new(Workspace::open(dir, Access::ReadOnly)?);
     let mut app = App::new(Keymap::default(), true);
     settle(&mut app, &mut worker)?;
     let overview = app.overview.as_ref().ok_or_else(|| anyhow::anyhow!("no overview"))?;
@@ -757,7 +754,7 @@ fn status_kb(field: &str) -> u64 {
 fn rss_child(dir: &Path) -> anyhow::Result<()> {
     const PAGES: usize = 200;
     let overview = {
-        let mut worker = Worker::new(Workspace::open(dir, Access::ReadOnly)?, read_only_options(dir));
+        let mut worker = Worker::new(Workspace::open(dir, Access::ReadOnly)?);
         worker.serve(Request::Overview)?
     };
     let b = Browse::open(dir)?;

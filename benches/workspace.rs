@@ -183,7 +183,7 @@ fn bench_sampling(dir: &Path) -> anyhow::Result<()> {
         let started = Instant::now();
         ws.conn.execute_batch("BEGIN TRANSACTION")?;
         let sample = draw(&ws, control, spec, &period, &seed, 25)?;
-        samples::store(&ws.conn, None, &sample, None)?;
+        samples::store(&ws, None, &sample, None)?;
         ws.conn.execute_batch("ROLLBACK")?;
         whole.push(started.elapsed());
         assert_eq!(sample.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), keys);

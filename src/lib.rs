@@ -4,5 +4,6 @@
 pub mod audit;
 pub mod cli;
 pub mod demo;
+pub mod text;
 pub mod tui;
 pub mod workspace;

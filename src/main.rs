@@ -17,7 +17,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Errors quote evidence (a duplicate key, a bad cell): only the
+            // sanitiser's text reaches the terminal, line by line.
+            eprintln!("error: {}", quarterdeck::text::visible_lines(&format!("{err:#}")));
             ExitCode::from(exit_code(&err) as u8)
         }
     }

@@ -10,10 +10,11 @@ use serde_json::json;
 
 use super::rank::{rank_hex, sample_seed};
 use super::sampling::{default_size, draw};
-use super::{AuditError, log, samples};
+use super::{AuditError, samples};
+use crate::workspace::log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
-use crate::workspace::{Workspace, actor, in_transaction, now_text, optional, utc_of_db};
+use crate::workspace::{Workspace, actor, optional, utc_of_db};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditStatus {
@@ -140,7 +141,7 @@ pub fn start(
         status: AuditStatus::Fieldwork,
         mapping_version: mappings.version.clone(),
         controls: controls.clone(),
-        created_at: now_text(),
+        created_at: ws.now_text(),
         closed_at: None,
     };
     let mut drawn = Vec::new();
@@ -151,7 +152,7 @@ pub fn start(
             drawn.push(draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?);
         }
     }
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+    log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.audits VALUES (?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, 'planned', ?, ?,
                      CAST(? AS TIMESTAMP), ?, NULL)",
@@ -168,23 +169,24 @@ pub fn start(
             ],
         )?;
         log::append(
-            &ws.conn,
+            ws,
             "audit.start",
             json!({"audit": label, "period": period.label, "start": period.start.to_rfc3339(), "end": period.end.to_rfc3339(),
                    "seed": seed, "controls": controls, "carried": carried, "mapping_version": mappings.version}),
         )?;
         for sample in &drawn {
-            let id = samples::store(&ws.conn, Some(label), sample, None)?;
+            let id = samples::store(ws, Some(label), sample, None)?;
             log::append(
-                &ws.conn,
+                ws,
                 "sample.draw",
                 json!({"audit": label, "control": sample.control, "spec": sample.spec, "sample_id": id,
                        "population_count": sample.population_count, "fingerprint": sample.fingerprint,
-                       "size": sample.size, "seed": sample.seed}),
+                       "size": sample.size, "seed": sample.seed,
+                       "rows_sha256": super::replay::rows_digest(&ws.conn, id)?}),
             )?;
         }
         ws.conn.execute("UPDATE qd.audits SET status = 'fieldwork' WHERE label = ?", [label])?;
-        log::append(&ws.conn, "audit.status", json!({"audit": label, "from": "planned", "to": "fieldwork"}))?;
+        log::append(ws, "audit.status", json!({"audit": label, "from": "planned", "to": "fieldwork"}))?;
         Ok(())
     })?;
     Ok(Started { audit, samples: drawn.len(), carried })
@@ -204,7 +206,7 @@ pub fn load(conn: &Connection, label: &str) -> duckdb::Result<Option<Audit>> {
 }
 
 pub fn list(conn: &Connection) -> duckdb::Result<Vec<Audit>> {
-    let mut stmt = conn.prepare(&format!("{SELECT_AUDIT} ORDER BY period_start, created_at"))?;
+    let mut stmt = conn.prepare(&format!("{SELECT_AUDIT} ORDER BY period_start, created_at, rowid"))?;
     stmt.query_map([], audit_of_row)?.collect()
 }
 

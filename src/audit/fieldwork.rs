@@ -5,9 +5,10 @@ use serde_json::json;
 
 use super::rank::sample_seed;
 use super::sampling::{Sample, draw};
-use super::{AuditError, audits, find_control, find_spec, log, samples};
+use super::{AuditError, audits, find_control, find_spec, samples};
+use crate::workspace::Workspace;
+use crate::workspace::log;
 use crate::workspace::mapping::Mappings;
-use crate::workspace::{Workspace, in_transaction};
 
 /// How to obtain an audit's sample of a control's spec.
 #[derive(Debug, Clone, Default)]
@@ -48,14 +49,15 @@ pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest
     let seed = sample_seed(audit_seed, &control.id, &spec.name);
     let n = request.n.unwrap_or_else(|| super::sampling::default_size(ws, control, spec));
     let sample = draw(ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
-        let id = samples::store(&ws.conn, Some(&audit.label), &sample, reason.as_deref())?;
+    log::change(ws, || -> Result<(), AuditError> {
+        let id = samples::store(ws, Some(&audit.label), &sample, reason.as_deref())?;
         log::append(
-            &ws.conn,
+            ws,
             if reason.is_some() { "sample.redraw" } else { "sample.draw" },
             json!({"audit": audit.label, "control": control.id, "spec": spec.name, "sample_id": id,
                    "seed": sample.seed, "population_count": sample.population_count,
-                   "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason}),
+                   "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason,
+                   "rows_sha256": super::replay::rows_digest(&ws.conn, id)?}),
         )?;
         Ok(())
     })?;

@@ -7,8 +7,9 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
-use super::{AuditError, audits, log};
-use crate::workspace::{Workspace, actor, in_transaction, now_text, optional};
+use super::{AuditError, audits};
+use crate::workspace::log;
+use crate::workspace::{Workspace, actor, optional};
 
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -67,7 +68,7 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
     let count: i64 =
         ws.conn.query_row("SELECT count(*) FROM qd.findings WHERE audit = ?", [&new.audit], |r| r.get(0))?;
     let id = finding_id(&new.audit, count as u32 + 1);
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+    log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.findings VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), 'open', false, NULL, NULL, NULL,
                      CAST(? AS TIMESTAMP), NULL)",
@@ -80,15 +81,15 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
                 new.severity.as_str(),
                 new.owner,
                 new.due.map(|d| d.to_string()),
-                now_text()
+                ws.now_text()
             ],
         )?;
         for (sample_id, key) in &rows {
             ws.conn.execute("INSERT INTO qd.finding_rows VALUES (?, ?, ?)", duckdb::params![id, sample_id, key])?;
         }
-        event(&ws.conn, &id, None, FindingStatus::Open, Some("opened"))?;
+        event(ws, &id, None, FindingStatus::Open, Some("opened"))?;
         log::append(
-            &ws.conn,
+            ws,
             "finding.add",
             json!({"id": id, "audit": new.audit, "control": new.control, "title": new.title,
                    "severity": new.severity.as_str(), "owner": new.owner, "due": new.due.map(|d| d.to_string()),
@@ -116,7 +117,7 @@ pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Resul
     if let Some(to) = change.status {
         check_transition(id, finding.status, to, Mover::Operator, change.acceptance.as_ref(), today)?;
     }
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+    log::change(ws, || -> Result<(), AuditError> {
         if let Some(owner) = &change.owner {
             ws.conn.execute("UPDATE qd.findings SET owner = ? WHERE id = ?", [owner, id])?;
         }
@@ -139,12 +140,12 @@ pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Resul
                  WHERE id = ?",
                 duckdb::params![to.as_str(), approver, reason, expires, id],
             )?;
-            event(&ws.conn, id, Some(finding.status), to, change.note.as_deref())?;
+            event(ws, id, Some(finding.status), to, change.note.as_deref())?;
         } else if change.note.is_some() {
-            event(&ws.conn, id, Some(finding.status), finding.status, change.note.as_deref())?;
+            event(ws, id, Some(finding.status), finding.status, change.note.as_deref())?;
         }
         log::append(
-            &ws.conn,
+            ws,
             "finding.set",
             json!({"id": id, "from": finding.status.as_str(), "status": change.status.map(|s| s.as_str()),
                    "owner": change.owner, "due": change.due.map(|d| d.to_string()),
@@ -157,6 +158,15 @@ pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Resul
     load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.to_string()))
 }
 
+/// The status a reader sees today: an accepted risk past its expiry reads
+/// as open even before a write (`reopen_expired`) records the reopening.
+pub fn effective_status(finding: &Finding, today: NaiveDate) -> FindingStatus {
+    match acceptance_expired(finding.status, finding.accept_expires, today) {
+        true => FindingStatus::Open,
+        false => finding.status,
+    }
+}
+
 /// Accepted risks past their expiry go back to open; returns their ids.
 pub fn reopen_expired(ws: &Workspace, today: NaiveDate) -> Result<Vec<String>, AuditError> {
     let expired: Vec<String> = list(&ws.conn)?
@@ -167,17 +177,11 @@ pub fn reopen_expired(ws: &Workspace, today: NaiveDate) -> Result<Vec<String>, A
     if expired.is_empty() || ws.ensure_writable("reopening expired acceptances").is_err() {
         return Ok(Vec::new());
     }
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+    log::change(ws, || -> Result<(), AuditError> {
         for id in &expired {
             ws.conn.execute("UPDATE qd.findings SET status = 'open' WHERE id = ?", [id])?;
-            event(
-                &ws.conn,
-                id,
-                Some(FindingStatus::RiskAccepted),
-                FindingStatus::Open,
-                Some("risk acceptance expired"),
-            )?;
-            log::append(&ws.conn, "finding.acceptance_expired", json!({"id": id, "today": today.to_string()}))?;
+            event(ws, id, Some(FindingStatus::RiskAccepted), FindingStatus::Open, Some("risk acceptance expired"))?;
+            log::append(ws, "finding.acceptance_expired", json!({"id": id, "today": today.to_string()}))?;
         }
         Ok(())
     })?;
@@ -187,7 +191,8 @@ pub fn reopen_expired(ws: &Workspace, today: NaiveDate) -> Result<Vec<String>, A
 /// Settles a control's retest in audit `label`: findings of earlier audits
 /// that were ready for retest close when it passed, and reopen as
 /// regressions when it did not. Call inside the audit's closing transaction.
-pub fn settle_retest(conn: &Connection, label: &str, control: &str, passed: bool) -> Result<Vec<String>, AuditError> {
+pub fn settle_retest(ws: &Workspace, label: &str, control: &str, passed: bool) -> Result<Vec<String>, AuditError> {
+    let conn = &ws.conn;
     let waiting: Vec<String> = {
         let mut stmt = conn.prepare(
             "SELECT id FROM qd.findings WHERE control = ? AND audit <> ? AND status = 'ready-for-retest' ORDER BY id",
@@ -196,7 +201,7 @@ pub fn settle_retest(conn: &Connection, label: &str, control: &str, passed: bool
     };
     for id in &waiting {
         let to = if passed { FindingStatus::Closed } else { FindingStatus::Open };
-        check_transition(id, FindingStatus::ReadyForRetest, to, Mover::Retest, None, chrono::Utc::now().date_naive())?;
+        check_transition(id, FindingStatus::ReadyForRetest, to, Mover::Retest, None, ws.today())?;
         if passed {
             conn.execute("UPDATE qd.findings SET status = 'closed', closed_in = ? WHERE id = ?", [label, id])?;
         } else {
@@ -204,22 +209,22 @@ pub fn settle_retest(conn: &Connection, label: &str, control: &str, passed: bool
         }
         let note =
             if passed { format!("retest in {label} passed") } else { format!("retest in {label} failed: regression") };
-        event(conn, id, Some(FindingStatus::ReadyForRetest), to, Some(&note))?;
-        log::append(conn, "finding.retest", json!({"id": id, "audit": label, "control": control, "passed": passed}))?;
+        event(ws, id, Some(FindingStatus::ReadyForRetest), to, Some(&note))?;
+        log::append(ws, "finding.retest", json!({"id": id, "audit": label, "control": control, "passed": passed}))?;
     }
     Ok(waiting)
 }
 
 fn event(
-    conn: &Connection,
+    ws: &Workspace,
     id: &str,
     from: Option<FindingStatus>,
     to: FindingStatus,
     note: Option<&str>,
 ) -> duckdb::Result<usize> {
-    conn.execute(
+    ws.conn.execute(
         "INSERT INTO qd.finding_events VALUES (?, CAST(? AS TIMESTAMP), ?, ?, ?, ?)",
-        duckdb::params![id, now_text(), actor(), from.map(|f| f.as_str()), to.as_str(), note],
+        duckdb::params![id, ws.now_text(), actor(), from.map(|f| f.as_str()), to.as_str(), note],
     )
 }
 

@@ -5,6 +5,7 @@ use crate::workspace::Workspace;
 use crate::workspace::mapping::{AttributeTest, Control};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population, PopulationError, duckdb_message};
+use crate::workspace::query::{QueryError, bounded};
 use crate::workspace::sql::{guard_select, quote_ident};
 
 use super::AuditError;
@@ -88,10 +89,14 @@ fn test_population(
     // Test expressions are mapping text: the whole query must still be one
     // read-only SELECT (duckdb-rs would run statements before the last one).
     guard_select(&ws.conn, &query).map_err(|refusal| refused(tests, refusal))?;
-    let counts: Vec<u64> = ws
-        .conn
-        .query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
-        .map_err(|e| compile_error(tests, &e))?;
+    // A mapping's test is bounded like any SQL a person wrote.
+    let counts: Vec<u64> = bounded(ws, || {
+        ws.conn.query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
+    })
+    .map_err(|e| match e {
+        QueryError::Database(e) => compile_error(tests, &e),
+        other => AuditError::Query(other),
+    })?;
     let count = counts[0];
     let mut outcomes = Vec::new();
     for (i, test) in tests.iter().enumerate() {
@@ -140,8 +145,10 @@ fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &st
         population.key_sql()
     );
     guard_select(&ws.conn, &query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
-    let mut stmt = ws.conn.prepare(&query)?;
-    let keys = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    let keys = bounded(ws, || {
+        let mut stmt = ws.conn.prepare(&query)?;
+        stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()
+    })?;
     Ok(keys)
 }
 

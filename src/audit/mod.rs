@@ -4,15 +4,14 @@
 
 pub mod audits;
 pub mod browse;
-pub mod chain;
 pub mod fieldwork;
 pub mod findings;
 pub mod fingerprint;
 pub mod full_population;
 pub mod lifecycle;
-pub mod log;
 pub mod questions;
 pub mod rank;
+pub mod replay;
 pub mod requests;
 pub mod samples;
 pub mod sampling;
@@ -63,6 +62,8 @@ pub enum AuditError {
     Population(#[from] PopulationError),
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Query(#[from] crate::workspace::query::QueryError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
 }

@@ -8,10 +8,11 @@ use serde_json::json;
 use super::questions::Library;
 use super::rank::sample_seed;
 use super::sampling::{Sample, draw};
-use super::{AuditError, find_control, find_spec, log, samples};
+use super::{AuditError, find_control, find_spec, samples};
+use crate::workspace::log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
-use crate::workspace::{Workspace, actor, in_transaction, now_text};
+use crate::workspace::{Workspace, actor};
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -44,7 +45,7 @@ pub fn ask(
     default_period: &Period,
 ) -> Result<Answer, AuditError> {
     ws.ensure_writable("tracking an auditor request")?;
-    let today = chrono::Utc::now().with_timezone(&ws.config.timezone).date_naive();
+    let today = ws.today();
     let matched = library.match_request(text, today)?;
     let control = find_control(mappings, &matched.question.control)?;
     let spec = find_spec(control, Some(&matched.question.spec))?;
@@ -54,17 +55,17 @@ pub fn ask(
     };
     let id: i64 = ws.conn.query_row("SELECT nextval('qd.request_seq')", [], |r| r.get(0))?;
     // The seed is recorded with the sample, so the answer can be re-performed.
-    let seed = sample_seed(&format!("request-{id}-{}", now_text()), &control.id, &spec.name);
+    let seed = sample_seed(&format!("request-{id}-{}", ws.now_text()), &control.id, &spec.name);
     let sample = draw(ws, control, spec, &period, &seed, matched.size)?;
     let question = matched.question.id.clone();
-    let sample_id = in_transaction(&ws.conn, || -> Result<i64, AuditError> {
-        let sample_id = samples::store(&ws.conn, None, &sample, None)?;
+    let sample_id = log::change(ws, || -> Result<i64, AuditError> {
+        let sample_id = samples::store(ws, None, &sample, None)?;
         ws.conn.execute(
             "INSERT INTO qd.requests VALUES (?, ?, CAST(? AS TIMESTAMP), ?, CAST(? AS DATE), 'answered', ?, ?, ?, ?)",
             duckdb::params![
                 id,
                 text,
-                now_text(),
+                ws.now_text(),
                 actor(),
                 due.map(|d| d.to_string()),
                 question,
@@ -74,11 +75,12 @@ pub fn ask(
             ],
         )?;
         log::append(
-            &ws.conn,
+            ws,
             "request.answer",
             json!({"request_id": id, "text": text, "question": question, "control": control.id, "spec": spec.name,
                    "period": period.label, "sample_id": sample_id, "size": sample.size,
-                   "fingerprint": sample.fingerprint, "seed": sample.seed}),
+                   "fingerprint": sample.fingerprint, "seed": sample.seed,
+                   "rows_sha256": super::replay::rows_digest(&ws.conn, sample_id)?}),
         )?;
         Ok(sample_id)
     })?;

@@ -6,16 +6,12 @@ use duckdb::Connection;
 use serde_json::{Map, Value as Json};
 
 use super::sampling::{Sample, SampleRow};
-use crate::workspace::{actor, now_text, optional, utc_of_db};
+use crate::workspace::{Workspace, actor, optional, utc_of_db};
 
 /// Stores a sample. In an audit it becomes the current one for its control
 /// and spec; an earlier one (a redraw) is kept but no longer current.
-pub fn store(
-    conn: &Connection,
-    audit: Option<&str>,
-    sample: &Sample,
-    redraw_reason: Option<&str>,
-) -> duckdb::Result<i64> {
+pub fn store(ws: &Workspace, audit: Option<&str>, sample: &Sample, redraw_reason: Option<&str>) -> duckdb::Result<i64> {
+    let conn = &ws.conn;
     let id: i64 = conn.query_row("SELECT nextval('qd.sample_seq')", [], |r| r.get(0))?;
     // Only an audit has one current sample per spec; request samples stand alone.
     if let Some(audit) = audit {
@@ -42,7 +38,7 @@ pub fn store(
             sample.population_count,
             sample.fingerprint,
             sample.size,
-            now_text(),
+            ws.now_text(),
             actor(),
             redraw_reason
         ],
@@ -105,7 +101,7 @@ pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>>
         "SELECT r.key, r.rank, r.row_json, r.tests, v.verdict, v.note
          FROM qd.sample_rows r
          LEFT JOIN (SELECT * FROM qd.verdicts WHERE sample_id = ?
-                    QUALIFY row_number() OVER (PARTITION BY key ORDER BY decided_at DESC) = 1) v USING (key)
+                    QUALIFY row_number() OVER (PARTITION BY key ORDER BY decided_at DESC, rowid DESC) = 1) v USING (key)
          WHERE r.sample_id = ? ORDER BY r.position",
     )?;
     let rows = stmt

@@ -36,7 +36,8 @@ key = ["deploy_id", "nothing", "environment"]
 fn workspace(dir: &Path) {
     write_demo_files(dir, &DemoOptions::new(NaiveDate::from_ymd_opt(2026, 11, 26).expect("date"))).expect("demo");
     std::fs::write(dir.join("controls").join("zz_repeated.toml"), EXTRA).expect("extra control");
-    let ws = Workspace::open_with(dir, Access::ReadWrite, &OpenOptions { threads: Some(2) }).expect("open");
+    let ws = Workspace::open_with(dir, Access::ReadWrite, &OpenOptions { threads: Some(2), ..Default::default() })
+        .expect("open");
     ingest_all(&ws).expect("ingest");
 }
 
@@ -48,7 +49,12 @@ fn the_draw_in_duckdb_equals_the_streamed_ranking() {
     let specs = [("AC-1", 0), ("CHG-1", 0), ("ZZ-1", 0)];
     let mut first: Vec<Ranking> = Vec::new();
     for threads in [1, 3] {
-        let ws = Workspace::open_with(dir.path(), Access::ReadOnly, &OpenOptions { threads: Some(threads) }).unwrap();
+        let ws = Workspace::open_with(
+            dir.path(),
+            Access::ReadOnly,
+            &OpenOptions { threads: Some(threads), ..Default::default() },
+        )
+        .unwrap();
         let mut rankings = Vec::new();
         for (id, spec) in specs {
             let control = mappings.control(id).unwrap();

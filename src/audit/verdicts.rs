@@ -7,8 +7,9 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::audits::{self, Audit, AuditStatus};
-use super::{AuditError, findings, log};
-use crate::workspace::{Workspace, actor, in_transaction, now_text, optional};
+use super::{AuditError, findings};
+use crate::workspace::log;
+use crate::workspace::{Workspace, actor, optional};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -64,13 +65,13 @@ pub fn record(
     if verdict == Verdict::Pass && !not_passing.is_empty() && note.is_none_or(|n| n.trim().is_empty()) {
         return Err(AuditError::PassNeedsNote { key: key.replace('\u{1f}', " | "), tests: not_passing.join(", ") });
     }
-    in_transaction(&ws.conn, || -> Result<(), AuditError> {
+    log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.verdicts VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP), ?)",
-            duckdb::params![sample_id, key, verdict.as_str(), note, now_text(), actor()],
+            duckdb::params![sample_id, key, verdict.as_str(), note, ws.now_text(), actor()],
         )?;
         log::append(
-            &ws.conn,
+            ws,
             "verdict",
             json!({"audit": label, "control": control, "sample_id": sample_id, "key": key,
                    "verdict": verdict.as_str(), "note": note}),
@@ -114,7 +115,7 @@ pub struct ControlOutcome {
 pub fn control_results(conn: &Connection, audit: &Audit) -> duckdb::Result<Vec<ControlOutcome>> {
     let mut stmt = conn.prepare(
         "WITH latest AS (
-             SELECT * FROM qd.verdicts QUALIFY row_number() OVER (PARTITION BY sample_id, key ORDER BY decided_at DESC) = 1)
+             SELECT * FROM qd.verdicts QUALIFY row_number() OVER (PARTITION BY sample_id, key ORDER BY decided_at DESC, rowid DESC) = 1)
          SELECT s.control, count(r.key), count(*) FILTER (WHERE v.verdict = 'pass'),
                 count(*) FILTER (WHERE v.verdict = 'exception'), count(*) FILTER (WHERE v.verdict = 'na'),
                 count(r.key) - count(v.verdict)
@@ -158,25 +159,25 @@ pub fn close(ws: &Workspace, label: &str) -> Result<Closed, AuditError> {
     ws.ensure_writable("closing an audit")?;
     let audit = audits::open_for_change(&ws.conn, label)?;
     let results = control_results(&ws.conn, &audit)?;
-    in_transaction(&ws.conn, || -> Result<Closed, AuditError> {
+    log::change(ws, || -> Result<Closed, AuditError> {
         let mut closed = Closed { results: results.clone(), closed_findings: Vec::new(), regressions: Vec::new() };
         for outcome in &results {
             match outcome.result {
                 ControlResult::Effective => {
-                    closed.closed_findings.extend(findings::settle_retest(&ws.conn, label, &outcome.control, true)?)
+                    closed.closed_findings.extend(findings::settle_retest(ws, label, &outcome.control, true)?)
                 }
                 ControlResult::ExceptionsNoted => {
-                    closed.regressions.extend(findings::settle_retest(&ws.conn, label, &outcome.control, false)?)
+                    closed.regressions.extend(findings::settle_retest(ws, label, &outcome.control, false)?)
                 }
                 ControlResult::NotTested => {}
             }
         }
         ws.conn.execute(
             "UPDATE qd.audits SET status = 'closed', closed_at = CAST(? AS TIMESTAMP) WHERE label = ?",
-            [now_text(), label.to_string()],
+            [ws.now_text(), label.to_string()],
         )?;
         log::append(
-            &ws.conn,
+            ws,
             "audit.close",
             json!({"audit": label, "from": AuditStatus::Fieldwork.as_str(), "to": AuditStatus::Closed.as_str(),
                    "results": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str()})).collect::<Vec<_>>(),
@@ -190,7 +191,7 @@ pub fn close(ws: &Workspace, label: &str) -> Result<Closed, AuditError> {
 pub fn exception_rate(conn: &Connection, label: &str) -> duckdb::Result<Option<f64>> {
     let counts: Option<(i64, i64)> = optional(conn.query_row(
         "WITH latest AS (
-             SELECT * FROM qd.verdicts QUALIFY row_number() OVER (PARTITION BY sample_id, key ORDER BY decided_at DESC) = 1)
+             SELECT * FROM qd.verdicts QUALIFY row_number() OVER (PARTITION BY sample_id, key ORDER BY decided_at DESC, rowid DESC) = 1)
          SELECT count(*) FILTER (WHERE v.verdict = 'exception'), count(*) FILTER (WHERE v.verdict IN ('pass', 'exception'))
          FROM qd.samples s JOIN latest v USING (sample_id) WHERE s.audit = ? AND s.current",
         [label],

@@ -16,7 +16,7 @@ pub fn run_ask(ctx: &Context, text: &str, due: Option<chrono::NaiveDate>) -> Out
     let answer = ask(&ws, &mappings, &library, text, due, &last_quarter)?;
     if ctx.format == Format::Table {
         let r = &answer.request;
-        println!(
+        say!(
             "request {} — matched “{}” → {} / {}",
             r.id,
             r.question.as_deref().unwrap_or("?"),

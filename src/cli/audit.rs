@@ -42,15 +42,15 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
             let period = Period::parse(period.as_deref().unwrap_or(label), ws.config.timezone)?;
             let started = audits::start(&ws, &mappings, label, &period, &Scope::parse(controls), seed.clone())?;
             let a = &started.audit;
-            println!("audit {} started: period {period}, seed {}", a.label, a.seed);
-            println!(
+            say!("audit {} started: period {period}, seed {}", a.label, a.seed);
+            say!(
                 "  {} control(s) in scope, {} sample(s) drawn; mapping version {}",
                 a.controls.len(),
                 started.samples,
-                &a.mapping_version[..12]
+                a.mapping_version.get(..12).unwrap_or(&a.mapping_version)
             );
             if !started.carried.is_empty() {
-                println!("  retesting controls with active findings: {}", started.carried.join(", "));
+                say!("  retesting controls with active findings: {}", started.carried.join(", "));
             }
             Ok(0)
         }
@@ -76,15 +76,15 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
         AuditCommand::Show { label } => show(ctx, &ws, label),
         AuditCommand::Close { label } => {
             let closed = close(&ws, label)?;
-            println!("audit {label} closed");
+            say!("audit {label} closed");
             for r in &closed.results {
-                println!("  {:<10} {}", r.control, r.result.as_str());
+                say!("  {:<10} {}", r.control, r.result.as_str());
             }
             for id in &closed.closed_findings {
-                println!("  retest passed: {id} closed");
+                say!("  retest passed: {id} closed");
             }
             for id in &closed.regressions {
-                println!("  retest failed: {id} reopened (regression)");
+                say!("  retest failed: {id} reopened (regression)");
             }
             Ok(0)
         }
@@ -125,19 +125,22 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         "previous_exception_rate": previous_rate,
     });
     if ctx.format == Format::Json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&summary)?));
         return Ok(0);
     }
-    println!("audit {} — {} — {}", audit.label, audit.period_label, audit.status.as_str());
-    println!("  seed {}  mapping {}", audit.seed, &audit.mapping_version[..12]);
+    say!("audit {} — {} — {}", audit.label, audit.period_label, audit.status.as_str());
+    say!("  seed {}  mapping {}", audit.seed, audit.mapping_version.get(..12).unwrap_or(&audit.mapping_version));
     if current != audit.mapping_version {
-        println!("  note: controls/*.toml changed since this audit started (now {})", &current[..12]);
+        say!(
+            "  note: controls/*.toml changed since this audit started (now {})",
+            current.get(..12).unwrap_or(&current)
+        );
     }
     let sampled: u64 = results.iter().map(|r| r.sampled).sum();
     let undecided: u64 = results.iter().map(|r| r.undecided).sum();
-    println!("  progress: {} of {sampled} sampled row(s) decided", sampled - undecided);
+    say!("  progress: {} of {sampled} sampled row(s) decided", sampled - undecided);
     let show_rate = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0));
-    println!(
+    say!(
         "  exception rate: {} (previous audit {}: {})",
         show_rate(rate),
         previous.as_ref().map_or("none", |p| p.label.as_str()),
@@ -158,7 +161,7 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
     listing.print(Format::Table)?;
     let line = |name: &str, fs: &[&findings::Finding]| {
         let ids: Vec<String> = fs.iter().map(|f| f.id.clone()).collect();
-        println!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
+        say!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
     };
     line("findings opened", &opened);
     line("findings closed by retest", &closed);

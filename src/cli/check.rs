@@ -20,7 +20,7 @@ pub fn run(ctx: &Context) -> Outcome {
         eprintln!("{errors} problem(s), {warnings} warning(s) in {} control(s)", mappings.controls.len());
         Ok(1)
     } else {
-        println!(
+        say!(
             "ok: {} control(s), {specs} evidence spec(s), {} source(s); {warnings} warning(s)",
             mappings.controls.len(),
             ws.config.sources.len()

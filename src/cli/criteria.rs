@@ -26,7 +26,7 @@ pub fn run(ctx: &Context) -> Outcome {
     listing.print(ctx.format)?;
     if ctx.format == super::output::Format::Table {
         let unmapped = listing.rows.iter().filter(|r| r[3] == json!(false)).count();
-        println!("\n{unmapped} of {} criteria have no control mapped (MAPPED = false)", catalog.criteria.len());
+        say!("\n{unmapped} of {} criteria have no control mapped (MAPPED = false)", catalog.criteria.len());
     }
     Ok(0)
 }

@@ -84,8 +84,11 @@ fn status(text: &str) -> Result<FindingStatus, BadInput> {
 }
 
 pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
-    let ws = ctx.open()?;
-    let today = chrono::Utc::now().with_timezone(&ws.config.timezone).date_naive();
+    // Listing and showing only read: they take no write lock and change nothing.
+    let reads = matches!(command, FindingsCommand::List { .. } | FindingsCommand::Show { .. });
+    let ws =
+        if reads { Context { workspace: ctx.workspace.clone(), read_only: true, ..*ctx }.open()? } else { ctx.open()? };
+    let today = ws.today();
     match command {
         FindingsCommand::Add { audit, control, title, description, severity: sev, owner, due, rows } => {
             let new = NewFinding {
@@ -99,11 +102,10 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 rows: rows.clone(),
             };
             let finding = findings::add(&ws, &new)?;
-            println!("{}", finding.id);
+            say!("{}", finding.id);
             Ok(0)
         }
         FindingsCommand::List { status: only, audit } => {
-            findings::reopen_expired(&ws, today)?;
             let only = only.as_deref().map(status).transpose()?;
             let mut listing = Listing::new(&[
                 "id",
@@ -118,7 +120,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 "title",
             ]);
             for f in findings::list(&ws.conn)? {
-                if only.is_some_and(|s| s != f.status) || audit.as_ref().is_some_and(|a| a != &f.audit) {
+                let status = findings::effective_status(&f, today);
+                if only.is_some_and(|s| s != status) || audit.as_ref().is_some_and(|a| a != &f.audit) {
                     continue;
                 }
                 listing.push(vec![
@@ -126,7 +129,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                     json!(f.audit),
                     json!(f.control),
                     json!(f.severity.as_str()),
-                    json!(f.status.as_str()),
+                    json!(status.as_str()),
                     json!(f.owner),
                     json!(f.due.map(|d| d.to_string())),
                     json!(is_overdue(f.status, f.due, today)),
@@ -138,13 +141,12 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
             Ok(0)
         }
         FindingsCommand::Show { id } => {
-            findings::reopen_expired(&ws, today)?;
             let f = findings::load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.clone()))?;
             let events = findings::events(&ws.conn, id)?;
             let value = json!({
                 "id": f.id, "audit": f.audit, "control": f.control, "title": f.title, "description": f.description,
                 "severity": f.severity.as_str(), "owner": f.owner, "due": f.due.map(|d| d.to_string()),
-                "status": f.status.as_str(), "overdue": is_overdue(f.status, f.due, today), "regression": f.regression,
+                "status": findings::effective_status(&f, today).as_str(), "overdue": is_overdue(f.status, f.due, today), "regression": f.regression,
                 "risk_acceptance": f.approver.as_ref().map(|a| json!({"approver": a, "reason": f.accept_reason,
                     "expires": f.accept_expires.map(|d| d.to_string())})),
                 "closed_in": f.closed_in,
@@ -152,27 +154,27 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 "events": events.iter().map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note})).collect::<Vec<_>>(),
             });
             if ctx.format == Format::Json {
-                println!("{}", serde_json::to_string_pretty(&value)?);
+                println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&value)?));
                 return Ok(0);
             }
-            println!("{} — {} [{}]", f.id, visible(&f.title), f.severity.as_str());
-            println!("  audit {}, control {}, owner {}", f.audit, f.control, f.owner);
+            say!("{} — {} [{}]", f.id, visible(&f.title), f.severity.as_str());
+            say!("  audit {}, control {}, owner {}", f.audit, f.control, f.owner);
             let overdue = if is_overdue(f.status, f.due, today) { " (overdue)" } else { "" };
-            println!(
+            say!(
                 "  status {}{}; due {}{overdue}",
                 f.status.as_str(),
                 if f.regression { ", regression" } else { "" },
                 f.due.map_or("—".into(), |d| d.to_string())
             );
             if !f.description.is_empty() {
-                println!("  {}", visible(&f.description));
+                say!("  {}", visible(&f.description));
             }
             for (sample, key) in &f.rows {
-                println!("  row {} (sample {sample})", visible(key));
+                say!("  row {} (sample {sample})", visible(key));
             }
-            println!("  history:");
+            say!("  history:");
             for e in &events {
-                println!(
+                say!(
                     "    {}  {:<10} {} → {}  {}",
                     e.at.split('.').next().unwrap_or_default(),
                     e.actor,
@@ -200,7 +202,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 note: note.clone(),
             };
             let f = findings::set(&ws, id, &change, today)?;
-            println!("{}: {}", f.id, f.status.as_str());
+            say!("{}: {}", f.id, f.status.as_str());
             Ok(0)
         }
     }

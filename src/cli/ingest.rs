@@ -12,7 +12,7 @@ pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
     let ws = ctx.open()?;
     let report = ingest(&ws, source, files)?;
     if ctx.format == Format::Table {
-        println!(
+        say!(
             "ingested {} row(s) into `{}` ({}, run {}); {} already present; {} row(s) in all",
             report.rows,
             report.source,
@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
             report.total_rows
         );
         for file in &report.files {
-            println!("  {}  sha256:{}  {} bytes", file.path, file.sha256, file.bytes);
+            say!("  {}  sha256:{}  {} bytes", file.path, file.sha256, file.bytes);
         }
     } else {
         let mut listing = Listing::new(&["run_id", "source", "mode", "rows", "skipped", "total_rows", "files"]);

@@ -11,13 +11,13 @@ pub fn run(ctx: &Context, dir: &Path) -> Outcome {
         return Err(WorkspaceError::ReadOnly("init".into()).into());
     }
     init(dir)?;
-    println!("Created workspace {}", dir.display());
-    println!("  quarterdeck.toml        name, time zone, sampling defaults, sources");
-    println!("  controls/change.toml    two example controls (docs/mapping.md has the format)");
-    println!("  evidence/*.csv          a little example evidence");
-    println!();
-    println!("Next:");
-    println!("  cd {} && quarterdeck ingest deploys && quarterdeck ingest pull_requests", dir.display());
-    println!("  quarterdeck check && quarterdeck test CHG-1 --period 2026-Q3");
+    say!("Created workspace {}", dir.display());
+    say!("  quarterdeck.toml        name, time zone, sampling defaults, sources");
+    say!("  controls/change.toml    two example controls (docs/mapping.md has the format)");
+    say!("  evidence/*.csv          a little example evidence");
+    say!();
+    say!("Next:");
+    say!("  cd {} && quarterdeck ingest deploys && quarterdeck ingest pull_requests", dir.display());
+    say!("  quarterdeck check && quarterdeck test CHG-1 --period 2026-Q3");
     Ok(0)
 }

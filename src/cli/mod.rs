@@ -1,6 +1,13 @@
 //! The headless command line: one file per subcommand, output formatting in
 //! `output`. Errors go to stderr; exit codes are documented in `--help`.
 
+/// `println!` for text a person reads: every line passes the sanitiser, so
+/// evidence, mapping names and labels reach the terminal only as text.
+macro_rules! say {
+    () => { println!() };
+    ($($arg:tt)*) => { println!("{}", $crate::text::visible_lines(&format!($($arg)*))) };
+}
+
 mod ask;
 mod audit;
 mod check;
@@ -24,7 +31,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::workspace::locate::{Located, locate};
-use crate::workspace::{Access, OpenOptions, Workspace, WorkspaceError};
+use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError};
 use output::Format;
 
 const EXIT_CODES: &str = "\
@@ -35,7 +42,8 @@ Exit codes:
   2  usage error (unknown command or option)
   3  the workspace cannot be used: not found, locked by another process, newer schema, or a write refused by --read-only
   4  bad input refused, nothing changed: malformed evidence or configuration, unknown source, control, audit, finding or
-     key, refused SQL, bad period, an illegal finding transition, any change to a closed audit";
+     key, refused SQL, bad period, an illegal finding transition, any change to a closed audit
+  5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) and was stopped; nothing changed";
 
 #[derive(Debug, Parser)]
 #[command(name = "quarterdeck", version, about = "SOC 2 audit preparation over a DuckDB evidence workspace", after_help = EXIT_CODES)]
@@ -119,8 +127,14 @@ pub enum Command {
     /// Auditor requests
     #[command(subcommand)]
     Requests(RequestsCommand),
-    /// Walk the action log's hash chain; exit 1 at the first broken link
-    Verify,
+    /// Check the action log: its hash chain, its head against quarterdeck.head
+    /// (or --expect-head), and the state tables replayed against it; exit 1 on
+    /// any problem
+    Verify {
+        /// A head held elsewhere (SEQ:HASH, as `verify` prints it) that the log must still contain
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +149,8 @@ pub struct Context {
     pub read_only: bool,
     pub format: Format,
     pub threads: Option<u32>,
+    /// What "now" is: the wall clock, or `QUARTERDECK_NOW`.
+    pub clock: Clock,
 }
 
 impl Context {
@@ -165,7 +181,7 @@ impl Context {
                 .into());
             }
             eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
-            demo::create(dir, &demo::DemoArgs::defaults(), self.threads)?;
+            demo::create(dir, &demo::DemoArgs::defaults(), self.threads, self.clock)?;
         }
         Ok(located.path().to_path_buf())
     }
@@ -176,14 +192,14 @@ impl Context {
             root: dir.to_path_buf(),
             access: self.access(),
             threads: self.threads,
-            now: None,
+            clock: self.clock,
         };
         crate::tui::run(options)?;
         Ok(0)
     }
 
     pub fn open_at(&self, dir: &Path) -> anyhow::Result<Workspace> {
-        let options = OpenOptions { threads: self.threads };
+        let options = OpenOptions { threads: self.threads, clock: self.clock, progress: false };
         Ok(Workspace::open_with(dir, self.access(), &options)?)
     }
 }
@@ -192,7 +208,9 @@ impl Context {
 pub type Outcome = anyhow::Result<i32>;
 
 pub fn run(cli: Cli) -> Outcome {
-    let ctx = Context { workspace: cli.workspace, read_only: cli.read_only, format: cli.format, threads: cli.threads };
+    let clock = Clock::from_env().map_err(|e| BadInput(e.to_string()))?;
+    let ctx =
+        Context { workspace: cli.workspace, read_only: cli.read_only, format: cli.format, threads: cli.threads, clock };
     match cli.command {
         None => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -219,7 +237,7 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Findings(command)) => findings::run(&ctx, &command),
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
         Some(Command::Requests(RequestsCommand::List)) => ask::run_list(&ctx),
-        Some(Command::Verify) => verify::run(&ctx),
+        Some(Command::Verify { expect_head }) => verify::run(&ctx, expect_head.as_deref()),
     }
 }
 
@@ -243,9 +261,13 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<crate::audit::AuditError>() {
             return match e {
                 crate::audit::AuditError::Workspace(e) => workspace_code(e),
+                crate::audit::AuditError::Query(e) => query_code(e),
                 crate::audit::AuditError::Database(_) => 1,
                 _ => 4,
             };
+        }
+        if let Some(e) = cause.downcast_ref::<crate::workspace::query::QueryError>() {
+            return query_code(e);
         }
         if cause.is::<crate::workspace::sql::Refusal>()
             || cause.is::<crate::workspace::period::PeriodError>()
@@ -258,6 +280,15 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         }
     }
     1
+}
+
+fn query_code(e: &crate::workspace::query::QueryError) -> i32 {
+    use crate::workspace::query::QueryError;
+    match e {
+        QueryError::Refused(_) | QueryError::PlanRefused(_) => 4,
+        QueryError::TimedOut(_) | QueryError::Cancelled => 5,
+        QueryError::Database(_) => 1,
+    }
 }
 
 fn workspace_code(e: &WorkspaceError) -> i32 {
@@ -280,7 +311,7 @@ pub fn period_or_last_quarter(ws: &Workspace, given: Option<&str>) -> anyhow::Re
     let text = match given {
         Some(text) => text.to_string(),
         None => {
-            let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+            let today = ws.today();
             let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
             Period::quarter_label(quarter_start - chrono::Duration::days(1))
         }

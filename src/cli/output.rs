@@ -48,40 +48,37 @@ impl Listing {
                 Value::Object(map)
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *out, &objects)?;
-        writeln!(out)
+        let text = serde_json::to_string_pretty(&objects).map_err(std::io::Error::other)?;
+        writeln!(out, "{}", crate::text::json_safe(&text))
     }
 
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "{}", self.columns.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","))?;
+        writeln!(out, "{}", csv_line(&self.columns))?;
         for row in &self.rows {
-            writeln!(out, "{}", row.iter().map(|v| csv_field(&plain(v))).collect::<Vec<_>>().join(","))?;
+            writeln!(out, "{}", csv_line(&row.iter().map(plain).collect::<Vec<_>>()))?;
         }
         Ok(())
     }
 
     pub fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
         let cells: Vec<Vec<String>> =
-            self.rows.iter().map(|r| r.iter().map(|v| visible(&plain(v))).collect()).collect();
-        let headers: Vec<String> = self.columns.iter().map(|c| c.to_uppercase()).collect();
+            self.rows.iter().map(|r| r.iter().map(|v| fit(&plain(v), MAX_CELL_WIDTH)).collect()).collect();
+        let headers: Vec<String> = self.columns.iter().map(|c| fit(&c.to_uppercase(), MAX_CELL_WIDTH)).collect();
         let widths: Vec<usize> = (0..headers.len())
             .map(|i| {
-                cells
-                    .iter()
-                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
-                    .chain([headers[i].len()])
-                    .max()
-                    .unwrap_or(0)
+                cells.iter().map(|r| r.get(i).map_or(0, |c| width(c))).chain([width(&headers[i])]).max().unwrap_or(0)
             })
             .collect();
         let line = |cols: &[String]| {
-            cols.iter()
-                .enumerate()
-                .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
+            let mut text = String::new();
+            for (i, c) in cols.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("  ");
+                }
+                text.push_str(c);
+                text.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(width(c))));
+            }
+            text.trim_end().to_string()
         };
         writeln!(out, "{}", line(&headers))?;
         for row in &cells {
@@ -90,6 +87,9 @@ impl Listing {
         Ok(())
     }
 }
+
+/// A table cell longer than this is cut with `…` (CSV and JSON keep it whole).
+pub const MAX_CELL_WIDTH: usize = 120;
 
 /// A value as text: strings bare, null empty, the rest as JSON.
 pub fn plain(value: &Value) -> String {
@@ -101,19 +101,12 @@ pub fn plain(value: &Value) -> String {
     }
 }
 
-/// Evidence is untrusted: control characters never reach the terminal.
-pub fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\u{1f}' => out.push_str(" | "),
-            c if c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c) => {
-                out.push_str(&c.escape_unicode().to_string())
-            }
-            c => out.push(c),
-        }
-    }
-    out
+pub use crate::text::visible;
+use crate::text::{fit, width};
+
+/// One CSV record (RFC 4180 quoting), without its line end.
+pub fn csv_line(fields: &[String]) -> String {
+    fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",")
 }
 
 fn csv_field(text: &str) -> String {
@@ -150,7 +143,20 @@ mod tests {
 
     #[test]
     fn escape_sequences_are_shown_not_sent() {
-        assert_eq!(visible("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(visible("a\u{1b}[31mb"), "a\\e[31mb");
         assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(visible("x\u{200f}\u{61c}y"), "x\\u{200f}\\u{61c}y");
+    }
+
+    #[test]
+    fn a_huge_cell_or_hostile_header_is_cut_and_shown_as_text() {
+        let mut l = Listing::new(&["n\u{1b}]0;title\u{7}"]);
+        l.push(vec![json!("x".repeat(70_000))]);
+        let mut table = Vec::new();
+        l.write_table(&mut table).unwrap();
+        let text = String::from_utf8(table).unwrap();
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+        assert!(text.lines().all(|line| width(line) <= MAX_CELL_WIDTH), "{}", text.len());
+        assert!(text.contains('…'));
     }
 }

@@ -27,8 +27,8 @@ pub struct SampleArgs {
     /// Seed (ad hoc: the sample seed itself; on --redraw: a new audit seed)
     #[arg(long)]
     pub seed: Option<String>,
-    /// Sample size (default: by the control's frequency)
-    #[arg(long)]
+    /// Sample size, 1 to 1000000 (default: by the control's frequency)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::workspace::config::MAX_SAMPLE_SIZE)))]
     pub n: Option<u32>,
     /// Draw the audit's sample again, replacing the frozen one
     #[arg(long, requires = "audit")]
@@ -62,10 +62,7 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
         }
         (None, Some(period)) => {
             let period = Period::parse(period, ws.config.timezone)?;
-            let seed = args
-                .seed
-                .clone()
-                .unwrap_or_else(|| sample_seed(&crate::workspace::now_text(), &control.id, &spec.name));
+            let seed = args.seed.clone().unwrap_or_else(|| sample_seed(&ws.now_text(), &control.id, &spec.name));
             draw(&ws, control, spec, &period, &seed, n)?
         }
         (None, None) => return Err(BadInput("give --audit LABEL or --period P".into()).into()),
@@ -76,10 +73,12 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
 
 pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&sample.to_json()).unwrap_or_default()),
+        Format::Json => {
+            println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&sample.to_json()).unwrap_or_default()))
+        }
         Format::Table | Format::Csv => {
             if format == Format::Table {
-                println!(
+                say!(
                     "{} / {} — period {} [{} .. {})",
                     sample.control,
                     sample.spec,
@@ -87,8 +86,8 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
                     sample.period_start.to_rfc3339(),
                     sample.period_end.to_rfc3339()
                 );
-                println!("  population {} row(s), fingerprint {}", sample.population_count, sample.fingerprint);
-                println!("  seed {}; {} row(s) sampled", sample.seed, sample.size);
+                say!("  population {} row(s), fingerprint {}", sample.population_count, sample.fingerprint);
+                say!("  seed {}; {} row(s) sampled", sample.seed, sample.size);
             }
             let tests: Vec<String> =
                 sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
@@ -99,7 +98,11 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
             for row in &sample.rows {
                 let mut cells = vec![
                     json!(visible(&row.key)),
-                    json!(if format == Format::Table { &row.rank[..16] } else { row.rank.as_str() }),
+                    json!(if format == Format::Table {
+                        row.rank.get(..16).unwrap_or(&row.rank)
+                    } else {
+                        row.rank.as_str()
+                    }),
                 ];
                 cells.extend(row.tests.iter().map(|(_, r)| {
                     json!(match r {

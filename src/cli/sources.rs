@@ -12,7 +12,7 @@ use crate::workspace::sources::{describe_age, source_statuses};
 pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
     let ws = ctx.open()?;
     let period = period.map(|p| Period::parse(p, ws.config.timezone)).transpose()?;
-    let statuses = source_statuses(&ws, period.as_ref(), chrono::Utc::now())?;
+    let statuses = source_statuses(&ws, period.as_ref(), ws.now())?;
     let mut columns = vec![
         "name",
         "format",
@@ -86,7 +86,7 @@ pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
         };
         narrow.print(ctx.format)?;
         if let Some(period) = &period {
-            println!("\ncoverage for {period}: days (in {}) with no rows", ws.config.timezone);
+            say!("\ncoverage for {period}: days (in {}) with no rows", ws.config.timezone);
         }
     } else {
         listing.print(ctx.format)?;

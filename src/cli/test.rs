@@ -61,9 +61,9 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
         }
     }
     if ctx.format == Format::Table {
-        println!("{} {} — period {period}", control.id, visible(&control.title));
+        say!("{} {} — period {period}", control.id, visible(&control.title));
         for spec in &outcomes {
-            println!("  {}: {} row(s) in the population", spec.spec, spec.count);
+            say!("  {}: {} row(s) in the population", spec.spec, spec.count);
             for t in &spec.tests {
                 let mut line = format!(
                     "    {:<13} {:<24} {} passed, {} failed, {} inconclusive",
@@ -79,7 +79,7 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
                 if !t.inconclusive_keys.is_empty() {
                     line.push_str(&format!("; first inconclusive: {}", visible(&t.inconclusive_keys.join(" ; "))));
                 }
-                println!("{line}");
+                say!("{line}");
             }
         }
     } else {

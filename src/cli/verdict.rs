@@ -8,6 +8,6 @@ pub fn run(ctx: &Context, label: &str, control: &str, key: &str, verdict: &str, 
         .ok_or_else(|| BadInput(format!("verdict `{verdict}`: expected pass, exception or na")))?;
     let ws = ctx.open()?;
     record(&ws, label, control, key, verdict, note)?;
-    println!("{label} {control} {key}: {}", verdict.as_str());
+    say!("{label} {control} {key}: {}", verdict.as_str());
     Ok(0)
 }

@@ -1,22 +1,54 @@
-//! `quarterdeck verify`: walks the action log's hash chain; exit 1 at the
-//! first broken link or gap.
+//! `quarterdeck verify`: the action log's hash chain, its head against the
+//! head file beside the workspace (and `--expect-head`), and the state
+//! tables replayed against the log. Every problem is printed; exit 1 on any.
+//! It only reads: the workspace opens read-only.
 
-use super::{Context, Outcome};
-use crate::audit::log::verify_log;
+use super::{BadInput, Context, Outcome};
+use crate::audit::replay::replay;
+use crate::workspace::log::{HEAD_FILE, Head, check_head, read_head_file, verify_log};
 
-pub fn run(ctx: &Context) -> Outcome {
-    let ws = ctx.open()?;
+pub fn run(ctx: &Context, expect_head: Option<&str>) -> Outcome {
+    let expected = match expect_head {
+        Some(text) => Some(Head::parse(text).ok_or_else(|| {
+            BadInput(format!("--expect-head `{text}`: expected SEQ:HASH, e.g. 42:3f9c… (64 hex digits)"))
+        })?),
+        None => None,
+    };
+    let ws = Context { workspace: ctx.workspace.clone(), read_only: true, ..*ctx }.open()?;
+    let mut problems: Vec<String> = Vec::new();
+    let mut summary = String::new();
     match verify_log(&ws.conn)? {
-        Ok((count, head)) => {
-            match head {
-                Some(head) => println!("action log ok: {count} entries, head seq {} hash {}", head.seq, head.hash),
-                None => println!("action log ok: empty"),
-            }
-            Ok(0)
+        Ok((count, Some(head))) => {
+            summary = format!("action log: {count} entries, chain intact, head {}:{}", head.seq, head.hash);
         }
-        Err(broken) => {
-            eprintln!("{broken}");
-            Ok(1)
-        }
+        Ok((_, None)) => summary = "action log: empty".to_string(),
+        Err(broken) => problems.push(format!("action log: {broken}")),
     }
+    match read_head_file(&ws.root) {
+        Ok(Some(head)) => {
+            if let Err(mismatch) = check_head(&ws.conn, &head, HEAD_FILE) {
+                problems.push(mismatch.to_string());
+            }
+        }
+        Ok(None) => {}
+        Err(unreadable) => problems.push(unreadable.to_string()),
+    }
+    if let Some(head) = &expected
+        && let Err(mismatch) = check_head(&ws.conn, head, "--expect-head")
+    {
+        problems.push(mismatch.to_string());
+    }
+    for divergence in replay(&ws)? {
+        problems.push(format!("state differs from the log: {divergence}"));
+    }
+    if problems.is_empty() {
+        say!("{summary}");
+        say!("state: audits, samples and their rows, verdicts, findings and ingest runs agree with the log");
+        return Ok(0);
+    }
+    for problem in &problems {
+        eprintln!("{}", crate::text::visible(problem));
+    }
+    eprintln!("verify: {} problem(s)", problems.len());
+    Ok(1)
 }

@@ -101,6 +101,8 @@ pub struct App {
     pub spinner: usize,
     /// How far DuckDB says the running query has got, in percent.
     pub progress: Option<f64>,
+    /// Esc was pressed while work ran: the event loop interrupts DuckDB.
+    pub cancel_requested: bool,
     /// Where the tab titles were drawn, for mouse clicks.
     pub tab_hits: Vec<(u16, u16, u16, Tab)>,
     next_id: u64,
@@ -127,6 +129,7 @@ impl App {
             dirty: true,
             spinner: 0,
             progress: None,
+            cancel_requested: false,
             tab_hits: Vec::new(),
             next_id: 0,
         };
@@ -165,6 +168,11 @@ impl App {
         self.dirty = true;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             self.quit = true;
+            return;
+        }
+        // Esc stops whatever the database is running (a long query, a draw).
+        if key.code == KeyCode::Esc && self.busy() && !matches!(self.overlay, Some(Overlay::Form(_))) {
+            self.cancel_requested = true;
             return;
         }
         if self.typing() {

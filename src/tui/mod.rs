@@ -9,7 +9,6 @@ pub mod input;
 pub mod keymap;
 pub mod overlays;
 pub mod terminal;
-pub mod text;
 pub mod ui;
 pub mod views;
 pub mod worker;
@@ -82,8 +81,8 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     let read_only = options.access == Access::ReadOnly;
     let (requests, worker_requests) = std::sync::mpsc::channel();
     let (worker_replies, mut replies) = tokio::sync::mpsc::unbounded_channel();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<duckdb::ProgressHandle, WorkspaceError>>();
-    let mut progress = None;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<worker::RunningQuery, WorkspaceError>>();
+    let mut running: Option<worker::RunningQuery> = None;
     let mut guard = Guard::enter().context("cannot set up the terminal")?;
     let mut app = App::new(keymap, read_only);
     draw(&mut guard.terminal, &mut app)?;
@@ -116,7 +115,12 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
         }
         tokio::select! {
             event = events.next() => match event {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => app.on_key(key),
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    app.on_key(key);
+                    if std::mem::take(&mut app.cancel_requested) && let Some(running) = &running {
+                        running.interrupt.interrupt();
+                    }
+                }
                 Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),
                 Some(Ok(Event::Resize(..))) => app.dirty = true,
                 Some(Ok(_)) => {}
@@ -141,7 +145,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
             result = &mut ready, if !opened => {
                 opened = true;
                 match result {
-                    Ok(Ok(handle)) => progress = Some(handle),
+                    Ok(Ok(handles)) => running = Some(handles),
                     Ok(Err(e)) => {
                         drop(guard);
                         return Err(e.into());
@@ -157,7 +161,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
             _ = interrupt.recv() => { tracing::info!("SIGINT"); break; }
             _ = tick.tick(), if app.busy() => {
                 app.spinner += 1;
-                app.progress = progress.as_ref().and_then(|p: &duckdb::ProgressHandle| p.query_progress().percentage());
+                app.progress = running.as_ref().and_then(|r| r.progress.query_progress().percentage());
                 app.dirty = true;
             }
         }

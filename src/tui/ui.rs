@@ -8,8 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::app::{App, Tab};
 use super::overlays;
-use super::text::fit;
 use super::views;
+use crate::text::fit;
 
 /// Below this the views cannot be laid out usefully.
 pub const MIN_WIDTH: u16 = 60;
@@ -60,6 +60,17 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     draw_status(frame, status, app);
     overlays::draw(frame, body, app);
+    scrub(frame.buffer_mut());
+}
+
+/// The last line of defence, whatever a view forgot to pass through the
+/// sanitiser: no cell of a frame carries a control or bidi character.
+fn scrub(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        if cell.symbol().chars().any(crate::text::is_unsafe) {
+            cell.set_symbol("?");
+        }
+    }
 }
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
@@ -82,7 +93,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(o) = &app.overview {
         let audit = o.current_audit().map(|a| format!("audit {} {}", a.audit.label, a.audit.status.as_str()));
         right.push(Span::styled(
-            format!("{} · period {} ", audit.unwrap_or_else(|| "no audit".into()), o.period.label),
+            crate::text::visible(&format!(
+                "{} · period {} ",
+                audit.unwrap_or_else(|| "no audit".into()),
+                o.period.label
+            )),
             Style::new().dark_gray(),
         ));
     }
@@ -95,8 +110,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         let seconds = work.since.elapsed().as_secs();
         let elapsed = match (seconds, app.progress) {
             (0, _) => String::new(),
-            (_, Some(percent)) => format!(" {percent:.0}% · {seconds} s"),
-            (_, None) => format!(" {seconds} s"),
+            (_, Some(percent)) => format!(" {percent:.0}% · {seconds} s · esc cancels"),
+            (_, None) => format!(" {seconds} s · esc cancels"),
         };
         Line::from(vec![
             Span::styled(format!("{} ", SPINNER[app.spinner % SPINNER.len()]), Style::new().cyan()),

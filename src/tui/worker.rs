@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use duckdb::ProgressHandle;
+use duckdb::{InterruptHandle, ProgressHandle};
 
 use crate::audit::browse::{self, Filter, Guarded, Page, Position};
 use crate::audit::fieldwork::{SampleRequest, audit_sample};
@@ -24,7 +24,7 @@ use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
 use crate::workspace::query::{ResultSet, auditor_query};
 use crate::workspace::sources::{SourceStatus, source_statuses};
-use crate::workspace::{Access, OpenOptions, Workspace, WorkspaceError, coverage};
+use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError, coverage};
 
 /// Rows the query console keeps of a result.
 pub const QUERY_ROWS: usize = 1_000;
@@ -182,20 +182,21 @@ pub struct Options {
     pub root: PathBuf,
     pub access: Access,
     pub threads: Option<u32>,
-    /// The clock (tests fix it; None is the system clock).
-    pub now: Option<DateTime<Utc>>,
+    /// What "now" is (tests fix it).
+    pub clock: Clock,
 }
 
-impl Options {
-    fn now(&self) -> DateTime<Utc> {
-        self.now.unwrap_or_else(Utc::now)
-    }
+/// What the UI may do to the query the worker is running: read how far it
+/// has got, and interrupt it (Esc while "running…").
+#[derive(Clone)]
+pub struct RunningQuery {
+    pub progress: ProgressHandle,
+    pub interrupt: Arc<InterruptHandle>,
 }
 
 /// The worker's end of the channels.
 pub struct Worker {
     ws: Workspace,
-    options: Options,
     populations: HashMap<(String, String), Population>,
     guarded: Guarded,
     /// The mappings as last read: pages reuse them, everything else rereads.
@@ -209,17 +210,16 @@ pub fn spawn(
     options: Options,
     requests: mpsc::Receiver<(u64, Request)>,
     replies: tokio::sync::mpsc::UnboundedSender<Envelope>,
-    ready: tokio::sync::oneshot::Sender<Result<ProgressHandle, WorkspaceError>>,
+    ready: tokio::sync::oneshot::Sender<Result<RunningQuery, WorkspaceError>>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("duckdb".into()).spawn(move || {
-        let open = Workspace::open_with(&options.root, options.access, &OpenOptions { threads: options.threads });
+        let open_options = OpenOptions { threads: options.threads, clock: options.clock, progress: true };
+        let open = Workspace::open_with(&options.root, options.access, &open_options);
         let ws = match open {
             Ok(ws) => {
-                // Without tracking there is no percentage; the UI still works.
-                if let Err(e) = ws.conn.set_query_progress_tracking(true) {
-                    tracing::warn!("no query progress: {e}");
-                }
-                let _ = ready.send(Ok(ws.conn.progress_handle()));
+                let handles =
+                    RunningQuery { progress: ws.conn.progress_handle(), interrupt: ws.conn.interrupt_handle() };
+                let _ = ready.send(Ok(handles));
                 ws
             }
             Err(e) => {
@@ -227,8 +227,7 @@ pub fn spawn(
                 return;
             }
         };
-        let mut worker =
-            Worker { ws, options, populations: HashMap::new(), guarded: Guarded::default(), mappings: None };
+        let mut worker = Worker::new(ws);
         while let Ok(first) = requests.recv() {
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
@@ -256,8 +255,8 @@ pub fn latest_only(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
 
 impl Worker {
     /// A worker on an already open workspace (for tests that drive it inline).
-    pub fn new(ws: Workspace, options: Options) -> Self {
-        Self { ws, options, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
+    pub fn new(ws: Workspace) -> Self {
+        Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
     }
 
     pub fn serve(&mut self, request: Request) -> anyhow::Result<Reply> {
@@ -307,7 +306,7 @@ impl Worker {
                 let missing = coverage::missing_days(&days, self.today(), config.fresh_within);
                 Reply::SourceDaily { source, days, missing }
             }
-            Request::Query { sql } => Reply::Query(auditor_query(&self.ws.conn, &sql, Some(QUERY_ROWS))?),
+            Request::Query { sql } => Reply::Query(auditor_query(&self.ws, &sql, Some(QUERY_ROWS))?),
             Request::Ask { text } => {
                 let library = Library::load(&self.ws.root)?;
                 let period = self.current_period()?;
@@ -367,7 +366,7 @@ impl Worker {
     }
 
     fn today(&self) -> NaiveDate {
-        self.options.now().with_timezone(&self.ws.config.timezone).date_naive()
+        self.ws.today()
     }
 
     fn current_period(&self) -> anyhow::Result<Period> {
@@ -382,7 +381,7 @@ impl Worker {
     fn overview(&self, mappings: &Mappings) -> anyhow::Result<Overview> {
         let conn = &self.ws.conn;
         let tz = self.ws.config.timezone;
-        let now = self.options.now();
+        let now = self.ws.now();
         let today = self.today();
         if self.ws.access == Access::ReadWrite {
             findings::reopen_expired(&self.ws, today)?;

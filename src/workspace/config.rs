@@ -8,9 +8,13 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::frequency::Frequency;
+use super::limits::{Limits, RawLimits};
 use super::location::{Location, Problem, did_you_mean, toml_problem};
 
 pub const CONFIG_FILE: &str = "quarterdeck.toml";
+
+/// The largest sample a spec or `[sampling]` may ask for.
+pub const MAX_SAMPLE_SIZE: u32 = 1_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -36,6 +40,7 @@ pub struct Config {
     pub timezone: chrono_tz::Tz,
     pub sampling: BTreeMap<Frequency, u32>,
     pub sources: Vec<SourceConfig>,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,9 +157,13 @@ impl Config {
                         Frequency::NAMES.join(", ")
                     ),
                 )),
-                Some(_) if *size.get_ref() < 1 => problems.push(Problem::error(
+                Some(_) if !(1..=i64::from(MAX_SAMPLE_SIZE)).contains(size.get_ref()) => problems.push(Problem::error(
                     at(size.span()),
-                    format!("[sampling]: `{}` must be at least 1", key.get_ref()),
+                    format!(
+                        "[sampling]: `{}` = {} is out of range: a sample size is from 1 to {MAX_SAMPLE_SIZE}",
+                        key.get_ref(),
+                        size.get_ref()
+                    ),
                 )),
                 Some(f) => {
                     sampling.insert(f, *size.get_ref() as u32);
@@ -169,8 +178,10 @@ impl Config {
             }
         }
 
+        let limits = raw.limits.validate(&at, &mut problems);
+
         if problems.is_empty() {
-            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources })
+            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources, limits })
         } else {
             Err(ConfigError::Invalid(problems))
         }
@@ -294,6 +305,8 @@ struct RawConfig {
     sampling: BTreeMap<Spanned<String>, Spanned<i64>>,
     #[serde(default)]
     source: Vec<RawSource>,
+    #[serde(default)]
+    limits: RawLimits,
     /// Connectors are declared here too; they are read by `connectors/`.
     #[serde(default, rename = "connector")]
     _connector: Vec<toml::Table>,

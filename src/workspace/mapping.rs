@@ -200,10 +200,14 @@ fn evidence_spec(
             return None;
         }
     };
-    if let Some(sample) = raw.sample.as_ref().filter(|s| *s.get_ref() < 1) {
+    let max = i64::from(super::config::MAX_SAMPLE_SIZE);
+    if let Some(sample) = raw.sample.as_ref().filter(|s| !(1..=max).contains(s.get_ref())) {
         problems.push(Problem::error(
             at(sample.span()),
-            format!("control `{control}`, evidence `{name}`: field `sample` must be at least 1"),
+            format!(
+                "control `{control}`, evidence `{name}`: field `sample` = {} is out of range: a sample size is from 1 to {max}",
+                sample.get_ref()
+            ),
         ));
         return None;
     }

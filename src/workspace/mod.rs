@@ -5,14 +5,18 @@
 pub mod ascending;
 pub mod catalog;
 pub mod check;
+pub mod clock;
 pub mod config;
 pub mod coverage;
 pub mod frequency;
 pub mod functions;
+pub mod guard;
 pub mod ingest;
 pub mod init;
+pub mod limits;
 pub mod locate;
 pub mod location;
+pub mod log;
 pub mod mapping;
 pub mod period;
 pub mod population;
@@ -27,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use duckdb::{AccessMode, Connection};
 
+pub use clock::Clock;
 pub use config::{Config, ConfigError};
 
 pub const DB_FILE: &str = "workspace.duckdb";
@@ -55,6 +60,8 @@ pub enum WorkspaceError {
     CorruptSchema(String),
     #[error("the workspace is open read-only (--read-only): {0} is refused")]
     ReadOnly(String),
+    #[error("{file}: {0}; nothing was written (run `quarterdeck verify` to see every divergence)", file = log::HEAD_FILE)]
+    Tampered(log::HeadMismatch),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
     #[error("{path}: {source}")]
@@ -76,6 +83,10 @@ pub enum Access {
 pub struct OpenOptions {
     /// DuckDB worker threads; None leaves DuckDB's default (one per core).
     pub threads: Option<u32>,
+    /// What "now" is for everything this process records.
+    pub clock: Clock,
+    /// Track query progress (the TUI's status line reads it).
+    pub progress: bool,
 }
 
 /// An open workspace: its folder, configuration and database connection.
@@ -84,6 +95,7 @@ pub struct Workspace {
     pub config: Config,
     pub conn: Connection,
     pub access: Access,
+    pub clock: Clock,
 }
 
 impl Workspace {
@@ -112,10 +124,49 @@ impl Workspace {
         if let Some(threads) = options.threads {
             settings = settings.threads(i64::from(threads))?;
         }
+        // One query must leave room for the OS and cannot fill the disk.
+        let limits = &config.limits;
+        settings = settings
+            .with("memory_limit", &limits.memory_limit)?
+            .with("max_temp_directory_size", &limits.max_temp_directory_size)?;
+        if let Some(dir) = &limits.temp_directory {
+            settings = settings.with("temp_directory", root.join(dir).to_string_lossy())?;
+        }
         let conn = Connection::open_with_flags(&db, settings).map_err(|e| lock_error(&db, e))?;
         schema::migrate(&conn, access == Access::ReadOnly)?;
         functions::register(&conn)?;
-        Ok(Self { root: root.to_path_buf(), config, conn, access })
+        if options.progress {
+            conn.set_query_progress_tracking(true)?;
+        }
+        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock };
+        // A log whose tail no longer matches the head kept beside it is not
+        // written to; a read-only open still lets `verify` say what is wrong.
+        if access == Access::ReadWrite {
+            match log::read_head_file(root) {
+                Ok(Some(head)) => log::check_head(&ws.conn, &head, log::HEAD_FILE).map_err(WorkspaceError::Tampered)?,
+                Ok(None) => {}
+                Err(unreadable) => return Err(WorkspaceError::Tampered(unreadable)),
+            }
+        }
+        if access == Access::ReadOnly {
+            ws.lock_down()?;
+        }
+        Ok(ws)
+    }
+
+    /// Now, by this workspace's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Now as DuckDB's TIMESTAMP text (UTC), by this workspace's clock.
+    pub fn now_text(&self) -> String {
+        self.clock.now_text()
+    }
+
+    /// Today in the workspace's time zone, by its clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.now().with_timezone(&self.config.timezone).date_naive()
     }
 
     /// Refuses a write in a read-only workspace, naming what was attempted.
@@ -127,9 +178,16 @@ impl Workspace {
     }
 
     /// Makes this process's database refuse files, extensions and settings
-    /// from here on: used before running an auditor's SQL.
+    /// from here on; a read-only workspace is locked down as it opens.
+    /// `enable_external_access = false` alone still lets `COPY … TO` write
+    /// the database file itself and its WAL (DuckDB allows its own paths),
+    /// so the local file system is switched off too: the open database
+    /// keeps its file handle, and nothing else can be opened.
     pub fn lock_down(&self) -> Result<(), WorkspaceError> {
-        self.conn.execute_batch("SET enable_external_access = false; SET lock_configuration = true;")?;
+        self.conn.execute_batch(
+            "SET enable_external_access = false; SET disabled_filesystems = 'LocalFileSystem'; \
+             SET lock_configuration = true;",
+        )?;
         Ok(())
     }
 }
@@ -199,11 +257,6 @@ pub fn utc_of_db(text: &str) -> chrono::DateTime<chrono::Utc> {
     chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .map(|t| chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc))
         .unwrap_or_default()
-}
-
-/// Current UTC time as DuckDB's TIMESTAMP text.
-pub fn now_text() -> String {
-    chrono::Utc::now().naive_utc().format("%Y-%m-%d %H:%M:%S%.6f").to_string()
 }
 
 #[cfg(test)]

@@ -265,3 +265,82 @@ fn bad_input_is_refused_and_nothing_is_written() {
     assert_eq!(scalar(&ws, "SELECT action FROM qd.action_log ORDER BY seq DESC LIMIT 1"), "sample.redraw");
     verify_ok(&sb, &ws);
 }
+
+#[test]
+fn verify_checks_the_state_against_the_log_and_the_head_kept_beside_it() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1,AC-3", "--seed", "s"]).ok();
+    let chg1 = json_sample(&sb, &ws, &["CHG-1", "--audit", "2026-Q3"]);
+    let key = chg1["rows"][0]["key"].as_str().unwrap().to_string();
+    sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", &key, "exception", "--note", "no ticket"]).ok();
+    verify_ok(&sb, &ws);
+    // The head file names the log's newest entry.
+    let head = std::fs::read_to_string(ws.join("quarterdeck.head")).unwrap();
+    let newest = scalar(&ws, "SELECT seq::VARCHAR || ':' || hash FROM qd.action_log ORDER BY seq DESC LIMIT 1");
+    assert_eq!(head.trim(), newest);
+    let db = ws.join("workspace.duckdb");
+    let backup = sb.path().join("backup.duckdb");
+    std::fs::copy(&db, &backup).unwrap();
+    let tamper = |sql: &str| {
+        std::fs::copy(&backup, &db).unwrap();
+        let conn = duckdb::Connection::open(&db).unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    let broken = |needle: &str| {
+        let run = sb.at(&ws, &["verify"]);
+        assert_eq!(run.code, 1, "{needle}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    };
+    // Tail truncated: the chain still agrees with itself, the head file does not.
+    tamper("DELETE FROM qd.action_log WHERE seq = (SELECT max(seq) FROM qd.action_log)");
+    broken("entries after");
+    // ... and a write refuses to build on it.
+    let refused = sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", &key, "pass", "--note", "x"]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("quarterdeck.head"), "{}", refused.stderr);
+    tamper("UPDATE qd.verdicts SET verdict = 'pass'");
+    broken("qd.verdicts");
+    tamper("UPDATE qd.sample_rows SET row_json = replace(row_json, 'production', 'staging')");
+    broken("frozen rows differ");
+    tamper("DELETE FROM qd.ingest_runs WHERE source = 'deploys'");
+    broken("qd.ingest_runs: ingest run");
+    tamper("UPDATE qd.audits SET seed = 'other'");
+    broken("seed is `other`");
+    tamper("UPDATE qd.samples SET population_count = population_count - 1");
+    broken("population_count");
+    // A short mapping version in the database is shown, never a panic.
+    tamper("UPDATE qd.audits SET mapping_version = 'ab'");
+    let list = sb.at(&ws, &["audit", "list"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    std::fs::copy(&backup, &db).unwrap();
+    verify_ok(&sb, &ws);
+    // A head held elsewhere: the log must still contain it.
+    let run = sb.at(&ws, &["verify", "--expect-head", head.trim()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let later = format!("{}:{}", newest.split(':').next().unwrap().parse::<i64>().unwrap() + 5, "a".repeat(64));
+    let run = sb.at(&ws, &["verify", "--expect-head", &later]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("--expect-head"), "{}", run.stderr);
+    let run = sb.at(&ws, &["verify", "--expect-head", "soon"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+}
+
+#[test]
+fn an_ingest_under_an_open_audit_is_in_the_log() {
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1", "--seed", "s"]).ok();
+    sb.at(&ws, &["ingest", "deploys"]).ok();
+    let payload: serde_json::Value = serde_json::from_str(&scalar(
+        &ws,
+        "SELECT payload FROM qd.action_log WHERE action = 'ingest.run' ORDER BY seq DESC LIMIT 1",
+    ))
+    .unwrap();
+    assert_eq!(payload["source"], "deploys");
+    assert_eq!(payload["status"], "ok");
+    assert_eq!(payload["files"][0]["sha256"].as_str().map(str::len), Some(64));
+    assert_eq!(payload["open_audits"][0]["audit"], "2026-Q3");
+    assert_eq!(payload["open_audits"][0]["rows_before"], payload["open_audits"][0]["rows_after"]);
+    verify_ok(&sb, &ws);
+}

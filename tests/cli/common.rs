@@ -37,6 +37,9 @@ pub struct Sandbox {
     pub dir: tempfile::TempDir,
 }
 
+/// "Now" for every run of the binary in these tests (the demo's as-of day, noon UTC).
+pub const NOW: &str = "2026-11-26T12:00:00Z";
+
 impl Sandbox {
     pub fn new() -> Self {
         Self { dir: tempfile::tempdir().expect("tempdir") }
@@ -55,7 +58,9 @@ impl Sandbox {
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env("XDG_CONFIG_HOME", self.path().join("config"))
             .env("QUARTERDECK_ACTOR", "tester")
-            .env("QUARTERDECK_THREADS", "2");
+            .env("QUARTERDECK_THREADS", "2")
+            // No test reads the wall clock: every run is as of the demo's day.
+            .env("QUARTERDECK_NOW", NOW);
         cmd
     }
 

@@ -186,3 +186,86 @@ fn sources_reports_rows_freshness_last_run_and_gaps() {
     let csv = sb.at(&ws, &["--format", "csv", "sources"]).ok();
     assert!(csv.stdout.starts_with("name,format,rows,oldest,newest,age,age_seconds,state,"), "{}", csv.stdout);
 }
+
+#[test]
+fn a_pipe_or_folder_is_refused_as_not_a_regular_file() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let before = scalar(&ws, "SELECT count(*) FROM qd.ingest_runs");
+    let fifo = sb.path().join("deploys.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().map(|s| s.success()).unwrap_or(false);
+    let mut targets = vec![ws.join("evidence")];
+    if made {
+        targets.push(fifo);
+    }
+    for target in targets {
+        let run = sb.at(&ws, &["ingest", "deploys", target.to_str().unwrap()]);
+        assert_eq!(run.code, 4, "{}", run.stderr);
+        assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    }
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM qd.ingest_runs"), before, "a refused file is no run");
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "5");
+}
+
+#[test]
+fn glob_characters_in_the_workspace_folder_name_are_literal() {
+    let sb = Sandbox::new();
+    let ws = sb.path().join("ws[1]");
+    sb.run(&["init", ws.to_str().unwrap()]).ok();
+    // A sibling that the unescaped pattern `ws[1]/evidence/…` would match.
+    let sibling = sb.path().join("ws1/evidence");
+    std::fs::create_dir_all(&sibling).unwrap();
+    std::fs::write(
+        sibling.join("deploys-x.csv"),
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\nd-9999,2026-09-01 10:00:00,production,api,api#9,eve,eve\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["--format", "json", "ingest", "deploys"]).ok();
+    let files = run.json()[0]["files"].clone();
+    assert!(files.as_array().unwrap().iter().all(|f| f["path"].as_str().unwrap().contains("ws[1]")), "{files}");
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys WHERE deploy_id = 'd-9999'"), "0");
+}
+
+#[test]
+fn a_field_null_in_every_record_is_kept_as_text_and_every_command_still_runs() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let config = ws.join("quarterdeck.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[source]]\nname = \"alerts\"\nformat = \"ndjson\"\npath = \"evidence/alerts*.ndjson\"\nkey = [\"alert_id\"]\ntimestamp = \"fired_at\"\nfresh_within = \"1d\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        ws.join("evidence/alerts-1.ndjson"),
+        "{\"alert_id\": \"a1\", \"fired_at\": \"2026-09-01 10:00:00\", \"ack\": null}\n\
+         {\"alert_id\": \"a2\", \"fired_at\": \"2026-09-02 10:00:00\", \"ack\": null}\n",
+    )
+    .unwrap();
+    sb.at(&ws, &["ingest", "alerts"]).ok();
+    assert_eq!(
+        scalar(&ws, "SELECT data_type FROM duckdb_columns() WHERE table_name = 'alerts' AND column_name = 'ack'"),
+        "VARCHAR"
+    );
+    let rows = sb.at(&ws, &["--format", "json", "query", "SELECT * FROM alerts ORDER BY alert_id"]).ok().json();
+    assert_eq!(rows[0]["ack"], serde_json::Value::Null);
+}
+
+#[test]
+fn errors_quoting_evidence_reach_stderr_only_as_text() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    let bad = ws.join("evidence/dup.csv");
+    std::fs::write(
+        &bad,
+        "deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n\
+         \"d\u{1b}]0;pwned\u{7}\",2026-09-21 08:00:00,production,api,api#1,alice,bob\n\
+         \"d\u{1b}]0;pwned\u{7}\",2026-09-21 09:00:00,production,api,api#2,alice,bob\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stderr.contains("appears 2 times"), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'), "{:?}", run.stderr);
+    assert!(run.stderr.contains("\\e]0;pwned"), "{}", run.stderr);
+}

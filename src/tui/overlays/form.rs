@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::audit::audits::Scope;
 use crate::audit::findings::{Change, NewFinding};
 use crate::audit::lifecycle::{Acceptance, FindingStatus, Mover, Severity, allowed_from};
+use crate::text::fit;
 use crate::tui::input::{Edit, Input};
-use crate::tui::text::fit;
 use crate::tui::worker::{Overview, Request};
 use crate::workspace::period::Period;
 
@@ -78,7 +78,7 @@ impl Form {
                     .map(|c| c.owner.clone())
                     .unwrap_or_default();
                 let due = (today + chrono::Duration::days(30)).to_string();
-                let rows = rows.iter().map(|r| crate::tui::text::visible(r)).collect::<Vec<_>>().join(", ");
+                let rows = rows.iter().map(|r| crate::text::visible(r)).collect::<Vec<_>>().join(", ");
                 (
                     format!(
                         " New finding — {control} in {audit}{} ",

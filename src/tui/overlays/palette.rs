@@ -9,9 +9,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
 
 use super::fuzzy::Haystack;
+use crate::text::fit;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
-use crate::tui::text::fit;
 use crate::tui::worker::Overview;
 
 /// What choosing an item does.

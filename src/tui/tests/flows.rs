@@ -43,7 +43,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     h.keys("checked in the IdP console").key(KeyCode::Enter);
     let sample = h.app.evidence.sample.clone().expect("sample");
     assert_eq!(sample.rows[0].verdict.as_deref(), Some("pass"));
-    assert_eq!(sample.rows[0].note.as_deref(), Some("checked in the IdP console"));
+    assert_eq!(sample.rows[0].note.as_deref(), Some("checked in the IdP console"), "{:?}", h.app.status);
     assert_eq!(sample.rows[1].verdict.as_deref(), Some("exception"));
 
     // The dashboard shows the exception, the finding and the progress.

@@ -17,10 +17,10 @@ use super::action::Action;
 use super::app::App;
 use super::keymap::Keymap;
 use super::ui;
-use super::worker::{Envelope, Options, Worker};
+use super::worker::{Envelope, Worker};
 use crate::demo::{DemoOptions, write_demo_files};
 use crate::workspace::ingest::ingest_all;
-use crate::workspace::{Access, OpenOptions, Workspace};
+use crate::workspace::{Access, Clock, OpenOptions, Workspace};
 
 pub const AS_OF: (i32, u32, u32) = (2026, 11, 26);
 
@@ -28,8 +28,17 @@ pub const AS_OF: (i32, u32, u32) = (2026, 11, 26);
 pub fn demo_workspace(dir: &Path) {
     let as_of = NaiveDate::from_ymd_opt(AS_OF.0, AS_OF.1, AS_OF.2).expect("date");
     write_demo_files(dir, &DemoOptions::new(as_of)).expect("demo files");
-    let ws = Workspace::open_with(dir, Access::ReadWrite, &OpenOptions { threads: Some(2) }).expect("open");
+    let ws = Workspace::open_with(dir, Access::ReadWrite, &test_options()).expect("open");
     ingest_all(&ws).expect("ingest");
+}
+
+/// The harness's "now": noon on the demo's as-of date, for every write too.
+pub fn test_clock() -> Clock {
+    Clock::Fixed(Utc.with_ymd_and_hms(AS_OF.0, AS_OF.1, AS_OF.2, 12, 0, 0).single().expect("a valid date"))
+}
+
+fn test_options() -> OpenOptions {
+    OpenOptions { threads: Some(2), clock: test_clock(), progress: false }
 }
 
 /// An App and its worker on a fresh demo workspace.
@@ -51,14 +60,12 @@ impl Harness {
         std::fs::create_dir_all(&root).expect("mkdir");
         demo_workspace(&root);
         {
-            let ws = Workspace::open_with(&root, Access::ReadWrite, &OpenOptions { threads: Some(2) }).expect("open");
+            let ws = Workspace::open_with(&root, Access::ReadWrite, &test_options()).expect("open");
             prepare(&ws);
         }
-        let ws = Workspace::open_with(&root, access, &OpenOptions { threads: Some(2) }).expect("open");
-        let now = Utc.with_ymd_and_hms(AS_OF.0, AS_OF.1, AS_OF.2, 12, 0, 0).single();
-        let options = Options { root, access, threads: Some(2), now };
+        let ws = Workspace::open_with(&root, access, &test_options()).expect("open");
         let app = App::new(Keymap::default(), access == Access::ReadOnly);
-        let mut harness = Self { app, worker: Worker::new(ws, options), _dir: dir };
+        let mut harness = Self { app, worker: Worker::new(ws), _dir: dir };
         harness.settle();
         harness
     }

@@ -14,10 +14,10 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 use super::{freshness_style, is_motion, list_table, moved, result_glyph, table_state};
 use crate::audit::full_population::{SpecOutcome, TestResult};
+use crate::text::{fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
-use crate::tui::text::{fit, visible};
 use crate::tui::worker::{Overview, Request};
 use crate::workspace::mapping::{Control, PopulationDef};
 

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::{list_table, result_glyph, table_state};
-use crate::tui::text::{fit, visible};
+use crate::text::{fit, visible};
 use crate::tui::worker::Overview;
 
 /// The ids of the controls mapped to `criterion`.

@@ -19,12 +19,12 @@ use super::{is_motion, moved, test_glyph, window};
 use crate::audit::browse::{Filter, Page, Position};
 use crate::audit::sampling::Sample;
 use crate::audit::verdicts::Verdict;
+use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
-use crate::tui::text::{cell, fit, visible};
 use crate::tui::worker::{Overview, Request};
 
 /// Rows per population page.
@@ -459,7 +459,7 @@ fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
         })
         .collect();
     let keys = sample.rows.iter().map(|r| &r.key);
-    let key_width = keys.clone().map(|k| crate::tui::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
+    let key_width = keys.clone().map(|k| crate::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
     let mut widths = vec![Constraint::Length(key_width as u16)];
     widths.extend(column_widths(&columns, state.period_column.as_ref()));
     widths.extend(tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
@@ -504,7 +504,7 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
         })
         .collect();
     let keys = page.rows.iter().map(|r| &r.key);
-    let key_width = keys.clone().map(|k| crate::tui::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
+    let key_width = keys.clone().map(|k| crate::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
     let mut widths = vec![Constraint::Length(key_width as u16)];
     widths.extend(column_widths(&columns, state.period_column.as_ref()));
     widths.extend(page.tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));

@@ -11,11 +11,11 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 use super::{is_motion, list_table, moved, severity_style, status_order, table_state};
 use crate::audit::findings::{Event, Finding};
 use crate::audit::lifecycle::is_overdue;
+use crate::text::{fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
-use crate::tui::text::{fit, visible};
 use crate::tui::worker::{Overview, Request};
 use crate::workspace::utc_of_db;
 

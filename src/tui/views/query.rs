@@ -13,10 +13,10 @@ use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragrap
 use super::{is_motion, moved, window};
 use crate::audit::requests::Request as AuditorRequest;
 use crate::audit::sampling::Sample;
+use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
-use crate::tui::text::{cell, fit, visible};
 use crate::tui::worker::{Overview, QUERY_ROWS, Request};
 use crate::workspace::query::ResultSet;
 

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::config::{IngestMode, SourceConfig, SourceFormat};
 use super::location::did_you_mean;
 use super::sql::{quote_ident, quote_literal};
-use super::{Workspace, WorkspaceError, actor, now_text};
+use super::{Workspace, WorkspaceError, actor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -27,6 +27,14 @@ pub enum IngestError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "{0}: not a regular file (a pipe, device or folder cannot be hashed and loaded as one); nothing was ingested"
+    )]
+    NotRegular(PathBuf),
+    #[error(
+        "{0}: the file changed while it was being ingested (size, time or identity differ); nothing was ingested — ingest it again once it is complete"
+    )]
+    Changed(PathBuf),
     #[error("{} malformed row(s); nothing was ingested:\n{}", .count, render_rejects(.rejects))]
     Rejected { count: u64, rejects: Vec<Reject> },
     #[error("{file}: {message}; nothing was ingested")]
@@ -128,36 +136,49 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
         hint: did_you_mean(source_name, ws.config.source_names()),
     })?;
     let files = resolve_files(&ws.root, source, files)?;
-    for file in &files {
-        std::fs::metadata(file).map_err(|e| IngestError::ReadFile { path: file.clone(), source: e })?;
-    }
-    let started = now_text();
+    // DuckDB and the hasher each read a file: both must see the same bytes.
+    // A file whose size, mtime or inode moves between before and after the
+    // load is refused, so the recorded sha256 is of the bytes loaded.
+    let stamps = files.iter().map(|f| stamp(f)).collect::<Result<Vec<_>, _>>()?;
+    let started = ws.now_text();
+    let period_rows_before = open_period_rows(&ws.conn, source_name).unwrap_or_default();
     let (hashed, loaded) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| {
             give_way();
             hash_files(&files)
         });
-        let loaded = load(&ws.conn, source, &files);
+        let loaded = load(&ws.conn, source, &files, &started);
         (hashing.join(), loaded)
     });
     let hashed = match hashed {
         Ok(result) => result,
         Err(_) => Err(IngestError::Malformed { file: "(hashing)".into(), message: "file hashing failed".into() }),
     };
-    let outcome = hashed.and_then(|hashed| loaded.map(|counts| (hashed, counts)));
+    let unchanged = files.iter().zip(&stamps).try_for_each(|(file, before)| match stamp(file) {
+        Ok(after) if after == *before => Ok(()),
+        _ => Err(IngestError::Changed(file.clone())),
+    });
+    let outcome = unchanged.and(hashed).and_then(|hashed| loaded.map(|counts| (hashed, counts)));
     match outcome {
         Ok((hashed, counts)) => {
-            let run_id = record_run(&ws.conn, source, &started, "ok", &counts, &hashed, None);
+            let run_id = record_run(ws, source, &started, "ok", &counts, &hashed, None).and_then(|id| {
+                let after = open_period_rows(&ws.conn, source_name)?;
+                log_run(ws, id, source, "ok", &counts, &hashed, None, &period_rows_before, &after)?;
+                Ok(id)
+            });
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
-                Ok(run_id) => Ok(IngestReport {
-                    run_id,
-                    source: source.name.clone(),
-                    mode: source.mode,
-                    files: hashed,
-                    rows: counts.inserted,
-                    skipped: counts.skipped,
-                    total_rows: counts.total,
-                }),
+                Ok(run_id) => {
+                    super::log::write_head_file(ws)?;
+                    Ok(IngestReport {
+                        run_id,
+                        source: source.name.clone(),
+                        mode: source.mode,
+                        files: hashed,
+                        rows: counts.inserted,
+                        skipped: counts.skipped,
+                        total_rows: counts.total,
+                    })
+                }
                 Err(e) => {
                     let _ = ws.conn.execute_batch("ROLLBACK");
                     Err(e.into())
@@ -174,8 +195,17 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
                 .collect();
             let counts = Counts::default();
             let _ = ws.conn.execute_batch("BEGIN TRANSACTION");
-            match record_run(&ws.conn, source, &started, "failed", &counts, &listed, Some(&err.to_string())) {
-                Ok(_) => ws.conn.execute_batch("COMMIT")?,
+            let message = err.to_string();
+            let recorded =
+                record_run(ws, source, &started, "failed", &counts, &listed, Some(&message)).and_then(|id| {
+                    let rows = open_period_rows(&ws.conn, source_name)?;
+                    log_run(ws, id, source, "failed", &counts, &listed, Some(&message), &rows, &rows)
+                });
+            match recorded {
+                Ok(()) => {
+                    ws.conn.execute_batch("COMMIT")?;
+                    super::log::write_head_file(ws)?;
+                }
                 Err(_) => ws.conn.execute_batch("ROLLBACK")?,
             }
             Err(err)
@@ -188,7 +218,8 @@ fn resolve_files(root: &Path, source: &SourceConfig, given: &[PathBuf]) -> Resul
         return Ok(given.to_vec());
     }
     let pattern = source.path.as_ref().ok_or_else(|| IngestError::NoPath(source.name.clone()))?;
-    let full = root.join(pattern);
+    // The workspace folder's own name is literal, whatever it contains (`ws[1]`).
+    let full = Path::new(&glob::Pattern::escape(&root.to_string_lossy())).join(pattern);
     let no_files = || IngestError::NoFiles { source_name: source.name.clone(), pattern: pattern.clone() };
     let mut files: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
         .map_err(|_| no_files())?
@@ -200,6 +231,26 @@ fn resolve_files(root: &Path, source: &SourceConfig, given: &[PathBuf]) -> Resul
         return Err(no_files());
     }
     Ok(files)
+}
+
+/// What identifies a file's content without reading it: size, mtime, inode.
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+fn stamp(path: &Path) -> Result<Stamp, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::ReadFile { path: path.to_path_buf(), source: e })?;
+    if !meta.is_file() {
+        return Err(IngestError::NotRegular(path.to_path_buf()));
+    }
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Ok(Stamp { len: meta.len(), modified: meta.modified().ok(), inode })
 }
 
 /// Lowers the calling thread's scheduling priority (on Linux, niceness is
@@ -245,7 +296,7 @@ struct Counts {
 
 /// Reads the files into staging and merges them. Leaves the transaction
 /// open on success (the caller records the run, then commits).
-fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<Counts, IngestError> {
+fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf], now: &str) -> Result<Counts, IngestError> {
     let table = quote_ident(&source.name);
     let staging = quote_ident(&format!("{STAGING_PREFIX}{}", source.name));
     let shown = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
@@ -259,7 +310,13 @@ fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<C
     if source.format == SourceFormat::Csv {
         check_rejects(conn)?;
     }
-    let columns = table_columns(conn, &format!("{STAGING_PREFIX}{}", source.name))?;
+    let mut columns = table_columns(conn, &format!("{STAGING_PREFIX}{}", source.name))?;
+    // A field that is null in every record reads as type NULL, which no
+    // later row could fill: keep it as text.
+    for (column, kind) in columns.iter_mut().filter(|(_, kind)| kind.trim_matches('"') == "NULL") {
+        conn.execute_batch(&format!("ALTER TABLE {staging} ALTER COLUMN {} TYPE VARCHAR", quote_ident(column)))?;
+        *kind = "VARCHAR".into();
+    }
     check_columns(source, &shown, &columns)?;
     normalise_timestamp(conn, source, &staging, &shown, &columns)?;
     check_unique_keys(conn, source, &staging, &columns, &shown)?;
@@ -269,7 +326,7 @@ fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<C
     let replace = source.mode == IngestMode::Replace || existing.is_empty();
     let counts = if replace {
         conn.execute_batch(&format!("DROP TABLE IF EXISTS {table}; ALTER TABLE {staging} RENAME TO {table};"))?;
-        update_stats(conn, &source.name, &table, &ts, true, staged)?;
+        update_stats(conn, &source.name, &table, &ts, true, staged, now)?;
         Counts { inserted: staged, skipped: 0, total: staged }
     } else {
         check_same_shape(source, &shown, &existing, &columns)?;
@@ -287,10 +344,10 @@ fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf]) -> Result<C
         )? as u64;
         let total: u64 = conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
         if inserted == staged {
-            update_stats(conn, &source.name, &staging, &ts, false, total)?;
+            update_stats(conn, &source.name, &staging, &ts, false, total, now)?;
         } else {
             // Some rows were already present: recount the whole source once.
-            update_stats(conn, &source.name, &table, &ts, true, total)?;
+            update_stats(conn, &source.name, &table, &ts, true, total, now)?;
         }
         conn.execute_batch(&format!("DROP TABLE {staging}"))?;
         Counts { inserted, skipped: staged - inserted, total }
@@ -309,6 +366,7 @@ fn update_stats(
     ts: &str,
     restart: bool,
     total: u64,
+    now: &str,
 ) -> duckdb::Result<()> {
     if restart {
         conn.execute("DELETE FROM qd.source_buckets WHERE source = ?", [source])?;
@@ -333,7 +391,7 @@ fn update_stats(
     conn.execute("DELETE FROM qd.source_stats WHERE source = ?", [source])?;
     conn.execute(
         "INSERT INTO qd.source_stats VALUES (?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))",
-        duckdb::params![source, total, oldest, newest, now_text()],
+        duckdb::params![source, total, oldest, newest, now],
     )?;
     Ok(())
 }
@@ -384,8 +442,50 @@ fn reader_message(e: &duckdb::Error) -> String {
     text[..cut].split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Rows of `source` inside the period of each audit not yet closed, from
+/// the bucket counts (no scan of the evidence).
+fn open_period_rows(conn: &Connection, source: &str) -> duckdb::Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT a.label, coalesce(sum(b.rows), 0)::UBIGINT FROM qd.audits a
+         LEFT JOIN qd.source_buckets b ON b.source = ? AND b.bucket >= a.period_start AND b.bucket < a.period_end
+         WHERE a.status <> 'closed' GROUP BY a.label ORDER BY a.label",
+    )?;
+    stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
+}
+
+/// The run as an action-log entry: what was loaded (each file's sha256),
+/// and how it moved the population of every open audit's period.
+#[allow(clippy::too_many_arguments)]
+fn log_run(
+    ws: &Workspace,
+    run_id: i64,
+    source: &SourceConfig,
+    status: &str,
+    counts: &Counts,
+    files: &[IngestedFile],
+    error: Option<&str>,
+    before: &[(String, u64)],
+    after: &[(String, u64)],
+) -> duckdb::Result<()> {
+    let periods: Vec<serde_json::Value> = after
+        .iter()
+        .map(|(label, rows)| {
+            let was = before.iter().find(|(l, _)| l == label).map_or(0, |(_, n)| *n);
+            serde_json::json!({"audit": label, "rows_before": was, "rows_after": rows})
+        })
+        .collect();
+    super::log::append(
+        ws,
+        "ingest.run",
+        serde_json::json!({"run_id": run_id, "source": source.name, "mode": source.mode.as_str(), "status": status,
+                           "files": files, "rows": counts.inserted, "skipped": counts.skipped,
+                           "total_rows": counts.total, "error": error, "open_audits": periods}),
+    )?;
+    Ok(())
+}
+
 fn record_run(
-    conn: &Connection,
+    ws: &Workspace,
     source: &SourceConfig,
     started: &str,
     status: &str,
@@ -394,7 +494,7 @@ fn record_run(
     error: Option<&str>,
 ) -> duckdb::Result<i64> {
     let files_json = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
-    conn.query_row(
+    ws.conn.query_row(
         "INSERT INTO qd.ingest_runs (source, mode, actor, started_at, finished_at, status, rows, skipped, files, error)
          VALUES (?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?) RETURNING run_id",
         duckdb::params![
@@ -402,7 +502,7 @@ fn record_run(
             source.mode.as_str(),
             actor(),
             started,
-            now_text(),
+            ws.now_text(),
             status,
             counts.inserted,
             counts.skipped,

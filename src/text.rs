@@ -1,4 +1,5 @@
-//! Evidence text is untrusted: before it reaches a cell, control
+//! Evidence text is untrusted: before it reaches a terminal (a table cell,
+//! a header, an error on stderr, a status line), control
 //! characters, escape sequences (CSI, OSC, 8-bit C1) and bidi overrides are
 //! made visible as escapes, and text is cut by display width.
 
@@ -7,6 +8,11 @@ use unicode_width::UnicodeWidthChar;
 /// Bidi controls that can reorder what the reader sees (Trojan Source).
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A character a terminal would act on or reorder by, rather than show.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
 }
 
 /// The text with every control character shown as a visible escape: ESC as
@@ -22,6 +28,28 @@ pub fn visible(text: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\u{1f}' => out.push_str(" | "),
             c if c.is_control() || is_bidi_control(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`visible`] for multi-line messages: each line sanitised, the line
+/// breaks between them kept.
+pub fn visible_lines(text: &str) -> String {
+    text.split('\n').map(visible).collect::<Vec<_>>().join("\n")
+}
+
+/// Serialised JSON with the bidi controls escaped (`\u202e`): still the
+/// same JSON to a parser, but nothing that reorders what a reader sees.
+/// (serde_json already escapes every C0 control.)
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            c if is_bidi_control(c) || ('\u{7f}'..='\u{9f}').contains(&c) => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -85,6 +113,14 @@ mod tests {
         assert_eq!(fit("abc", 3), "abc");
         assert_eq!(fit("abcd", 3), "ab…");
         assert_eq!(fit("abcd", 0), "");
+    }
+
+    #[test]
+    fn json_keeps_its_meaning_without_bidi_controls() {
+        let json = serde_json::to_string(&serde_json::json!({"t": "a\u{202e}b\u{9b}c\u{1b}"})).unwrap();
+        let safe = json_safe(&json);
+        assert!(!safe.chars().any(|c| c.is_control() || is_bidi_control(c)), "{safe}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap()["t"], "a\u{202e}b\u{9b}c\u{1b}");
     }
 
     #[test]

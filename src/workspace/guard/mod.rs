@@ -1,0 +1,150 @@
+//! The guard every SQL text a person or a mapping writes passes before it
+//! runs: DuckDB's own parser serialises the statement, and an allowlist
+//! walks the whole tree. Only SELECT, set operations and (recursive) CTEs,
+//! over the workspace's own tables, with functions that neither change
+//! state nor reach the file system or the process, get through.
+
+mod policy;
+pub use policy::SAFE_TABLE_FUNCTIONS;
+pub mod tree;
+
+use std::collections::BTreeSet;
+
+use duckdb::Connection;
+
+use policy::Inspector;
+use tree::Tree;
+
+/// Why a query was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Refusal {
+    #[error("only a single read-only SELECT is allowed; this is {0}, which is refused and changes nothing")]
+    NotSelect(String),
+    #[error("only a single SELECT is allowed; found {0} statements, refused and nothing run")]
+    MultiStatement(usize),
+    #[error("the query is empty")]
+    Empty,
+    #[error("SQL does not parse: {0}")]
+    Syntax(String),
+    #[error(
+        "table function `{0}` is refused: queries may read the workspace's tables only, never files or other databases"
+    )]
+    TableFunction(String),
+    #[error(
+        "`{0}` is not a table or view of this workspace; queries may read the workspace's tables only, never files"
+    )]
+    UnknownTable(String),
+    #[error("table `{0}` is in another database; queries may read this workspace only")]
+    OtherCatalog(String),
+    #[error("function `{0}` is refused in read-only queries: {1}")]
+    Function(String, &'static str),
+    #[error("{0} is refused: queries may only read (SELECT, UNION/EXCEPT/INTERSECT, WITH); nothing was run")]
+    Construct(String),
+    #[error("cannot classify the query: {0}")]
+    Internal(String),
+}
+
+/// Accepts exactly one SELECT that reads only this workspace's tables.
+pub fn guard_select(conn: &Connection, sql: &str) -> Result<(), Refusal> {
+    guard_select_allowing(conn, sql, &[])
+}
+
+/// [`guard_select`] for SQL that Quarterdeck wraps around a person's text,
+/// which may call the named internal functions (the draw's ranking).
+pub fn guard_select_allowing(conn: &Connection, sql: &str, internal: &[&str]) -> Result<(), Refusal> {
+    if sql.trim().trim_end_matches(';').trim().is_empty() {
+        return Err(Refusal::Empty);
+    }
+    let serialized: String = conn
+        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |r| r.get(0))
+        .map_err(|e| Refusal::Internal(e.to_string()))?;
+    let tree = Tree::parse(&serialized).map_err(|e| Refusal::Internal(e.to_string()))?;
+    let root = tree.root();
+    if matches!(tree.node(tree.get(root, "error").unwrap_or(root)), tree::Node::Bool(true)) {
+        let kind = tree.str_at(root, "error_type").unwrap_or_default();
+        let message = tree.str_at(root, "error_message").unwrap_or_default().to_string();
+        // DuckDB refused; the split below only chooses the message.
+        let statements = split_statements(sql);
+        return Err(if kind == "parser" || message.contains("syntax error") {
+            Refusal::Syntax(message)
+        } else if statements.len() > 1 {
+            Refusal::MultiStatement(statements.len())
+        } else {
+            Refusal::NotSelect(statement_kind(sql))
+        });
+    }
+    let statements = tree.get(root, "statements").map_or(0, |s| tree.children(s).len());
+    match statements {
+        0 => return Err(Refusal::Empty),
+        1 => {}
+        n => return Err(Refusal::MultiStatement(n)),
+    }
+    let known = known_relations(conn).map_err(|e| Refusal::Internal(e.to_string()))?;
+    Inspector::new(&tree, &known, internal).inspect(conn)
+}
+
+/// Names the statement for the refusal message. DuckDB's parser already
+/// decided it is not a SELECT; the first word only makes the message readable.
+fn statement_kind(sql: &str) -> String {
+    match first_word(sql) {
+        Some(word) => format!("a {word} statement"),
+        None => "not a SELECT".to_string(),
+    }
+}
+
+/// Statement texts split at top-level semicolons (outside quotes and
+/// comments), for messages only: DuckDB's parser does the classifying.
+fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let (mut parts, mut start, mut i) = (Vec::new(), 0, 0);
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b';' => {
+                parts.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&sql[start.min(sql.len())..]);
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
+}
+
+fn first_word(sql: &str) -> Option<String> {
+    let trimmed = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+    let word: String = trimmed.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+    (!word.is_empty()).then(|| word.to_uppercase())
+}
+
+fn known_relations(conn: &Connection) -> duckdb::Result<BTreeSet<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = current_database()
+         UNION SELECT lower(view_name) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+         UNION SELECT lower(schema_name || '.' || table_name) FROM duckdb_tables() WHERE database_name = current_database()
+         UNION SELECT lower(schema_name || '.' || view_name) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal",
+    )?;
+    let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests;
