@@ -121,7 +121,6 @@ fn small_workspace(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-
 // --------------------------------------------------------------- first frame
 
 fn tmux(args: &[&str]) -> anyhow::Result<std::process::Output> {

@@ -5,6 +5,7 @@ mod common;
 
 mod audit;
 mod check;
+mod dates;
 mod demo;
 mod ingest;
 mod query;

@@ -42,6 +42,7 @@ fn quarterdeck_command(sb: &Sandbox, ws: &Path) -> String {
         ("XDG_CONFIG_HOME", format!("{home}/config")),
         ("QUARTERDECK_ACTOR", "tester".to_string()),
         ("QUARTERDECK_THREADS", "2".to_string()),
+        ("QUARTERDECK_NOW", crate::common::NOW.to_string()),
     ];
     // QUARTERDECK_LOG stays: the UI logs to its file, never over the screen.
     let mut words: Vec<String> = ["env", "-u", "QUARTERDECK_WORKSPACE"].map(String::from).into();
@@ -247,4 +248,44 @@ fn a_panic_restores_the_terminal() {
     assert!(screen.contains("a deliberate panic after the first frame"), "{screen}");
     assert!(screen.contains("icanon echo"), "the terminal is still raw:\n{screen}");
     assert!(!screen.contains("Dashboard"), "the alternate screen is still shown:\n{screen}");
+}
+
+#[test]
+fn the_console_in_a_shared_read_only_session_writes_nothing_and_esc_cancels() {
+    if tmux_missing() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ws = demo_in_audit(&sb);
+    let db = ws.join("workspace.duckdb");
+    let before = crate::common::file_hash(&db);
+    let shell = sb.path().join("x.sh");
+    let command = format!("{} --read-only; echo QD-EXITED $?; sleep 30", quarterdeck_command(&sb, &ws));
+    let tmux = Tmux::start("console", &sb, &command);
+    tmux.wait_for(&["Dashboard", "READ-ONLY"]);
+    tmux.send("7");
+    for (sql, refusal) in [
+        (
+            format!("WITH x AS (COPY (SELECT 'echo pwned' AS l) TO '{}' (HEADER false)) SELECT 42", shell.display()),
+            "a COPY inside",
+        ),
+        (format!("WITH x AS (COPY (SELECT 1) TO '{}' (USE_TMP_FILE false)) SELECT 42", db.display()), "a COPY inside"),
+    ] {
+        let out = tmux.run(&["send-keys", "-l", &sql]);
+        assert!(out.status.success());
+        tmux.send("Enter");
+        tmux.wait_for(&[refusal]);
+        tmux.send("C-u");
+    }
+    // A long query shows how to stop it, and Esc does.
+    let out = tmux.run(&["send-keys", "-l", "SELECT count(*) FROM range(10000000000000)"]);
+    assert!(out.status.success());
+    tmux.send("Enter");
+    tmux.wait_for(&["esc cancels"]);
+    tmux.send("Escape");
+    tmux.wait_for(&["cancelled"]);
+    tmux.send("C-c");
+    tmux.wait_for(&["QD-EXITED 0"]);
+    assert!(!shell.exists(), "the console wrote {}", shell.display());
+    assert_eq!(crate::common::file_hash(&db), before, "the workspace changed");
 }

@@ -249,3 +249,52 @@ fn evidence_follows_the_current_audit_and_a_filter_starts_afresh() {
     let first = h.app.controls.shown.first().copied().expect("a match");
     assert_eq!(h.app.overview.as_ref().expect("overview").controls[first].id, "AC-1", "the best match first");
 }
+
+#[test]
+fn the_console_refuses_writes_hidden_in_a_cte_in_either_mode() {
+    for access in [crate::workspace::Access::ReadWrite, crate::workspace::Access::ReadOnly] {
+        let mut h = Harness::with(access, |_| {});
+        let dir = tempfile::tempdir().expect("tempdir");
+        let shell = dir.path().join("x.sh");
+        let attacks = [
+            (
+                format!(
+                    "WITH x AS (COPY (SELECT 'echo pwned' AS l) TO '{}' (HEADER false)) SELECT 42",
+                    shell.display()
+                ),
+                "a COPY inside the query",
+            ),
+            ("WITH x AS (DELETE FROM deploys RETURNING *) SELECT count(*) FROM x".to_string(), "a DELETE inside"),
+            ("SELECT * FROM (SHOW '/etc/passwd')".to_string(), "SHOW / DESCRIBE"),
+            ("SELECT sleep_ms(3600000)".to_string(), "sleep_ms"),
+        ];
+        h.keys("7");
+        for (sql, needle) in &attacks {
+            h.keys(sql).key(KeyCode::Enter);
+            let screen = h.screen(160, 45);
+            assert!(screen.contains(needle), "{access:?} {sql}:\n{screen}");
+            h.ctrl('u');
+        }
+        assert!(!shell.exists(), "the console wrote {}", shell.display());
+        h.keys("SELECT count(*) AS n FROM deploys").key(KeyCode::Enter);
+        let rows = h.app.query.result.as_ref().map(|r| r.rows.clone()).unwrap_or_default();
+        assert!(
+            rows.first().is_some_and(|r| r[0].as_i64().is_some_and(|n| n > 0)),
+            "{access:?}: deploys are all there"
+        );
+    }
+}
+
+#[test]
+fn hostile_text_in_a_result_reaches_the_screen_only_as_text() {
+    let mut h = Harness::new();
+    h.keys("7")
+        .keys("SELECT 'a\u{1b}]0;pwned\u{7}b\u{202e}c' AS \"h\u{1b}[2J\", NULL AS n, INTERVAL 2 DAY AS i")
+        .key(KeyCode::Enter);
+    let buffer = h.buffer(160, 45);
+    for cell in buffer.content.iter() {
+        assert!(!cell.symbol().chars().any(crate::text::is_unsafe), "{:?}", cell.symbol());
+    }
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("2 days"), "{screen}");
+}
