@@ -56,6 +56,10 @@ pub enum WorkspaceError {
         "workspace schema v{found} needs migrating to v{known}, which --read-only cannot do; open it once without --read-only"
     )]
     NeedsMigration { found: i64, known: i64 },
+    #[error(
+        "{db} cannot be opened as a workspace database: {message}; nothing was written (restore it from a backup, or move it aside and re-ingest)"
+    )]
+    Unreadable { db: PathBuf, message: String },
     #[error("qd.meta holds an unreadable schema version `{0}`")]
     CorruptSchema(String),
     #[error("the workspace is open read-only (--read-only): {0} is refused")]
@@ -204,7 +208,7 @@ pub fn actor() -> String {
 fn lock_error(db: &Path, err: duckdb::Error) -> WorkspaceError {
     let text = err.to_string();
     if !text.contains("Could not set lock") && !text.contains("Conflicting lock") {
-        return WorkspaceError::Database(err);
+        return WorkspaceError::Unreadable { db: db.to_path_buf(), message: text };
     }
     let holder = text
         .split("Conflicting lock is held in ")

@@ -113,3 +113,30 @@ fn demo_refuses_a_folder_that_is_not_a_demo() {
     assert!(run.stderr.contains("is not a demo workspace"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "keep me");
 }
+
+#[test]
+fn fresh_refuses_to_replace_a_demo_another_process_holds_open() {
+    let sb = Sandbox::new();
+    let dir = sb.path().join("demo");
+    sb.run(&["demo", dir.to_str().unwrap(), "--no-open", "--as-of", "2026-11-26"]).ok();
+    let mut holder = sb
+        .command(&["--workspace", dir.to_str().unwrap(), "query", "SELECT count(*) FROM range(10000000000000)"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("holder");
+    // Wait until the holder has the workspace open (its lock refuses writers).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sb.run(&["--workspace", dir.to_str().unwrap(), "audit", "list"]).code != 3 {
+        assert!(std::time::Instant::now() < deadline, "the holder never opened the workspace");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let run = sb.run(&["demo", dir.to_str().unwrap(), "--fresh", "--no-open", "--as-of", "2026-11-26"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("is open in another process"), "{}", run.stderr);
+    assert!(dir.join("workspace.duckdb").exists(), "the held demo is still there");
+    let audits = sb.run(&["--workspace", dir.to_str().unwrap(), "audit", "list"]);
+    assert_eq!(audits.code, 0, "{}", audits.stderr);
+}

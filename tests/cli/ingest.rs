@@ -269,3 +269,60 @@ fn errors_quoting_evidence_reach_stderr_only_as_text() {
     assert!(!run.stderr.contains('\u{1b}') && !run.stderr.contains('\u{7}'), "{:?}", run.stderr);
     assert!(run.stderr.contains("\\e]0;pwned"), "{}", run.stderr);
 }
+
+/// A small tmpfs of our own, unmounted on drop (mounting needs root; the
+/// test says so and skips elsewhere).
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(at: &std::path::Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(at).ok()?;
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| Self(at.to_path_buf()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_during_an_ingest_leaves_every_committed_row() {
+    let sb = Sandbox::new();
+    let Some(disk) = Tmpfs::mount(&sb.path().join("small-disk"), "8m") else {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    };
+    let ws = disk.0.join("ws");
+    sb.run(&["init", ws.to_str().unwrap()]).ok();
+    sb.at(&ws, &["ingest", "deploys"]).ok();
+    sb.at(&ws, &["ingest", "pull_requests"]).ok();
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "all", "--seed", "s"]).ok();
+    // Far more than the disk holds, from outside it.
+    let big = sb.path().join("big.csv");
+    let mut text = String::from("deploy_id,deployed_at,environment,service,pr_id,deployer,approver\n");
+    for i in 0..400_000u64 {
+        let noise = i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        text.push_str(&format!(
+            "x-{i:08},2026-09-{:02} 10:{:02}:00,production,svc{noise:x},pr#{i},alice{noise:o},bob{}\n",
+            1 + i % 28,
+            i % 60,
+            noise.rotate_left(17)
+        ));
+    }
+    std::fs::write(&big, text).unwrap();
+    let run = sb.at(&ws, &["ingest", "deploys", big.to_str().unwrap()]);
+    assert_ne!(run.code, 0, "the disk was meant to fill: {}", run.stdout);
+    assert!(run.stderr.contains("No space left on device"), "{}", run.stderr);
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM deploys"), "5");
+    assert_eq!(scalar(&ws, "SELECT count(*) FROM qd.samples"), "2");
+    let verify = sb.at(&ws, &["verify"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}

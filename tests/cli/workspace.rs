@@ -117,3 +117,15 @@ fn a_bad_config_names_file_line_and_field() {
     assert_eq!(run.code, 4);
     assert!(run.stderr.contains("quarterdeck.toml:15:16: source `deploys`: field `fresh_within`"), "{}", run.stderr);
 }
+
+#[test]
+fn a_corrupt_database_is_named_and_refused_with_exit_3() {
+    let sb = crate::common::Sandbox::new();
+    let ws = sb.example_workspace();
+    std::fs::write(ws.join("workspace.duckdb"), b"not a database at all, just some bytes").unwrap();
+    for args in [&["sources"][..], &["--read-only", "query", "SELECT 1"], &["test", "CHG-1", "--period", "2026-Q3"]] {
+        let run = sb.at(&ws, args);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("workspace.duckdb cannot be opened"), "{args:?}: {}", run.stderr);
+    }
+}
