@@ -50,55 +50,43 @@ impl RawLimits {
         at: &dyn Fn(std::ops::Range<usize>) -> Location,
         problems: &mut Vec<Problem>,
     ) -> Limits {
-        let mut limits = Limits::default();
-        if let Some(text) = self.statement_timeout {
-            match parse_timeout(text.get_ref()) {
-                Some(d) => limits.statement_timeout = d,
-                None => problems.push(Problem::error(
-                    at(text.span()),
-                    format!(
-                        "[limits]: field `statement_timeout`: `{}` is not a duration (e.g. `90s`, `5m`, `1h`)",
-                        text.get_ref()
-                    ),
-                )),
-            }
+        let defaults = Limits::default();
+        let mut field =
+            |value: Option<Spanned<String>>, name: &str, expected: &str, parse: fn(&str) -> Option<String>| {
+                value.and_then(|text| {
+                    let parsed = parse(text.get_ref());
+                    if parsed.is_none() {
+                        problems.push(Problem::error(
+                            at(text.span()),
+                            format!("[limits]: field `{name}`: `{}` is not {expected}", text.get_ref()),
+                        ));
+                    }
+                    parsed
+                })
+            };
+        let timeout = field(self.statement_timeout, "statement_timeout", "a duration (e.g. `90s`, `5m`, `1h`)", |t| {
+            parse_timeout(t).map(|d| d.as_secs().to_string())
+        });
+        let memory = field(
+            self.memory_limit,
+            "memory_limit",
+            "a share of memory from 10% to 90% or a size such as `8GiB`",
+            |t| memory_share(t).or_else(|| size(t)),
+        );
+        let temp_size =
+            field(self.max_temp_directory_size, "max_temp_directory_size", "a size such as `10GiB` or `500MB`", size);
+        let temp_dir = field(self.temp_directory, "temp_directory", "a plain folder path", |t| {
+            let dir = t.trim();
+            (!dir.is_empty() && !dir.contains('\'') && !dir.chars().any(char::is_control)).then(|| dir.to_string())
+        });
+        Limits {
+            statement_timeout: timeout
+                .and_then(|secs| secs.parse().ok())
+                .map_or(defaults.statement_timeout, Duration::from_secs),
+            memory_limit: memory.unwrap_or(defaults.memory_limit),
+            max_temp_directory_size: temp_size.unwrap_or(defaults.max_temp_directory_size),
+            temp_directory: temp_dir,
         }
-        if let Some(text) = self.memory_limit {
-            match memory_share(text.get_ref()).or_else(|| size(text.get_ref())) {
-                Some(v) => limits.memory_limit = v,
-                None => problems.push(Problem::error(
-                    at(text.span()),
-                    format!(
-                        "[limits]: field `memory_limit`: `{}` is neither a share of memory from 10% to 90% nor a size such as `8GiB`",
-                        text.get_ref()
-                    ),
-                )),
-            }
-        }
-        if let Some(text) = self.max_temp_directory_size {
-            match size(text.get_ref()) {
-                Some(v) => limits.max_temp_directory_size = v,
-                None => problems.push(Problem::error(
-                    at(text.span()),
-                    format!(
-                        "[limits]: field `max_temp_directory_size`: `{}` is not a size such as `10GiB` or `500MB`",
-                        text.get_ref()
-                    ),
-                )),
-            }
-        }
-        if let Some(text) = self.temp_directory {
-            let dir = text.get_ref().trim();
-            if dir.is_empty() || dir.contains('\'') || dir.chars().any(char::is_control) {
-                problems.push(Problem::error(
-                    at(text.span()),
-                    "[limits]: field `temp_directory` must be a plain folder path".to_string(),
-                ));
-            } else {
-                limits.temp_directory = Some(dir.to_string());
-            }
-        }
-        limits
     }
 }
 

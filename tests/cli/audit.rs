@@ -344,3 +344,45 @@ fn an_ingest_under_an_open_audit_is_in_the_log() {
     assert_eq!(payload["open_audits"][0]["rows_before"], payload["open_audits"][0]["rows_after"]);
     verify_ok(&sb, &ws);
 }
+
+/// The same hostile corpus at every CLI path to a terminal: finding fields,
+/// actor names, notes, in listings, details and errors.
+#[test]
+fn hostile_text_in_findings_notes_and_actors_reaches_the_terminal_only_as_text() {
+    const HOSTILE: &str = "t\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}\u{200f}\u{61c}x";
+    let sb = Sandbox::new();
+    let ws = demo(&sb);
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-1", "--seed", "s"]).ok();
+    let chg1 = json_sample(&sb, &ws, &["CHG-1", "--audit", "2026-Q3"]);
+    let key = chg1["rows"][0]["key"].as_str().unwrap().to_string();
+    let mut verdict = sb.command(&[
+        "--workspace",
+        ws.to_str().unwrap(),
+        "verdict",
+        "2026-Q3",
+        "CHG-1",
+        &key,
+        "exception",
+        "--note",
+        HOSTILE,
+    ]);
+    verdict.env("QUARTERDECK_ACTOR", HOSTILE);
+    assert_eq!(verdict.status().unwrap().code(), Some(0));
+    add_finding(&sb, &ws, &["2026-Q3", "CHG-1", HOSTILE, "high", HOSTILE], &["--row", &key]).ok();
+    let unsafe_char = |c: char| c.is_control() && c != '\n' || matches!(c, '\u{202e}' | '\u{200f}' | '\u{61c}');
+    for args in [
+        &["findings", "list"][..],
+        &["findings", "show", "F-2026Q3-001"],
+        &["--format", "json", "findings", "show", "F-2026Q3-001"],
+        &["--format", "json", "findings", "list"],
+        &["sample", "CHG-1", "--audit", "2026-Q3"],
+        &["audit", "show", "2026-Q3"],
+        &["findings", "show", HOSTILE],
+    ] {
+        let run = sb.at(&ws, args);
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        assert!(!shown.chars().any(unsafe_char), "{args:?}: {shown:?}");
+    }
+    let json = sb.at(&ws, &["--format", "json", "findings", "show", "F-2026Q3-001"]).ok().json();
+    assert_eq!(json["title"], HOSTILE, "JSON keeps the text exactly, only escaped");
+}

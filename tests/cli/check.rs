@@ -160,3 +160,32 @@ fn criteria_and_controls_list_the_mapping() {
     assert_eq!(controls[0]["frequency"], "per-event");
     assert_eq!(controls[1]["criteria"], serde_json::json!(["CC8.1", "CC7.1"]));
 }
+
+#[test]
+fn a_sample_size_out_of_range_is_named_at_its_line() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    std::fs::write(
+        ws.join("controls/zz-size.toml"),
+        "[[control]]\nid = \"SZ-1\"\ntitle = \"t\"\ncriteria = [\"CC8.1\"]\nowner = \"o\"\nfrequency = \"daily\"\npractice = \"p\"\n\n\
+         [[control.evidence]]\nname = \"all\"\nsource = \"deploys\"\nsample = 4294967296\n",
+    )
+    .unwrap();
+    let run = sb.at(&ws, &["check"]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("controls/zz-size.toml:12:10:"), "{}", run.stderr);
+    assert!(run.stderr.contains("4294967296 is out of range"), "{}", run.stderr);
+    std::fs::remove_file(ws.join("controls/zz-size.toml")).unwrap();
+    let config = ws.join("quarterdeck.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replacen("per-event = 25", "per-event = 25\ndaily = 0", 1)).unwrap();
+    let run = sb.at(&ws, &["check"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("quarterdeck.toml:") && run.stderr.contains("`daily` = 0 is out of range"),
+        "{}",
+        run.stderr
+    );
+    let big = sb.at(&ws, &["sample", "CHG-1", "--period", "2026-Q3", "--n", "4294967296"]);
+    assert_eq!(big.code, 2, "a usage error: {}", big.stderr);
+}

@@ -131,12 +131,7 @@ fn missing_key_column_and_duplicate_keys_are_refused() {
 fn malformed_ndjson_is_refused_with_its_file_and_line() {
     let sb = Sandbox::new();
     let ws = sb.example_workspace();
-    let config = ws.join("quarterdeck.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(
-        "\n[[source]]\nname = \"alerts\"\nformat = \"ndjson\"\npath = \"evidence/alerts*.ndjson\"\nkey = [\"alert_id\"]\ntimestamp = \"fired_at\"\nfresh_within = \"1d\"\n",
-    );
-    std::fs::write(&config, text).unwrap();
+    declare_alerts(&ws);
     std::fs::write(
         ws.join("evidence/alerts-1.ndjson"),
         "{\"alert_id\": \"a1\", \"fired_at\": \"2026-09-01 10:00:00\"}\n{\"alert_id\": \"a2\", \"fired_at\": \"2026-09-02 10:00:00\"}\n",
@@ -230,12 +225,7 @@ fn glob_characters_in_the_workspace_folder_name_are_literal() {
 fn a_field_null_in_every_record_is_kept_as_text_and_every_command_still_runs() {
     let sb = Sandbox::new();
     let ws = sb.example_workspace();
-    let config = ws.join("quarterdeck.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(
-        "\n[[source]]\nname = \"alerts\"\nformat = \"ndjson\"\npath = \"evidence/alerts*.ndjson\"\nkey = [\"alert_id\"]\ntimestamp = \"fired_at\"\nfresh_within = \"1d\"\n",
-    );
-    std::fs::write(&config, text).unwrap();
+    declare_alerts(&ws);
     std::fs::write(
         ws.join("evidence/alerts-1.ndjson"),
         "{\"alert_id\": \"a1\", \"fired_at\": \"2026-09-01 10:00:00\", \"ack\": null}\n\
@@ -325,4 +315,14 @@ fn a_full_disk_during_an_ingest_leaves_every_committed_row() {
     assert_eq!(scalar(&ws, "SELECT count(*) FROM qd.samples"), "2");
     let verify = sb.at(&ws, &["verify"]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}
+
+/// Adds an NDJSON source `alerts` (evidence/alerts*.ndjson) to the workspace.
+fn declare_alerts(ws: &std::path::Path) {
+    let config = ws.join("quarterdeck.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "\n[[source]]\nname = \"alerts\"\nformat = \"ndjson\"\npath = \"evidence/alerts*.ndjson\"\nkey = [\"alert_id\"]\ntimestamp = \"fired_at\"\nfresh_within = \"1d\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
 }

@@ -100,7 +100,8 @@ fn interval_text(months: i32, days: i32, nanos: i64) -> String {
 }
 
 /// Type names whose values `to_json` reads faithfully from DuckDB's Arrow
-/// output; lists, arrays and structs of them too.
+/// output; lists and fixed-size arrays of them too (a STRUCT or MAP is
+/// rendered by DuckDB).
 const NATIVE_TYPES: &[&str] = &[
     "BOOLEAN",
     "TINYINT",
