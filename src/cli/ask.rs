@@ -29,7 +29,7 @@ pub fn run_ask(ctx: &Context, text: &str, due: Option<chrono::NaiveDate>) -> Out
 }
 
 pub fn run_list(ctx: &Context) -> Outcome {
-    let ws = ctx.open()?;
+    let ws = ctx.open_reading()?;
     let mut listing = Listing::new(&[
         "id",
         "text",

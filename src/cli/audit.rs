@@ -35,7 +35,9 @@ pub enum AuditCommand {
 }
 
 pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
-    let ws = ctx.open()?;
+    // Listing and showing audits only read.
+    let reads = matches!(command, AuditCommand::List | AuditCommand::Show { .. });
+    let ws = if reads { ctx.open_reading()? } else { ctx.open()? };
     match command {
         AuditCommand::Start { label, period, controls, seed } => {
             let mappings = Mappings::load(&ws.root);

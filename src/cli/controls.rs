@@ -8,7 +8,7 @@ use super::{Context, Outcome};
 use crate::workspace::mapping::{Mappings, PopulationDef};
 
 pub fn run(ctx: &Context) -> Outcome {
-    let ws = ctx.open()?;
+    let ws = ctx.open_reading()?;
     let mappings = Mappings::load(&ws.root);
     warn_about_problems(&mappings);
     let mut listing = Listing::new(&["id", "title", "criteria", "owner", "frequency", "evidence", "file"]);

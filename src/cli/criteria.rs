@@ -8,7 +8,7 @@ use crate::workspace::catalog::Catalog;
 use crate::workspace::mapping::Mappings;
 
 pub fn run(ctx: &Context) -> Outcome {
-    let ws = ctx.open()?;
+    let ws = ctx.open_reading()?;
     let catalog = Catalog::soc2()?;
     let mappings = Mappings::load(&ws.root);
     warn_about_problems(&mappings);

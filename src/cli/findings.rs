@@ -86,8 +86,7 @@ fn status(text: &str) -> Result<FindingStatus, BadInput> {
 pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
     // Listing and showing only read: they take no write lock and change nothing.
     let reads = matches!(command, FindingsCommand::List { .. } | FindingsCommand::Show { .. });
-    let ws =
-        if reads { Context { workspace: ctx.workspace.clone(), read_only: true, ..*ctx }.open()? } else { ctx.open()? };
+    let ws = if reads { ctx.open_reading()? } else { ctx.open()? };
     let today = ws.today();
     match command {
         FindingsCommand::Add { audit, control, title, description, severity: sev, owner, due, rows } => {

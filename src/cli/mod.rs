@@ -165,6 +165,25 @@ impl Context {
         self.open_at(&dir)
     }
 
+    /// Opens for a command that only reads: read-only (no write lock, the
+    /// instance locked down), unless the database must first be created or
+    /// migrated, which only a read-write open can do.
+    pub fn open_reading(&self) -> anyhow::Result<Workspace> {
+        let dir = self.locate()?;
+        let reading = Context { workspace: self.workspace.clone(), read_only: true, ..*self };
+        match reading.open_at(&dir) {
+            Err(e)
+                if !self.read_only
+                    && e.downcast_ref::<WorkspaceError>().is_some_and(|w| {
+                        matches!(w, WorkspaceError::NoDatabase { .. } | WorkspaceError::NeedsMigration { .. })
+                    }) =>
+            {
+                self.open_at(&dir)
+            }
+            other => other,
+        }
+    }
+
     /// The workspace folder to use (the demo is generated on first use).
     pub fn locate(&self) -> anyhow::Result<PathBuf> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;

@@ -10,7 +10,7 @@ use crate::workspace::period::Period;
 use crate::workspace::sources::{describe_age, source_statuses};
 
 pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
-    let ws = ctx.open()?;
+    let ws = ctx.open_reading()?;
     let period = period.map(|p| Period::parse(p, ws.config.timezone)).transpose()?;
     let statuses = source_statuses(&ws, period.as_ref(), ws.now())?;
     let mut columns = vec![

@@ -10,7 +10,7 @@ use crate::audit::full_population::{TestResult, test_control};
 use crate::workspace::mapping::Mappings;
 
 pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
-    let ws = ctx.open()?;
+    let ws = ctx.open_reading()?;
     let mappings = Mappings::load(&ws.root);
     let control = find_control(&mappings, control_id)?;
     let period = period_or_last_quarter(&ws, period)?;

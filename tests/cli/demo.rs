@@ -119,21 +119,38 @@ fn fresh_refuses_to_replace_a_demo_another_process_holds_open() {
     let sb = Sandbox::new();
     let dir = sb.path().join("demo");
     sb.run(&["demo", dir.to_str().unwrap(), "--no-open", "--as-of", "2026-11-26"]).ok();
-    let mut holder = sb
-        .command(&["--workspace", dir.to_str().unwrap(), "query", "SELECT count(*) FROM range(10000000000000)"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("holder");
-    // Wait until the holder has the workspace open (its lock refuses writers).
+    /// Killed on drop, so that a failing assertion leaves no query running.
+    struct Holder(std::process::Child);
+    impl Drop for Holder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let holder = Holder(
+        sb.command(&["--workspace", dir.to_str().unwrap(), "query", "SELECT count(*) FROM range(10000000000000)"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("holder"),
+    );
+    // Wait until the holder has the database open, without taking a lock
+    // ourselves (a probe holding the lock could make the holder's open fail).
+    let db = dir.join("workspace.duckdb");
+    let holds = |pid: u32| {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|fds| fds.filter_map(Result::ok).any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == db)))
+            .unwrap_or(false)
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while sb.run(&["--workspace", dir.to_str().unwrap(), "audit", "list"]).code != 3 {
+    while !holds(holder.0.id()) {
         assert!(std::time::Instant::now() < deadline, "the holder never opened the workspace");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    // DuckDB takes its lock right after opening the file.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let run = sb.run(&["demo", dir.to_str().unwrap(), "--fresh", "--no-open", "--as-of", "2026-11-26"]);
-    let _ = holder.kill();
-    let _ = holder.wait();
+    drop(holder);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("is open in another process"), "{}", run.stderr);
     assert!(dir.join("workspace.duckdb").exists(), "the held demo is still there");
