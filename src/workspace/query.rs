@@ -79,7 +79,10 @@ pub fn run_select(conn: &duckdb::Connection, sql: &str, max_rows: Option<usize>)
 pub fn for_each_row(conn: &duckdb::Connection, sql: &str, sink: &mut impl RowSink) -> duckdb::Result<()> {
     let sql = readable_sql(conn, sql)?;
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
+    // Executed as a stream (duckdb-rs's `query` materialises the whole
+    // result first): chunks are fetched as the rows are read.
+    drop(stmt.stream_arrow([])?);
+    let mut rows = stmt.raw_query();
     let names = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
     sink.columns(&names);
     while let Some(r) = rows.next()? {

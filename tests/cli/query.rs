@@ -95,6 +95,21 @@ fn writes_hidden_in_a_cte_are_refused_and_write_nothing() {
         ("SELECT sleep_ms(3600000)".into(), "function `sleep_ms` is refused"),
         ("SELECT pg_sleep(3600)".into(), "function `pg_sleep` is refused"),
         ("SELECT current_setting('temp_directory')".into(), "function `current_setting` is refused"),
+        ("EXPORT DATABASE '/tmp/qd-export'".into(), "EXPORT statement"),
+        ("CALL pragma_version()".into(), "CALL statement"),
+        ("CREATE MACRO m() AS 1".into(), "CREATE statement"),
+        ("RESET threads".into(), "RESET statement"),
+        ("BEGIN TRANSACTION".into(), "BEGIN statement"),
+        ("SELECT * FROM read_blob('/etc/hostname')".into(), "table function `read_blob`"),
+        ("SELECT * FROM duckdb_settings()".into(), "table function `duckdb_settings`"),
+        ("SELECT * FROM query('SELECT 1')".into(), "table function `query`"),
+        ("SELECT * FROM information_schema.tables".into(), "is not a table or view of this workspace"),
+        ("SELECT * FROM other.main.deploys".into(), "in another database"),
+        ("SELECT random()".into(), "function `random` is refused"),
+        ("SELECT write_log('x')".into(), "function `write_log` is refused"),
+        ("SELECT quarterdeck_draw(0, 's', 'k')".into(), "internal to Quarterdeck"),
+        ("SELECT * FROM (SUMMARIZE deploys)".into(), "SHOW / DESCRIBE"),
+        ("SELECT nextval('qd.request_seq')".into(), "function `nextval` is refused"),
     ];
     for read_only in [false, true] {
         for (sql, needle) in &cases {

@@ -1,5 +1,6 @@
 //! The guard against the attack corpus: every class of SQL that writes,
 //! reaches files or the process, or never ends, refused by name.
+// Test code only: included from its mod.rs under #[cfg(test)].
 
 use super::*;
 

@@ -1,5 +1,6 @@
 //! Every DuckDB type renders, faithfully and without a panic, through the
 //! query path and every output format; random values of each type too.
+// Test code only: included from its mod.rs under #[cfg(test)].
 
 use super::*;
 use crate::workspace::query::run_select;
