@@ -283,3 +283,45 @@ fn the_finding_form_is_prefilled_from_the_evidence_row() {
     h.key(KeyCode::Esc);
     assert!(h.app.overlay.is_none());
 }
+
+#[test]
+fn hostile_mapping_text_and_audit_labels_reach_every_tab_only_as_text() {
+    const HOSTILE: &str = "x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m\u{202e}\u{200f}\u{61c}y";
+    let mut h = Harness::with(crate::workspace::Access::ReadWrite, |ws| {
+        let control = format!(
+            "[[control]]\nid = \"ZZ-1\"\ntitle = \"{t}\"\ncriteria = [\"CC8.1\"]\nowner = \"{t}\"\nfrequency = \"daily\"\n\
+             practice = \"{t}\"\n\n[[control.evidence]]\nname = \"{t}\"\nsource = \"deploys\"\nsample = 2\n\
+             tests = {{ \"ok{t}\" = \"approver IS NOT NULL\" }}\n",
+            t = toml_escaped(HOSTILE)
+        );
+        std::fs::write(ws.root.join("controls/zz-hostile.toml"), control).expect("write the mapping");
+    });
+    h.start_audit(&format!("Q{HOSTILE}"), "ZZ-1");
+    let controls = h.keys("2").screen(W, H);
+    assert!(
+        controls.contains("ZZ-1") && controls.contains("x\\e]0;pwned"),
+        "the hostile mapping is shown, as text:\n{controls}"
+    );
+    for tab in ["1", "2", "3", "4", "5", "6", "7"] {
+        h.keys(tab);
+        let buffer = h.buffer(W, H);
+        for cell in buffer.content.iter() {
+            assert!(!cell.symbol().chars().any(crate::text::is_unsafe), "tab {tab}: {:?}", cell.symbol());
+        }
+    }
+}
+
+/// TOML basic-string escapes (`\uXXXX`) for everything but printable ASCII.
+fn toml_escaped(text: &str) -> String {
+    text.chars()
+        .map(
+            |c| {
+                if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                    c.to_string()
+                } else {
+                    format!("\\u{:04X}", c as u32)
+                }
+            },
+        )
+        .collect()
+}
