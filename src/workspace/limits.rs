@@ -13,7 +13,7 @@ use super::location::{Location, Problem};
 /// The limits in force for this workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
-    /// Auditor SQL, question answers and mapping tests are interrupted after this.
+    /// Typed SQL and mapping tests (`test`) are interrupted after this.
     pub statement_timeout: Duration,
     /// DuckDB's `memory_limit`: a share of RAM (`50%`) or a size (`8GiB`).
     pub memory_limit: String,

@@ -1,5 +1,5 @@
-//! Running SQL a person typed (the query console, `quarterdeck query`, a
-//! question's answer). Three layers, each enough alone to keep the query
+//! Running SQL a person typed (the query console, `quarterdeck query`).
+//! Three layers, each enough alone to keep the query
 //! from writing: the guard over DuckDB's parse tree; a check of the physical
 //! plan DuckDB will run, which refuses any operator that writes a file or a
 //! table whatever the parse tree looked like; and a READ ONLY transaction

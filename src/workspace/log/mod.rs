@@ -12,11 +12,8 @@ use chain::{ChainBreak, LogEntry, next_entry, verify};
 /// Appends an entry after the current head. Call inside the change's transaction.
 pub fn append(ws: &Workspace, action: &str, payload: Value) -> duckdb::Result<LogEntry> {
     let conn = &ws.conn;
-    let head: Option<(i64, String)> =
-        optional(conn.query_row("SELECT seq, hash FROM qd.action_log ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        }))?;
-    let entry = next_entry(head.as_ref().map(|(s, h)| (s, h.as_str())), &ws.now_text(), &actor(), action, payload);
+    let head = head(conn)?;
+    let entry = next_entry(head.as_ref().map(|h| (&h.seq, h.hash.as_str())), &ws.now_text(), &actor(), action, payload);
     conn.execute(
         "INSERT INTO qd.action_log VALUES (?, ?, ?, ?, ?, ?, ?)",
         duckdb::params![
