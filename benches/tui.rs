@@ -33,10 +33,11 @@ use quarterdeck::audit::browse::{self, Filter, Page, Position, page, page_sql};
 use quarterdeck::tui::action::Action;
 use quarterdeck::tui::app::{App, Tab};
 use quarterdeck::tui::keymap::Keymap;
+use quarterdeck::tui::messages::{Envelope, Reply, Request};
 use quarterdeck::tui::overlays::palette::{Item, Palette, Target};
 use quarterdeck::tui::ui;
 use quarterdeck::tui::views::evidence::{Mode, PAGE_ROWS};
-use quarterdeck::tui::worker::{Envelope, Reply, Request, Worker};
+use quarterdeck::tui::worker::Worker;
 use quarterdeck::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use quarterdeck::workspace::period::Period;
 use quarterdeck::workspace::population::{Population, resolve};
@@ -495,9 +496,9 @@ fn settle(app: &mut App, worker: &mut Worker) -> anyhow::Result<()> {
             return Ok(());
         }
         for (id, request) in requests {
-            let slot = request.slot();
-            let result = worker.serve(request).map_err(|e| e.to_string());
-            app.on_reply(Envelope { id, slot, result });
+            let track = request.track();
+            let result = worker.serve(request);
+            app.on_reply(Envelope { id, track, result });
         }
     }
 }

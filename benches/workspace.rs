@@ -138,8 +138,8 @@ fn bench_sources(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn bench_sampling(dir: &Path) -> anyhow::Result<()> {
-    use quarterdeck::audit::rank::sample_seed;
-    use quarterdeck::audit::samples;
+    use quarterdeck::audit::sampling::rank::sample_seed;
+    use quarterdeck::audit::sampling::store;
     use quarterdeck::audit::sampling::{draw, rank_streamed, select};
     // Read-write for the store; each draw is stored in a transaction that
     // is rolled back, so the bench workspace stays as it was.
@@ -183,7 +183,7 @@ fn bench_sampling(dir: &Path) -> anyhow::Result<()> {
         let started = Instant::now();
         ws.conn.execute_batch("BEGIN TRANSACTION")?;
         let sample = draw(&ws, control, spec, &period, &seed, 25)?;
-        samples::store(&ws, None, &sample, None)?;
+        store::store(&ws, None, &sample, None)?;
         ws.conn.execute_batch("ROLLBACK")?;
         whole.push(started.elapsed());
         assert_eq!(sample.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), keys);

@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod cli;
 pub mod demo;
+pub mod error;
 pub mod text;
 pub mod tui;
+pub mod vocabulary;
 pub mod workspace;

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use quarterdeck::cli::{Cli, exit_code, run};
+use quarterdeck::cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -16,11 +16,11 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
-        Err(err) => {
+        Err(failure) => {
             // Errors quote evidence (a duplicate key, a bad cell): only the
             // sanitiser's text reaches the terminal, line by line.
-            eprintln!("error: {}", quarterdeck::text::visible_lines(&format!("{err:#}")));
-            ExitCode::from(exit_code(&err) as u8)
+            eprintln!("error: {}", quarterdeck::text::visible_lines(&failure.message()));
+            ExitCode::from(failure.exit_code() as u8)
         }
     }
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
 use super::{AuditError, audits};
-use crate::workspace::log;
+use crate::workspace::action_log;
+use crate::workspace::stored::At;
 use crate::workspace::{Workspace, actor, optional};
 
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
     let count: i64 =
         ws.conn.query_row("SELECT count(*) FROM qd.findings WHERE audit = ?", [&new.audit], |r| r.get(0))?;
     let id = finding_id(&new.audit, count as u32 + 1);
-    log::change(ws, || -> Result<(), AuditError> {
+    action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.findings VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), 'open', false, NULL, NULL, NULL,
                      CAST(? AS TIMESTAMP), NULL)",
@@ -88,7 +89,7 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
             ws.conn.execute("INSERT INTO qd.finding_rows VALUES (?, ?, ?)", duckdb::params![id, sample_id, key])?;
         }
         event(ws, &id, None, FindingStatus::Open, Some("opened"))?;
-        log::append(
+        action_log::append(
             ws,
             "finding.add",
             json!({"id": id, "audit": new.audit, "control": new.control, "title": new.title,
@@ -117,7 +118,7 @@ pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Resul
     if let Some(to) = change.status {
         check_transition(id, finding.status, to, Mover::Operator, change.acceptance.as_ref(), today)?;
     }
-    log::change(ws, || -> Result<(), AuditError> {
+    action_log::change(ws, || -> Result<(), AuditError> {
         if let Some(owner) = &change.owner {
             ws.conn.execute("UPDATE qd.findings SET owner = ? WHERE id = ?", [owner, id])?;
         }
@@ -144,7 +145,7 @@ pub fn set(ws: &Workspace, id: &str, change: &Change, today: NaiveDate) -> Resul
         } else if change.note.is_some() {
             event(ws, id, Some(finding.status), finding.status, change.note.as_deref())?;
         }
-        log::append(
+        action_log::append(
             ws,
             "finding.set",
             json!({"id": id, "from": finding.status.as_str(), "status": change.status.map(|s| s.as_str()),
@@ -177,11 +178,11 @@ pub fn reopen_expired(ws: &Workspace, today: NaiveDate) -> Result<Vec<String>, A
     if expired.is_empty() || ws.ensure_writable("reopening expired acceptances").is_err() {
         return Ok(Vec::new());
     }
-    log::change(ws, || -> Result<(), AuditError> {
+    action_log::change(ws, || -> Result<(), AuditError> {
         for id in &expired {
             ws.conn.execute("UPDATE qd.findings SET status = 'open' WHERE id = ?", [id])?;
             event(ws, id, Some(FindingStatus::RiskAccepted), FindingStatus::Open, Some("risk acceptance expired"))?;
-            log::append(ws, "finding.acceptance_expired", json!({"id": id, "today": today.to_string()}))?;
+            action_log::append(ws, "finding.acceptance_expired", json!({"id": id, "today": today.to_string()}))?;
         }
         Ok(())
     })?;
@@ -210,7 +211,11 @@ pub fn settle_retest(ws: &Workspace, label: &str, control: &str, passed: bool) -
         let note =
             if passed { format!("retest in {label} passed") } else { format!("retest in {label} failed: regression") };
         event(ws, id, Some(FindingStatus::ReadyForRetest), to, Some(&note))?;
-        log::append(ws, "finding.retest", json!({"id": id, "audit": label, "control": control, "passed": passed}))?;
+        action_log::append(
+            ws,
+            "finding.retest",
+            json!({"id": id, "audit": label, "control": control, "passed": passed}),
+        )?;
     }
     Ok(waiting)
 }
@@ -278,23 +283,28 @@ const SELECT_FINDING: &str = "SELECT id, audit, control, title, description, sev
         closed_in FROM qd.findings";
 
 fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
-    let date = |s: Option<String>| s.and_then(|s| s.parse::<NaiveDate>().ok());
-    let severity: String = r.get(5)?;
-    let status: String = r.get(8)?;
+    let id: String = r.get(0)?;
+    let at = At { table: "qd.findings", row: &id };
+    let date = |index: usize, field: &'static str| -> duckdb::Result<Option<NaiveDate>> {
+        match r.get::<_, Option<String>>(index)? {
+            Some(text) => Ok(Some(at.date(index, field, &text)?)),
+            None => Ok(None),
+        }
+    };
     Ok(Finding {
-        id: r.get(0)?,
+        id: id.clone(),
         audit: r.get(1)?,
         control: r.get(2)?,
         title: r.get(3)?,
         description: r.get(4)?,
-        severity: Severity::parse(&severity).unwrap_or(Severity::Medium),
+        severity: at.word(5, "severity", &r.get::<_, String>(5)?)?,
         owner: r.get(6)?,
-        due: date(r.get(7)?),
-        status: FindingStatus::parse(&status).unwrap_or(FindingStatus::Open),
+        due: date(7, "due")?,
+        status: at.word(8, "status", &r.get::<_, String>(8)?)?,
         regression: r.get(9)?,
         approver: r.get(10)?,
         accept_reason: r.get(11)?,
-        accept_expires: date(r.get(12)?),
+        accept_expires: date(12, "accept_expires")?,
         created_at: r.get(13)?,
         closed_in: r.get(14)?,
         rows: Vec::new(),

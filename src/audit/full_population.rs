@@ -161,6 +161,6 @@ fn compile_error(tests: &[AttributeTest], e: &duckdb::Error) -> AuditError {
     let location = tests
         .first()
         .map(|t| t.location.clone())
-        .unwrap_or_else(|| crate::workspace::location::Location::new(std::path::Path::new("controls"), 1, 1));
+        .unwrap_or_else(|| crate::workspace::problems::Location::new(std::path::Path::new("controls"), 1, 1));
     AuditError::Population(PopulationError::Compile { location, message: duckdb_message(e) })
 }

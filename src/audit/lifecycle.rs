@@ -2,71 +2,33 @@
 //! when an accepted risk lapses and when a finding is overdue. Pure: no database.
 
 use chrono::NaiveDate;
-use std::fmt;
 
-/// Where a finding stands. `open → remediating → ready-for-retest → closed`, or `risk-accepted`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingStatus {
-    Open,
-    Remediating,
-    ReadyForRetest,
-    Closed,
-    RiskAccepted,
+crate::vocabulary::vocabulary! {
+    /// Where a finding stands. `open → remediating → ready-for-retest → closed`, or `risk-accepted`.
+    pub enum FindingStatus {
+        Open = "open",
+        Remediating = "remediating",
+        ReadyForRetest = "ready-for-retest",
+        Closed = "closed",
+        RiskAccepted = "risk-accepted",
+    }
 }
 
 impl FindingStatus {
-    pub const ALL: [Self; 5] = [Self::Open, Self::Remediating, Self::ReadyForRetest, Self::Closed, Self::RiskAccepted];
-
-    const NAMES: [&'static str; 5] = ["open", "remediating", "ready-for-retest", "closed", "risk-accepted"];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
     /// Still needs work: open, remediating or ready-for-retest.
     pub fn is_active(self) -> bool {
         matches!(self, Self::Open | Self::Remediating | Self::ReadyForRetest)
     }
 }
 
-impl fmt::Display for FindingStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How grave a finding is; ordered `Low < Medium < High < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Self; 4] = [Self::Low, Self::Medium, Self::High, Self::Critical];
-
-    const NAMES: [&'static str; 4] = ["low", "medium", "high", "critical"];
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|severity| severity.as_str() == s)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::vocabulary::vocabulary! {
+    /// How grave a finding is; ordered `Low < Medium < High < Critical`.
+    #[derive(PartialOrd, Ord)]
+    pub enum Severity {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Critical = "critical",
     }
 }
 
@@ -90,6 +52,8 @@ pub enum TransitionError {
     )]
     CloseNeedsRetest { id: String },
 }
+
+crate::error::kind!(BadInput: TransitionError);
 
 /// Who accepted a risk, why, and until when (exclusive: on `expires` the finding reopens).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -337,7 +301,7 @@ mod tests {
         ];
         for (mover, table) in [(Mover::Operator, operator), (Mover::Retest, retests)] {
             for (from, row) in table {
-                for (to, expected) in FindingStatus::ALL.into_iter().zip(row) {
+                for (&to, expected) in FindingStatus::ALL.iter().zip(row) {
                     let ok = acceptance("cfo", "compensating control", "2026-12-31");
                     let got = check_transition("F-1", from, to, mover, Some(&ok), day(TODAY));
                     assert_eq!(got.is_ok(), expected, "{mover:?}: {from} → {to}: {got:?}");

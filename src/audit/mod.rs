@@ -2,25 +2,21 @@
 //! with frozen samples, verdicts, findings across quarters, auditor requests
 //! and the hash-chained action log. Knows nothing of the command line.
 
+pub mod auditor_requests;
 pub mod audits;
 pub mod browse;
-pub mod fieldwork;
 pub mod findings;
-pub mod fingerprint;
 pub mod full_population;
 pub mod lifecycle;
 pub mod questions;
-pub mod rank;
 pub mod replay;
-pub mod requests;
-pub mod samples;
 pub mod sampling;
 pub mod verdicts;
 
 use crate::workspace::WorkspaceError;
-use crate::workspace::location::did_you_mean;
 use crate::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use crate::workspace::population::PopulationError;
+use crate::workspace::problems::did_you_mean;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -28,11 +24,11 @@ pub enum AuditError {
     UnknownControl { id: String, hint: String },
     #[error("control `{control}` has no evidence spec `{spec}`{hint}")]
     UnknownSpec { control: String, spec: String, hint: String },
-    #[error("control `{0}` has several evidence specs; name one with --spec")]
+    #[error("control `{0}` has several evidence specs")]
     SpecNeeded(String),
     #[error("control `{0}` has no evidence spec to test")]
     NoEvidence(String),
-    #[error("unknown audit `{0}`; `quarterdeck audit list` shows the audits")]
+    #[error("unknown audit `{0}`")]
     UnknownAudit(String),
     #[error("audit `{0}` already exists")]
     AuditExists(String),
@@ -40,9 +36,11 @@ pub enum AuditError {
     Closed(String),
     #[error("control `{control}` is not in the scope of audit `{audit}`")]
     NotInScope { audit: String, control: String },
+    #[error("audit `{audit}` has no sample of control `{control}`, evidence `{spec}`: it was never drawn")]
+    NotDrawn { audit: String, control: String, spec: String },
     #[error("key `{key}` is not in audit `{audit}`'s sample of control `{control}`")]
     NotSampled { audit: String, control: String, key: String },
-    #[error("row `{key}`: test(s) {tests} did not pass; a pass over them needs --note with the reason")]
+    #[error("row `{key}`: test(s) {tests} did not pass; a pass over them needs a note with the reason")]
     PassNeedsNote { key: String, tests: String },
     #[error("unknown finding `{0}`")]
     UnknownFinding(String),
@@ -50,7 +48,7 @@ pub enum AuditError {
         "control `{control}`, evidence `{spec}`: {count} key(s) appear more than once in the population; a key must identify one row"
     )]
     DuplicateKeys { control: String, spec: String, count: u64 },
-    #[error("a redraw needs --reason, which is logged")]
+    #[error("a redraw needs a reason, which is logged")]
     RedrawNeedsReason,
     #[error("{0}")]
     Refused(String),
@@ -61,11 +59,25 @@ pub enum AuditError {
     #[error(transparent)]
     Population(#[from] PopulationError),
     #[error(transparent)]
+    Period(#[from] crate::workspace::period::PeriodError),
+    #[error(transparent)]
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Query(#[from] crate::workspace::query::QueryError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
+}
+
+impl crate::error::Kind for AuditError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            Self::Workspace(e) => e.kind(),
+            Self::Query(e) => e.kind(),
+            Self::Database(e) => e.kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
 }
 
 /// The control with this id, or an error suggesting the closest one.

@@ -58,9 +58,11 @@ pub enum QuestionError {
     Parse { file: String, line: usize, col: usize, message: String },
     #[error("cannot read {file}: {source}")]
     Io { file: String, source: std::io::Error },
-    #[error("no question in the library matches “{0}”; `quarterdeck ask --list` shows them")]
+    #[error("no question in the library matches “{0}”")]
     NoMatch(String),
 }
+
+crate::error::kind!(BadInput: QuestionError);
 
 #[derive(Debug, Clone)]
 pub struct Library {

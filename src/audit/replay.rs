@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::workspace::Workspace;
-use crate::workspace::log::chain::LogEntry;
-use crate::workspace::log::entries;
+use crate::workspace::action_log::entries;
+use crate::workspace::action_log::hash_chain::LogEntry;
 
 /// One way the state differs from what the log says happened.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

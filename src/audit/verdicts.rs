@@ -1,39 +1,22 @@
 //! Verdicts on sampled rows (pass / exception / n/a with a note), each
-//! control's result in an audit, and closing an audit with its retests.
+//! control's result in an audit, and its exception rate.
 
 use std::collections::BTreeMap;
 
 use duckdb::Connection;
 use serde_json::json;
 
-use super::audits::{self, Audit, AuditStatus};
+use super::audits::{self, Audit};
 use super::{AuditError, findings};
-use crate::workspace::log;
+use crate::workspace::action_log;
 use crate::workspace::{Workspace, actor, optional};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Exception,
-    NotApplicable,
-}
-
-impl Verdict {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "pass" => Some(Self::Pass),
-            "exception" => Some(Self::Exception),
-            "na" | "n/a" => Some(Self::NotApplicable),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pass => "pass",
-            Self::Exception => "exception",
-            Self::NotApplicable => "na",
-        }
+crate::vocabulary::vocabulary! {
+    /// The operator's verdict on one sampled row.
+    pub enum Verdict {
+        Pass = "pass",
+        Exception = "exception",
+        NotApplicable = "na" | "n/a",
     }
 }
 
@@ -65,12 +48,12 @@ pub fn record(
     if verdict == Verdict::Pass && !not_passing.is_empty() && note.is_none_or(|n| n.trim().is_empty()) {
         return Err(AuditError::PassNeedsNote { key: key.replace('\u{1f}', " | "), tests: not_passing.join(", ") });
     }
-    log::change(ws, || -> Result<(), AuditError> {
+    action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.verdicts VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP), ?)",
             duckdb::params![sample_id, key, verdict.as_str(), note, ws.now_text(), actor()],
         )?;
-        log::append(
+        action_log::append(
             ws,
             "verdict",
             json!({"audit": label, "control": control, "sample_id": sample_id, "key": key,
@@ -80,21 +63,12 @@ pub fn record(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ControlResult {
-    Effective,
-    ExceptionsNoted,
-    NotTested,
-}
-
-impl ControlResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Effective => "effective",
-            Self::ExceptionsNoted => "exceptions noted",
-            Self::NotTested => "not tested",
-        }
+crate::vocabulary::vocabulary! {
+    /// A control's result in an audit.
+    pub enum ControlResult {
+        Effective = "effective",
+        ExceptionsNoted = "exceptions noted",
+        NotTested = "not tested",
     }
 }
 
@@ -144,47 +118,6 @@ pub fn control_results(conn: &Connection, audit: &Audit) -> duckdb::Result<Vec<C
             ControlOutcome { control: control.clone(), result, sampled, passed, exceptions, not_applicable, undecided }
         })
         .collect())
-}
-
-/// What closing an audit settled.
-#[derive(Debug, Clone)]
-pub struct Closed {
-    pub results: Vec<ControlOutcome>,
-    pub closed_findings: Vec<String>,
-    pub regressions: Vec<String>,
-}
-
-/// Closes an audit: retests settle, then nothing in it can change.
-pub fn close(ws: &Workspace, label: &str) -> Result<Closed, AuditError> {
-    ws.ensure_writable("closing an audit")?;
-    let audit = audits::open_for_change(&ws.conn, label)?;
-    let results = control_results(&ws.conn, &audit)?;
-    log::change(ws, || -> Result<Closed, AuditError> {
-        let mut closed = Closed { results: results.clone(), closed_findings: Vec::new(), regressions: Vec::new() };
-        for outcome in &results {
-            match outcome.result {
-                ControlResult::Effective => {
-                    closed.closed_findings.extend(findings::settle_retest(ws, label, &outcome.control, true)?)
-                }
-                ControlResult::ExceptionsNoted => {
-                    closed.regressions.extend(findings::settle_retest(ws, label, &outcome.control, false)?)
-                }
-                ControlResult::NotTested => {}
-            }
-        }
-        ws.conn.execute(
-            "UPDATE qd.audits SET status = 'closed', closed_at = CAST(? AS TIMESTAMP) WHERE label = ?",
-            [ws.now_text(), label.to_string()],
-        )?;
-        log::append(
-            ws,
-            "audit.close",
-            json!({"audit": label, "from": AuditStatus::Fieldwork.as_str(), "to": AuditStatus::Closed.as_str(),
-                   "results": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str()})).collect::<Vec<_>>(),
-                   "closed_findings": closed.closed_findings, "regressions": closed.regressions}),
-        )?;
-        Ok(closed)
-    })
 }
 
 /// Exceptions per sampled row decided, for comparing audits.

@@ -4,8 +4,8 @@ use serde_json::json;
 
 use super::output::{Format, Listing, visible};
 use super::{Context, Outcome, period_or_last_quarter};
+use crate::audit::auditor_requests::{ask, list};
 use crate::audit::questions::Library;
-use crate::audit::requests::{ask, list};
 use crate::workspace::mapping::Mappings;
 
 pub fn run_ask(ctx: &Context, text: &str, due: Option<chrono::NaiveDate>) -> Outcome {

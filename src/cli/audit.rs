@@ -4,9 +4,8 @@ use serde_json::json;
 
 use super::output::{Format, Listing};
 use super::{Context, Outcome};
-use crate::audit::audits::{self, Scope};
-use crate::audit::verdicts::{self, close, control_results};
-use crate::audit::{AuditError, findings};
+use crate::audit::audits::{self, AuditSummary, Scope, close};
+use crate::audit::findings;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 
@@ -58,17 +57,15 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
         }
         AuditCommand::List => {
             let mut listing = Listing::new(&["label", "period", "status", "controls", "sampled", "decided", "seed"]);
-            for a in audits::list(&ws.conn)? {
-                let results = control_results(&ws.conn, &a)?;
-                let sampled: u64 = results.iter().map(|r| r.sampled).sum();
-                let undecided: u64 = results.iter().map(|r| r.undecided).sum();
+            for s in audits::summaries(&ws.conn, &findings::list(&ws.conn)?)? {
+                let a = &s.audit;
                 listing.push(vec![
                     json!(a.label),
                     json!(a.period_label),
                     json!(a.status.as_str()),
                     json!(a.controls.len()),
-                    json!(sampled),
-                    json!(sampled - undecided),
+                    json!(s.sampled),
+                    json!(s.decided),
                     json!(a.seed),
                 ]);
             }
@@ -94,40 +91,28 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
 }
 
 fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome {
-    let audit = audits::load(&ws.conn, label)?.ok_or_else(|| AuditError::UnknownAudit(label.to_string()))?;
-    let results = control_results(&ws.conn, &audit)?;
-    let all_findings = findings::list(&ws.conn)?;
-    let opened: Vec<&findings::Finding> = all_findings.iter().filter(|f| f.audit == audit.label).collect();
-    let closed: Vec<&findings::Finding> =
-        all_findings.iter().filter(|f| f.closed_in.as_deref() == Some(audit.label.as_str())).collect();
-    let regressions: Vec<&findings::Finding> =
-        all_findings.iter().filter(|f| f.regression && audit.controls.contains(&f.control)).collect();
-    let rate = verdicts::exception_rate(&ws.conn, &audit.label)?;
-    let previous = audits::list(&ws.conn)?.into_iter().rev().find(|a| a.period_start < audit.period_start);
-    let previous_rate = match &previous {
-        Some(p) => verdicts::exception_rate(&ws.conn, &p.label)?,
-        None => None,
-    };
+    let summary = audits::summary(&ws.conn, label)?;
+    let AuditSummary { audit, results, previous, .. } = &summary;
     let current = Mappings::load(&ws.root).version;
-    let ids = |fs: &[&findings::Finding]| fs.iter().map(|f| json!(f.id)).collect::<Vec<_>>();
-    let summary = json!({
-        "label": audit.label,
-        "period": {"label": audit.period_label, "start": audit.period_start.to_rfc3339(), "end": audit.period_end.to_rfc3339()},
-        "status": audit.status.as_str(),
-        "seed": audit.seed,
-        "mapping_version": audit.mapping_version,
-        "mapping_changed": current != audit.mapping_version,
-        "controls": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str(), "sampled": r.sampled,
-            "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided})).collect::<Vec<_>>(),
-        "findings_opened": ids(&opened),
-        "findings_closed": ids(&closed),
-        "regressions": ids(&regressions),
-        "exception_rate": rate,
-        "previous_audit": previous.as_ref().map(|p| p.label.clone()),
-        "previous_exception_rate": previous_rate,
-    });
+    let previous_rate = previous.as_ref().and_then(|p| p.exception_rate);
     if ctx.format == Format::Json {
-        println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&summary)?));
+        let shown = json!({
+            "label": audit.label,
+            "period": {"label": audit.period_label, "start": audit.period_start.to_rfc3339(), "end": audit.period_end.to_rfc3339()},
+            "status": audit.status.as_str(),
+            "seed": audit.seed,
+            "mapping_version": audit.mapping_version,
+            "mapping_changed": current != audit.mapping_version,
+            "controls": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str(), "sampled": r.sampled,
+                "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided})).collect::<Vec<_>>(),
+            "findings_opened": summary.findings_opened,
+            "findings_closed": summary.findings_closed,
+            "regressions": summary.regressions,
+            "exception_rate": summary.exception_rate,
+            "previous_audit": previous.as_ref().map(|p| p.label.clone()),
+            "previous_exception_rate": previous_rate,
+        });
+        println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&shown)?));
         return Ok(0);
     }
     say!("audit {} — {} — {}", audit.label, audit.period_label, audit.status.as_str());
@@ -138,18 +123,16 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             current.get(..12).unwrap_or(&current)
         );
     }
-    let sampled: u64 = results.iter().map(|r| r.sampled).sum();
-    let undecided: u64 = results.iter().map(|r| r.undecided).sum();
-    say!("  progress: {} of {sampled} sampled row(s) decided", sampled - undecided);
+    say!("  progress: {} of {} sampled row(s) decided", summary.decided, summary.sampled);
     let show_rate = |r: Option<f64>| r.map_or("—".to_string(), |r| format!("{:.1}%", r * 100.0));
     say!(
         "  exception rate: {} (previous audit {}: {})",
-        show_rate(rate),
+        show_rate(summary.exception_rate),
         previous.as_ref().map_or("none", |p| p.label.as_str()),
         show_rate(previous_rate)
     );
     let mut listing = Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided"]);
-    for r in &results {
+    for r in results {
         listing.push(vec![
             json!(r.control),
             json!(r.result.as_str()),
@@ -161,12 +144,11 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         ]);
     }
     listing.print(Format::Table)?;
-    let line = |name: &str, fs: &[&findings::Finding]| {
-        let ids: Vec<String> = fs.iter().map(|f| f.id.clone()).collect();
+    let line = |name: &str, ids: &[String]| {
         say!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
     };
-    line("findings opened", &opened);
-    line("findings closed by retest", &closed);
-    line("regressions", &regressions);
+    line("findings opened", &summary.findings_opened);
+    line("findings closed by retest", &summary.findings_closed);
+    line("regressions", &summary.regressions);
     Ok(0)
 }

@@ -21,9 +21,8 @@ pub enum FindingsCommand {
         title: String,
         #[arg(long, default_value = "")]
         description: String,
-        /// low, medium, high or critical
-        #[arg(long)]
-        severity: String,
+        #[arg(long, value_enum)]
+        severity: Severity,
         #[arg(long)]
         owner: String,
         /// Due date (YYYY-MM-DD)
@@ -36,8 +35,8 @@ pub enum FindingsCommand {
     /// List findings with status, severity, owner, due (overdue marked) and regressions
     List {
         /// Only this status
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<FindingStatus>,
         /// Only findings opened in this audit
         #[arg(long)]
         audit: Option<String>,
@@ -47,14 +46,14 @@ pub enum FindingsCommand {
     /// Change status (along the lifecycle), owner, due date or severity
     Set {
         id: String,
-        #[arg(long)]
-        status: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<FindingStatus>,
         #[arg(long)]
         owner: Option<String>,
         #[arg(long)]
         due: Option<NaiveDate>,
-        #[arg(long)]
-        severity: Option<String>,
+        #[arg(long, value_enum)]
+        severity: Option<Severity>,
         /// Why (recorded with the remediation event)
         #[arg(long)]
         note: Option<String>,
@@ -70,19 +69,6 @@ pub enum FindingsCommand {
     },
 }
 
-fn severity(text: &str) -> Result<Severity, BadInput> {
-    Severity::parse(text).ok_or_else(|| BadInput(format!("severity `{text}`: expected low, medium, high or critical")))
-}
-
-fn status(text: &str) -> Result<FindingStatus, BadInput> {
-    FindingStatus::parse(text).ok_or_else(|| {
-        BadInput(format!(
-            "status `{text}`: expected one of {}",
-            FindingStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        ))
-    })
-}
-
 pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
     // Listing and showing only read: they take no write lock and change nothing.
     let reads = matches!(command, FindingsCommand::List { .. } | FindingsCommand::Show { .. });
@@ -95,7 +81,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 control: control.clone(),
                 title: title.clone(),
                 description: description.clone(),
-                severity: severity(sev)?,
+                severity: *sev,
                 owner: owner.clone(),
                 due: *due,
                 rows: rows.clone(),
@@ -105,7 +91,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
             Ok(0)
         }
         FindingsCommand::List { status: only, audit } => {
-            let only = only.as_deref().map(status).transpose()?;
+            let only = *only;
             let mut listing = Listing::new(&[
                 "id",
                 "audit",
@@ -192,14 +178,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 }
                 _ => return Err(BadInput("risk acceptance needs --approver, --reason and --expires".into()).into()),
             };
-            let change = Change {
-                status: to.as_deref().map(status).transpose()?,
-                owner: owner.clone(),
-                due: *due,
-                severity: sev.as_deref().map(severity).transpose()?,
-                acceptance,
-                note: note.clone(),
-            };
+            let change =
+                Change { status: *to, owner: owner.clone(), due: *due, severity: *sev, acceptance, note: note.clone() };
             let f = findings::set(&ws, id, &change, today)?;
             say!("{}: {}", f.id, f.status.as_str());
             Ok(0)

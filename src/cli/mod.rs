@@ -14,14 +14,17 @@ mod check;
 mod controls;
 mod criteria;
 mod demo;
+mod failure;
 mod findings;
 mod ingest;
 mod init;
 pub mod output;
+pub use failure::Failure;
 mod query;
 mod sample;
 mod sources;
 mod test;
+mod values;
 mod verdict;
 mod verify;
 
@@ -30,7 +33,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::workspace::locate::{Located, locate};
+use crate::workspace::discovery::{Discovered, discover};
 use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError};
 use output::Format;
 
@@ -109,8 +112,8 @@ pub enum Command {
         control: String,
         /// The row's key as `sample` shows it (key columns joined by " | ")
         key: String,
-        /// pass, exception or na
-        verdict: String,
+        #[arg(value_enum)]
+        verdict: crate::audit::verdicts::Verdict,
         #[arg(long)]
         note: Option<String>,
     },
@@ -160,21 +163,21 @@ impl Context {
 
     /// Opens the workspace chosen by flag, environment, current folder or,
     /// failing those, the demo workspace (generated on first use).
-    pub fn open(&self) -> anyhow::Result<Workspace> {
-        let dir = self.locate()?;
+    pub fn open(&self) -> Result<Workspace, Failure> {
+        let dir = self.discover()?;
         self.open_at(&dir)
     }
 
     /// Opens for a command that only reads: read-only (no write lock, the
     /// instance locked down), unless the database must first be created or
     /// migrated, which only a read-write open can do.
-    pub fn open_reading(&self) -> anyhow::Result<Workspace> {
-        let dir = self.locate()?;
+    pub fn open_reading(&self) -> Result<Workspace, Failure> {
+        let dir = self.discover()?;
         let reading = Context { workspace: self.workspace.clone(), read_only: true, ..*self };
         match reading.open_at(&dir) {
             Err(e)
                 if !self.read_only
-                    && e.downcast_ref::<WorkspaceError>().is_some_and(|w| {
+                    && e.error.downcast_ref::<WorkspaceError>().is_some_and(|w| {
                         matches!(w, WorkspaceError::NoDatabase { .. } | WorkspaceError::NeedsMigration { .. })
                     }) =>
             {
@@ -185,11 +188,11 @@ impl Context {
     }
 
     /// The workspace folder to use (the demo is generated on first use).
-    pub fn locate(&self) -> anyhow::Result<PathBuf> {
+    pub fn discover(&self) -> Result<PathBuf, Failure> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let env = std::env::var("QUARTERDECK_WORKSPACE").ok();
-        let located = locate(self.workspace.as_deref(), env.as_deref(), &cwd);
-        if let Located::Demo(dir) = &located
+        let located = discover(self.workspace.as_deref(), env.as_deref(), &cwd);
+        if let Discovered::Demo(dir) = &located
             && !dir.join(crate::workspace::config::CONFIG_FILE).exists()
         {
             if self.read_only {
@@ -217,14 +220,14 @@ impl Context {
         Ok(0)
     }
 
-    pub fn open_at(&self, dir: &Path) -> anyhow::Result<Workspace> {
+    pub fn open_at(&self, dir: &Path) -> Result<Workspace, Failure> {
         let options = OpenOptions { threads: self.threads, clock: self.clock, progress: false };
         Ok(Workspace::open_with(dir, self.access(), &options)?)
     }
 }
 
 /// A command's result: an exit code when it ran but found problems.
-pub type Outcome = anyhow::Result<i32>;
+pub type Outcome = Result<i32, Failure>;
 
 pub fn run(cli: Cli) -> Outcome {
     let clock = Clock::from_env().map_err(|e| BadInput(e.to_string()))?;
@@ -236,7 +239,7 @@ pub fn run(cli: Cli) -> Outcome {
                 eprintln!("The terminal UI needs a terminal; use the subcommands (quarterdeck --help) in scripts.");
                 return Ok(2);
             }
-            let dir = ctx.locate()?;
+            let dir = ctx.discover()?;
             ctx.open_tui(&dir)
         }
         Some(Command::Init { dir }) => init::run(&ctx, &dir),
@@ -251,7 +254,7 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Audit(command)) => audit::run(&ctx, &command),
         Some(Command::Sample(args)) => sample::run(&ctx, &args),
         Some(Command::Verdict { audit, control, key, verdict, note }) => {
-            verdict::run(&ctx, &audit, &control, &key, &verdict, note.as_deref())
+            verdict::run(&ctx, &audit, &control, &key, verdict, note.as_deref())
         }
         Some(Command::Findings(command)) => findings::run(&ctx, &command),
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
@@ -260,80 +263,22 @@ pub fn run(cli: Cli) -> Outcome {
     }
 }
 
-/// Maps an error to the documented exit code.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    use crate::workspace::ingest::IngestError;
-    for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<WorkspaceError>() {
-            return workspace_code(e);
-        }
-        if let Some(e) = cause.downcast_ref::<IngestError>() {
-            return match e {
-                IngestError::Workspace(e) => workspace_code(e),
-                IngestError::Database(_) => 1,
-                _ => 4,
-            };
-        }
-        if let Some(crate::workspace::init::InitError::Workspace(e)) = cause.downcast_ref() {
-            return workspace_code(e);
-        }
-        if let Some(e) = cause.downcast_ref::<crate::audit::AuditError>() {
-            return match e {
-                crate::audit::AuditError::Workspace(e) => workspace_code(e),
-                crate::audit::AuditError::Query(e) => query_code(e),
-                crate::audit::AuditError::Database(_) => 1,
-                _ => 4,
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<crate::workspace::query::QueryError>() {
-            return query_code(e);
-        }
-        if cause.is::<crate::workspace::sql::Refusal>()
-            || cause.is::<crate::workspace::period::PeriodError>()
-            || cause.is::<crate::workspace::init::InitError>()
-            || cause.is::<crate::workspace::ConfigError>()
-            || cause.is::<crate::demo::DemoError>()
-            || cause.is::<BadInput>()
-        {
-            return 4;
-        }
-    }
-    1
-}
-
-fn query_code(e: &crate::workspace::query::QueryError) -> i32 {
-    use crate::workspace::query::QueryError;
-    match e {
-        QueryError::Refused(_) | QueryError::PlanRefused(_) => 4,
-        QueryError::TimedOut(_) | QueryError::Cancelled => 5,
-        QueryError::Database(_) => 1,
-    }
-}
-
-fn workspace_code(e: &WorkspaceError) -> i32 {
-    match e {
-        WorkspaceError::Config(_) => 4,
-        WorkspaceError::Database(_) | WorkspaceError::Io { .. } => 1,
-        _ => 3,
-    }
-}
-
 /// Input the user can fix, reported as exit code 4.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadInput(pub String);
 
+crate::error::kind!(BadInput: BadInput);
+
 /// The period given, or the last full quarter in the workspace's zone.
-pub fn period_or_last_quarter(ws: &Workspace, given: Option<&str>) -> anyhow::Result<crate::workspace::period::Period> {
+pub fn period_or_last_quarter(
+    ws: &Workspace,
+    given: Option<&str>,
+) -> Result<crate::workspace::period::Period, Failure> {
     use crate::workspace::period::Period;
     let tz = ws.config.timezone;
-    let text = match given {
-        Some(text) => text.to_string(),
-        None => {
-            let today = ws.today();
-            let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
-            Period::quarter_label(quarter_start - chrono::Duration::days(1))
-        }
-    };
-    Ok(Period::parse(&text, tz)?)
+    Ok(match given {
+        Some(text) => Period::parse(text, tz)?,
+        None => Period::last_full_quarter(ws.today(), tz)?,
+    })
 }

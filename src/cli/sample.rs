@@ -5,8 +5,8 @@ use serde_json::json;
 
 use super::output::{Format, Listing, visible};
 use super::{BadInput, Context, Outcome};
-use crate::audit::fieldwork::{SampleRequest, audit_sample};
-use crate::audit::rank::sample_seed;
+use crate::audit::sampling::audit_sample::{SampleRequest, audit_sample};
+use crate::audit::sampling::rank::sample_seed;
 use crate::audit::sampling::{Sample, default_size, draw};
 use crate::audit::{find_control, find_spec};
 use crate::workspace::mapping::Mappings;

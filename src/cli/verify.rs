@@ -5,7 +5,7 @@
 
 use super::{BadInput, Context, Outcome};
 use crate::audit::replay::replay;
-use crate::workspace::log::{HEAD_FILE, Head, check_head, read_head_file, verify_log};
+use crate::workspace::action_log::{HEAD_FILE, Head, check_head, read_head_file, verify_log};
 
 pub fn run(ctx: &Context, expect_head: Option<&str>) -> Outcome {
     let expected = match expect_head {

@@ -99,6 +99,8 @@ pub enum DemoError {
     InvalidAsOf { as_of: NaiveDate },
 }
 
+crate::error::kind!(BadInput: DemoError);
+
 /// Shared state for the source writers.
 pub(crate) struct Ctx<'a> {
     pub dir: &'a Path,

@@ -3,17 +3,17 @@
 //! queue requests for the worker. Nothing here touches the terminal or the
 //! database, so the whole UI can be driven headless in tests.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::action::Action;
 use super::keymap::{Key, Keymap};
+use super::messages::{Envelope, Overview, Reply, Request, Slot, Track, Write};
 use super::overlays::Overlay;
 use super::overlays::palette::{Palette, Target};
 use super::views::{audits, controls, evidence, findings, query, sources};
-use super::worker::{Envelope, Overview, Reply, Request, Slot};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -90,8 +90,12 @@ pub struct App {
     pub query: query::State,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
-    /// Requests in flight, by slot.
-    pub inflight: HashMap<Slot, InFlight>,
+    /// Reads in flight, by slot: a newer read in a slot supersedes the last.
+    pub reads: HashMap<Slot, InFlight>,
+    /// Writes in flight, by id, in the order sent: never superseded.
+    pub writes: BTreeMap<u64, InFlight>,
+    /// The status line has been seen (a key was pressed since it was set).
+    status_seen: bool,
     /// Requests for the worker, drained by the event loop.
     pub outbox: Vec<(u64, Request)>,
     pub read_only: bool,
@@ -122,7 +126,9 @@ impl App {
             query: Default::default(),
             overlay: None,
             status: None,
-            inflight: HashMap::new(),
+            reads: HashMap::new(),
+            writes: BTreeMap::new(),
+            status_seen: true,
             outbox: Vec::new(),
             read_only,
             quit: false,
@@ -138,14 +144,32 @@ impl App {
     }
 
     pub fn busy(&self) -> bool {
-        !self.inflight.is_empty()
+        !self.reads.is_empty() || !self.writes.is_empty()
     }
 
-    /// Queues a request; a newer one in the same slot supersedes it.
+    /// The newest work in flight, for the status line.
+    pub fn latest_work(&self) -> Option<&InFlight> {
+        self.reads.values().chain(self.writes.values()).max_by_key(|w| w.id)
+    }
+
+    /// Queues a request: a read supersedes the last in its slot; a write is
+    /// tracked until its own reply. Read-only mode is checked here, once.
     pub fn send(&mut self, request: Request) {
+        if self.read_only && request.writes() {
+            self.error("read-only workspace: nothing can be changed (opened with --read-only)");
+            return;
+        }
         self.next_id += 1;
         let id = self.next_id;
-        self.inflight.insert(request.slot(), InFlight { id, doing: request.doing(), since: Instant::now() });
+        let work = InFlight { id, doing: request.doing(), since: Instant::now() };
+        match request.track() {
+            Track::Read(slot) => {
+                self.reads.insert(slot, work);
+            }
+            Track::Write(_) => {
+                self.writes.insert(id, work);
+            }
+        }
         self.outbox.push((id, request));
         self.dirty = true;
     }
@@ -166,6 +190,7 @@ impl App {
 
     pub fn on_key(&mut self, key: KeyEvent) {
         self.dirty = true;
+        self.status_seen = true;
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             self.quit = true;
             return;
@@ -371,9 +396,6 @@ impl App {
             }
             Target::Question(text) => {
                 self.show(Tab::Query);
-                if self.read_only {
-                    return vec![Effect::Error("read-only workspace: asking tracks a request, a write".into())];
-                }
                 vec![Effect::Send(Request::Ask { text })]
             }
         }
@@ -382,14 +404,7 @@ impl App {
     pub fn apply(&mut self, effects: Vec<Effect>) {
         for effect in effects {
             match effect {
-                Effect::Send(request) => {
-                    let writes = request.slot() == Slot::Write || matches!(request, Request::Ask { .. });
-                    if self.read_only && writes {
-                        self.error("read-only workspace: nothing can be changed (opened with --read-only)");
-                    } else {
-                        self.send(request);
-                    }
-                }
+                Effect::Send(request) => self.send(request),
                 Effect::Open(overlay) => self.overlay = Some(overlay),
                 Effect::Show(tab) => self.show(tab),
                 Effect::Drill { control, spec } => {
@@ -407,38 +422,59 @@ impl App {
     }
 
     pub fn message(&mut self, text: &str) {
-        self.status = Some(Status { text: text.to_string(), error: false });
-        self.dirty = true;
+        self.notify(text, false);
     }
 
     pub fn error(&mut self, text: &str) {
-        self.status = Some(Status { text: text.to_string(), error: true });
+        self.notify(text, true);
+    }
+
+    /// Sets the status line. An error nobody has seen yet (no key since) is
+    /// kept in front of what follows it, so that a refused write is never
+    /// hidden by the next write's success.
+    fn notify(&mut self, text: &str, error: bool) {
+        let text = match &self.status {
+            Some(shown) if shown.error && !self.status_seen => format!("{} · then: {text}", shown.text),
+            _ => text.to_string(),
+        };
+        let error = error || self.status.as_ref().is_some_and(|s| s.error && !self.status_seen);
+        self.status = Some(Status { text, error });
+        self.status_seen = false;
         self.dirty = true;
     }
 
-    /// A worker reply: dropped when a newer request in its slot is pending.
+    /// A worker reply. A read's is dropped when a newer read in its slot is
+    /// pending; a write's is always shown, its error included.
     pub fn on_reply(&mut self, envelope: Envelope) {
-        match self.inflight.get(&envelope.slot) {
-            Some(inflight) if inflight.id == envelope.id => {
-                self.inflight.remove(&envelope.slot);
-                self.progress = None;
-            }
-            _ => {
-                tracing::debug!(id = envelope.id, slot = ?envelope.slot, "stale reply dropped");
-                return;
-            }
+        let current = match envelope.track {
+            Track::Write(_) => self.writes.remove(&envelope.id).is_some(),
+            Track::Read(slot) => match self.reads.get(&slot) {
+                Some(inflight) if inflight.id == envelope.id => {
+                    self.reads.remove(&slot);
+                    true
+                }
+                _ => false,
+            },
+        };
+        if !current {
+            tracing::debug!(id = envelope.id, track = ?envelope.track, "stale reply dropped");
+            return;
+        }
+        if !self.busy() {
+            self.progress = None;
         }
         self.dirty = true;
         let reply = match envelope.result {
             Ok(reply) => reply,
-            Err(message) => {
-                let effects = match envelope.slot {
-                    Slot::Sample | Slot::Page => self.evidence.failed(&message),
-                    Slot::Query => self.query.failed(&message),
+            Err(failure) => {
+                let effects = match envelope.track {
+                    Track::Read(Slot::Sample | Slot::Page) => self.evidence.failed(&failure),
+                    Track::Write(Write::Verdict) => self.evidence.verdict_refused(&failure),
+                    Track::Read(Slot::Query) | Track::Write(Write::Ask) => self.query.failed(&failure),
                     _ => Vec::new(),
                 };
                 self.apply(effects);
-                self.error(&message);
+                self.error(&failure.to_string());
                 return;
             }
         };

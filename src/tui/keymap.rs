@@ -25,6 +25,8 @@ pub enum KeymapError {
     Io { file: String, source: std::io::Error },
 }
 
+crate::error::kind!(BadInput: KeymapError);
+
 /// A key with its modifiers, as the keymap file names it: `q`, `ctrl-k`,
 /// `enter`, `pgdn`, `f1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -235,7 +237,7 @@ impl Keymap {
     /// Lays `text` (keymap TOML) over the bindings; `"none"` unbinds a key.
     pub fn overlay(&mut self, file: &str, text: &str) -> Result<(), KeymapError> {
         let parsed: KeymapFile = toml::from_str(text).map_err(|e| KeymapError::Parse {
-            message: crate::workspace::location::toml_problem(Path::new(file), text, &e).to_string(),
+            message: crate::workspace::problems::toml_problem(Path::new(file), text, &e).to_string(),
         })?;
         for (key_text, action_text) in parsed.keys {
             let key = Key::parse(&key_text).ok_or_else(|| KeymapError::Key {
@@ -255,7 +257,7 @@ impl Keymap {
                         key: key_text.clone(),
                         message: format!(
                             "unknown action `{action_text}`{}",
-                            crate::workspace::location::did_you_mean(&action_text, names.iter().map(String::as_str))
+                            crate::workspace::problems::did_you_mean(&action_text, names.iter().map(String::as_str))
                         ),
                     }
                 })?;

@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod input;
 pub mod keymap;
+pub mod messages;
 pub mod overlays;
 pub mod terminal;
 pub mod ui;

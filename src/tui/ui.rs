@@ -105,7 +105,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
     let right_width: usize = right.iter().map(|s| s.content.chars().count()).sum();
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)]).areas(area);
-    let left = if let Some(work) = app.inflight.values().max_by_key(|w| w.id) {
+    let left = if let Some(work) = app.latest_work() {
         // Long work (an ingest, an audit's draws) shows how long it has run.
         let seconds = work.since.elapsed().as_secs();
         let elapsed = match (seconds, app.progress) {

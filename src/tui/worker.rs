@@ -2,179 +2,30 @@
 //! it requests tagged with ids; it answers each with a reply event. The UI
 //! never waits on it and drops replies that a newer request superseded.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, mpsc};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use duckdb::{InterruptHandle, ProgressHandle};
 
-use crate::audit::browse::{self, Filter, Guarded, Page, Position};
-use crate::audit::fieldwork::{SampleRequest, audit_sample};
-use crate::audit::findings::{self, Change, Event, Finding, NewFinding};
-use crate::audit::full_population::{SpecOutcome, test_control};
-use crate::audit::questions::{Library, Question};
-use crate::audit::requests::{self, Request as AuditorRequest};
-use crate::audit::sampling::Sample;
-use crate::audit::verdicts::{self, ControlOutcome, Verdict};
+use super::messages::{Envelope, Failure, Overview, QUERY_ROWS, Reply, Request, Slot, Track};
+use crate::audit::auditor_requests;
+use crate::audit::browse::{self, Guarded};
+use crate::audit::findings;
+use crate::audit::full_population::test_control;
+use crate::audit::questions::Library;
+use crate::audit::sampling::audit_sample::frozen_sample;
+use crate::audit::verdicts;
 use crate::audit::{AuditError, audits, find_control, find_spec};
+use crate::error::ErrorKind;
 use crate::workspace::catalog::Catalog;
-use crate::workspace::mapping::{Control, Mappings};
+use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
-use crate::workspace::query::{ResultSet, auditor_query};
-use crate::workspace::sources::{SourceStatus, source_statuses};
+use crate::workspace::query::auditor_query;
+use crate::workspace::sources::source_statuses;
 use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError, coverage};
-
-/// Rows the query console keeps of a result.
-pub const QUERY_ROWS: usize = 1_000;
-
-/// What the UI asks of the workspace.
-#[derive(Debug, Clone)]
-pub enum Request {
-    Overview,
-    ControlDetail { control: String },
-    Sample { audit: String, control: String, spec: String },
-    Page { audit: String, control: String, spec: String, filter: Filter, position: Position, limit: usize },
-    FindingEvents { id: String },
-    SourceDaily { source: String },
-    Query { sql: String },
-    Ask { text: String },
-    Verdict { audit: String, control: String, key: String, verdict: Verdict, note: Option<String> },
-    AddFinding(NewFinding),
-    SetFinding { id: String, change: Change },
-    StartAudit { label: String, scope: audits::Scope, seed: Option<String> },
-    CloseAudit { label: String },
-    Ingest { source: String },
-}
-
-impl Request {
-    /// Requests in the same slot supersede each other: the latest wins.
-    pub fn slot(&self) -> Slot {
-        match self {
-            Request::Overview => Slot::Overview,
-            Request::ControlDetail { .. } => Slot::ControlDetail,
-            Request::Sample { .. } => Slot::Sample,
-            Request::Page { .. } => Slot::Page,
-            Request::FindingEvents { .. } => Slot::FindingEvents,
-            Request::SourceDaily { .. } => Slot::SourceDaily,
-            Request::Query { .. } | Request::Ask { .. } => Slot::Query,
-            _ => Slot::Write,
-        }
-    }
-
-    /// A few words for the status line while the request is in flight.
-    pub fn doing(&self) -> String {
-        match self {
-            Request::Overview => "loading the workspace".into(),
-            Request::ControlDetail { control } => format!("testing {control} over the whole population"),
-            Request::Sample { control, .. } => format!("loading the sample of {control}"),
-            Request::Page { .. } => "reading the population".into(),
-            Request::FindingEvents { id } => format!("loading {id}"),
-            Request::SourceDaily { source } => format!("counting {source} by day"),
-            Request::Query { .. } => "running the query".into(),
-            Request::Ask { .. } => "answering the request".into(),
-            Request::Verdict { .. } => "recording the verdict".into(),
-            Request::AddFinding(_) => "filing the finding".into(),
-            Request::SetFinding { id, .. } => format!("changing {id}"),
-            Request::StartAudit { label, .. } => format!("starting {label} and drawing its samples"),
-            Request::CloseAudit { label } => format!("closing {label}"),
-            Request::Ingest { source } => format!("ingesting {source}"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Slot {
-    Overview,
-    ControlDetail,
-    Sample,
-    Page,
-    FindingEvents,
-    SourceDaily,
-    Query,
-    Write,
-}
-
-/// An audit with its results, for the dashboard and the audits tab.
-#[derive(Debug, Clone)]
-pub struct AuditSummary {
-    pub audit: audits::Audit,
-    pub results: Vec<ControlOutcome>,
-    pub exception_rate: Option<f64>,
-    pub exceptions: u64,
-    pub sampled: u64,
-    pub decided: u64,
-    pub findings_opened: usize,
-    pub findings_closed: usize,
-}
-
-/// Everything light the views show, read in one go.
-#[derive(Debug, Clone)]
-pub struct Overview {
-    pub workspace: PathBuf,
-    pub read_only: bool,
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
-    pub catalog: Catalog,
-    pub controls: Vec<Control>,
-    pub mapping_problems: usize,
-    pub audits: Vec<AuditSummary>,
-    /// The audit the views work in: the latest in fieldwork, else the latest.
-    pub current: Option<usize>,
-    /// The current audit's period, else the last full quarter.
-    pub period: Period,
-    pub findings: Vec<Finding>,
-    pub sources: Vec<SourceStatus>,
-    pub questions: Vec<Question>,
-}
-
-impl Overview {
-    pub fn current_audit(&self) -> Option<&AuditSummary> {
-        self.current.and_then(|i| self.audits.get(i))
-    }
-}
-
-#[derive(Debug, Clone)]
-pub enum Reply {
-    Overview(Box<Overview>),
-    ControlDetail {
-        control: String,
-        specs: Vec<SpecOutcome>,
-    },
-    /// A frozen sample, with the population's period (timestamp) column.
-    Sample {
-        sample: Box<Sample>,
-        period_column: String,
-    },
-    Page {
-        filter: Filter,
-        page: Page,
-    },
-    FindingEvents {
-        id: String,
-        events: Vec<Event>,
-    },
-    SourceDaily {
-        source: String,
-        days: BTreeMap<NaiveDate, u64>,
-        missing: Vec<NaiveDate>,
-    },
-    Query(ResultSet),
-    Answered {
-        request: AuditorRequest,
-        sample: Box<Sample>,
-    },
-    Done(String),
-}
-
-/// A reply with the id of the request it answers.
-#[derive(Debug)]
-pub struct Envelope {
-    pub id: u64,
-    pub slot: Slot,
-    pub result: Result<Reply, String>,
-}
 
 /// How the UI opens its workspace.
 #[derive(Debug, Clone)]
@@ -232,10 +83,10 @@ pub fn spawn(
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
             for (id, request) in latest_only(batch) {
-                let slot = request.slot();
-                tracing::debug!(id, ?slot, "request");
-                let result = worker.serve(request).map_err(|e| e.to_string());
-                if replies.send(Envelope { id, slot, result }).is_err() {
+                let track = request.track();
+                tracing::debug!(id, ?track, "request");
+                let result = worker.serve(request);
+                if replies.send(Envelope { id, track, result }).is_err() {
                     return;
                 }
             }
@@ -248,9 +99,17 @@ pub fn spawn(
 pub fn latest_only(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
     let mut latest: HashMap<Slot, u64> = HashMap::new();
     for (id, request) in &batch {
-        latest.insert(request.slot(), *id);
+        if let Track::Read(slot) = request.track() {
+            latest.insert(slot, *id);
+        }
     }
-    batch.into_iter().filter(|(id, request)| request.slot() == Slot::Write || latest[&request.slot()] == *id).collect()
+    batch
+        .into_iter()
+        .filter(|(id, request)| match request.track() {
+            Track::Read(slot) => latest.get(&slot) == Some(id),
+            Track::Write(_) => true,
+        })
+        .collect()
 }
 
 impl Worker {
@@ -259,7 +118,7 @@ impl Worker {
         Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
     }
 
-    pub fn serve(&mut self, request: Request) -> anyhow::Result<Reply> {
+    pub fn serve(&mut self, request: Request) -> Result<Reply, Failure> {
         let reuse = matches!(request, Request::Page { .. });
         let mappings = match &self.mappings {
             Some(m) if reuse => Arc::clone(m),
@@ -281,9 +140,8 @@ impl Worker {
                 Reply::ControlDetail { control: control.clone(), specs: test_control(&self.ws, found, &period)? }
             }
             Request::Sample { audit, control, spec } => {
-                let request =
-                    SampleRequest { audit: &audit, control: &control, spec: Some(&spec), ..Default::default() };
-                let sample = audit_sample(&self.ws, &mappings, &request)?;
+                // Loading a sample only reads: an audit draws its samples as it starts.
+                let sample = frozen_sample(&self.ws, &mappings, &audit, &control, &spec)?;
                 let period_column = self.population(&mappings, &control, &spec)?.period_column.clone();
                 Reply::Sample { sample: Box::new(sample), period_column }
             }
@@ -300,8 +158,10 @@ impl Worker {
             Request::FindingEvents { id } => Reply::FindingEvents { events: findings::events(&self.ws.conn, &id)?, id },
             Request::SourceDaily { source } => {
                 let period = self.current_period()?;
-                let config =
-                    self.ws.config.source(&source).ok_or_else(|| anyhow::anyhow!("unknown source {source}"))?;
+                let config = self.ws.config.source(&source).ok_or_else(|| Failure::Other {
+                    kind: ErrorKind::BadInput,
+                    message: format!("unknown source `{source}`"),
+                })?;
                 let days = coverage::daily_rows(&self.ws.conn, &source, &period, self.ws.config.timezone)?;
                 let missing = coverage::missing_days(&days, self.today(), config.fresh_within);
                 Reply::SourceDaily { source, days, missing }
@@ -310,7 +170,7 @@ impl Worker {
             Request::Ask { text } => {
                 let library = Library::load(&self.ws.root)?;
                 let period = self.current_period()?;
-                let answer = requests::ask(&self.ws, &mappings, &library, &text, None, &period)?;
+                let answer = auditor_requests::ask(&self.ws, &mappings, &library, &text, None, &period)?;
                 Reply::Answered { request: answer.request, sample: Box::new(answer.sample) }
             }
             Request::Verdict { audit, control, key, verdict, note } => {
@@ -336,7 +196,7 @@ impl Worker {
                 ))
             }
             Request::CloseAudit { label } => {
-                let closed = verdicts::close(&self.ws, &label)?;
+                let closed = audits::close(&self.ws, &label)?;
                 Reply::Done(format!(
                     "{label} closed; {} finding(s) closed by retest, {} regression(s)",
                     closed.closed_findings.len(),
@@ -354,7 +214,7 @@ impl Worker {
     }
 
     /// A spec's population, resolved once per overview (resolving describes the SQL).
-    fn population(&mut self, mappings: &Mappings, control: &str, spec: &str) -> anyhow::Result<&Population> {
+    fn population(&mut self, mappings: &Mappings, control: &str, spec: &str) -> Result<&Population, Failure> {
         let key = (control.to_string(), spec.to_string());
         if !self.populations.contains_key(&key) {
             let found = find_control(mappings, control)?;
@@ -369,46 +229,20 @@ impl Worker {
         self.ws.today()
     }
 
-    fn current_period(&self) -> anyhow::Result<Period> {
-        let list = audits::list(&self.ws.conn)?;
-        let tz = self.ws.config.timezone;
-        Ok(match current_index(&list) {
-            Some(i) => list[i].period(tz),
-            None => last_full_quarter(self.today(), tz)?,
-        })
+    fn current_period(&self) -> Result<Period, Failure> {
+        Ok(audits::working_period(&audits::list(&self.ws.conn)?, self.today(), self.ws.config.timezone)?)
     }
 
-    fn overview(&self, mappings: &Mappings) -> anyhow::Result<Overview> {
+    fn overview(&self, mappings: &Mappings) -> Result<Overview, Failure> {
         let conn = &self.ws.conn;
-        let tz = self.ws.config.timezone;
         let now = self.ws.now();
         let today = self.today();
         if self.ws.access == Access::ReadWrite {
             findings::reopen_expired(&self.ws, today)?;
         }
         let all_findings = findings::list(conn)?;
-        let list = audits::list(conn)?;
-        let current = current_index(&list);
-        let period = match current {
-            Some(i) => list[i].period(tz),
-            None => last_full_quarter(today, tz)?,
-        };
-        let mut summaries = Vec::new();
-        for audit in list {
-            let results = verdicts::control_results(conn, &audit)?;
-            let sampled = results.iter().map(|r| r.sampled).sum::<u64>();
-            let undecided = results.iter().map(|r| r.undecided).sum::<u64>();
-            summaries.push(AuditSummary {
-                exception_rate: verdicts::exception_rate(conn, &audit.label)?,
-                exceptions: results.iter().map(|r| r.exceptions).sum(),
-                sampled,
-                decided: sampled - undecided,
-                findings_opened: all_findings.iter().filter(|f| f.audit == audit.label).count(),
-                findings_closed: all_findings.iter().filter(|f| f.closed_in.as_deref() == Some(&audit.label)).count(),
-                results,
-                audit,
-            });
-        }
+        let summaries = audits::summaries(conn, &all_findings)?;
+        let list: Vec<audits::Audit> = summaries.iter().map(|s| s.audit.clone()).collect();
         let questions = Library::load(&self.ws.root).map(|l| l.questions).unwrap_or_default();
         Ok(Overview {
             workspace: self.ws.root.clone(),
@@ -418,26 +252,14 @@ impl Worker {
             catalog: Catalog::soc2()?,
             mapping_problems: mappings.problems.len(),
             controls: mappings.controls.clone(),
+            current: audits::current(&list),
+            period: audits::working_period(&list, today, self.ws.config.timezone)?,
             audits: summaries,
-            current,
-            period,
             findings: all_findings,
             sources: source_statuses(&self.ws, None, now)?,
             questions,
         })
     }
-}
-
-/// The latest audit in fieldwork (or planned), else the latest of all.
-fn current_index(list: &[audits::Audit]) -> Option<usize> {
-    list.iter()
-        .rposition(|a| a.status != audits::AuditStatus::Closed)
-        .or_else(|| if list.is_empty() { None } else { Some(list.len() - 1) })
-}
-
-fn last_full_quarter(today: NaiveDate, tz: chrono_tz::Tz) -> anyhow::Result<Period> {
-    let quarter_start = Period::parse(&Period::quarter_label(today), tz)?.start_date;
-    Ok(Period::parse(&Period::quarter_label(quarter_start - chrono::Duration::days(1)), tz)?)
 }
 
 #[cfg(test)]

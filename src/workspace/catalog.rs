@@ -9,6 +9,8 @@ const SOC2: &str = include_str!("../../assets/catalog/soc2.toml");
 #[error("assets/catalog/soc2.toml is malformed: {0}")]
 pub struct CatalogError(#[from] toml::de::Error);
 
+crate::error::kind!(Internal: CatalogError);
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Catalog {
     pub framework: String,

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use super::Workspace;
 use super::catalog::Catalog;
-use super::location::{Problem, did_you_mean};
 use super::mapping::Mappings;
 use super::population::{self, PopulationError, duckdb_message};
+use super::problems::{Problem, did_you_mean};
 use super::sql::{Refusal, guard_select, quote_ident};
 
 /// All problems of all mappings, sorted by file and line.

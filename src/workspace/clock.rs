@@ -18,6 +18,8 @@ pub enum Clock {
 #[error("{NOW_VAR}=`{0}` is not a time: give RFC 3339 (2026-11-26T12:00:00Z) or a date (2026-11-26)")]
 pub struct BadNow(pub String);
 
+crate::error::kind!(BadInput: BadNow);
+
 impl Clock {
     pub fn now(&self) -> DateTime<Utc> {
         match self {

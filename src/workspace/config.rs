@@ -9,7 +9,7 @@ use toml::Spanned;
 
 use super::frequency::Frequency;
 use super::limits::{Limits, RawLimits};
-use super::location::{Location, Problem, did_you_mean, toml_problem};
+use super::problems::{Location, Problem, did_you_mean, toml_problem};
 
 pub const CONFIG_FILE: &str = "quarterdeck.toml";
 
@@ -27,6 +27,8 @@ pub enum ConfigError {
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
 }
+
+crate::error::kind!(BadInput: ConfigError);
 
 fn render_problems(problems: &[Problem]) -> String {
     problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")

@@ -29,6 +29,16 @@ pub enum InitError {
     Workspace(#[from] WorkspaceError),
 }
 
+impl crate::error::Kind for InitError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            Self::Workspace(e) => e.kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
+}
+
 /// Creates the workspace folder with the example files and its database.
 /// On any failure, the files written so far are removed again.
 pub fn init(dir: &Path) -> Result<Workspace, InitError> {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::location::{Location, Problem};
+use super::problems::{Location, Problem};
 
 /// The limits in force for this workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::frequency::Frequency;
-use super::location::{Location, Problem, did_you_mean, toml_problem};
+use super::problems::{Location, Problem, did_you_mean, toml_problem};
 
 pub const CONTROLS_DIR: &str = "controls";
 

@@ -2,29 +2,28 @@
 //! and workspace.duckdb. One process opens it at a time, read-write or
 //! read-only; the domain modules work through an open `Workspace`.
 
-pub mod ascending;
+pub mod action_log;
 pub mod catalog;
 pub mod check;
 pub mod clock;
 pub mod config;
 pub mod coverage;
+pub mod discovery;
 pub mod frequency;
 pub mod functions;
 pub mod guard;
 pub mod ingest;
 pub mod init;
 pub mod limits;
-pub mod locate;
-pub mod location;
-pub mod log;
 pub mod mapping;
 pub mod period;
 pub mod population;
-pub mod prefixed_sha256;
+pub mod problems;
 pub mod query;
 mod schema;
 pub mod sources;
 pub mod sql;
+pub mod stored;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -33,28 +32,27 @@ use duckdb::{AccessMode, Connection};
 
 pub use clock::Clock;
 pub use config::{Config, ConfigError};
+pub use stored::utc_of_db;
 
 pub const DB_FILE: &str = "workspace.duckdb";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("no workspace at {0}: it has no quarterdeck.toml (create one with `quarterdeck init {0}`)")]
+    #[error("no workspace at {0}: it has no quarterdeck.toml")]
     NotFound(PathBuf),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
-        "workspace {db} is open in another process: {holder} (PID {pid}); close it there, or use --read-only once it has closed. Nothing was written."
+        "workspace {db} is open in another process: {holder} (PID {pid}); close it there, or open it read-only once it has closed. Nothing was written."
     )]
     Locked { db: PathBuf, holder: String, pid: String },
-    #[error("{db} has no database yet; open it once without --read-only to create it")]
+    #[error("{db} has no database yet; a read-write open creates it")]
     NoDatabase { db: PathBuf },
     #[error(
         "workspace was written by a newer Quarterdeck (schema v{found}; this build knows v{known}); upgrade quarterdeck to open it"
     )]
     NewerSchema { found: i64, known: i64 },
-    #[error(
-        "workspace schema v{found} needs migrating to v{known}, which --read-only cannot do; open it once without --read-only"
-    )]
+    #[error("workspace schema v{found} needs migrating to v{known}, which a read-only open cannot do")]
     NeedsMigration { found: i64, known: i64 },
     #[error(
         "{db} cannot be opened as a workspace database: {message}; nothing was written (restore it from a backup, or move it aside and re-ingest)"
@@ -62,10 +60,10 @@ pub enum WorkspaceError {
     Unreadable { db: PathBuf, message: String },
     #[error("qd.meta holds an unreadable schema version `{0}`")]
     CorruptSchema(String),
-    #[error("the workspace is open read-only (--read-only): {0} is refused")]
+    #[error("the workspace is open read-only: {0} is refused")]
     ReadOnly(String),
-    #[error("{file}: {0}; nothing was written (run `quarterdeck verify` to see every divergence)", file = log::HEAD_FILE)]
-    Tampered(log::HeadMismatch),
+    #[error("{file}: {0}; nothing was written", file = action_log::HEAD_FILE)]
+    Tampered(action_log::HeadMismatch),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
     #[error("{path}: {source}")]
@@ -74,6 +72,18 @@ pub enum WorkspaceError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl crate::error::Kind for WorkspaceError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            Self::Config(_) => ErrorKind::BadInput,
+            Self::Database(e) => e.kind(),
+            Self::Io { .. } => ErrorKind::Internal,
+            _ => ErrorKind::Unusable,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +110,9 @@ pub struct Workspace {
     pub conn: Connection,
     pub access: Access,
     pub clock: Clock,
+    /// What Quarterdeck's SQL functions record for their callers (a draw's
+    /// tap, an ingest's probe): this database's, no one else's.
+    pub functions: functions::Functions,
 }
 
 impl Workspace {
@@ -138,16 +151,18 @@ impl Workspace {
         }
         let conn = Connection::open_with_flags(&db, settings).map_err(|e| lock_error(&db, e))?;
         schema::migrate(&conn, access == Access::ReadOnly)?;
-        functions::register(&conn)?;
+        let functions = functions::register(&conn)?;
         if options.progress {
             conn.set_query_progress_tracking(true)?;
         }
-        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock };
+        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock, functions };
         // A log whose tail no longer matches the head kept beside it is not
         // written to; a read-only open still lets `verify` say what is wrong.
         if access == Access::ReadWrite {
-            match log::read_head_file(root) {
-                Ok(Some(head)) => log::check_head(&ws.conn, &head, log::HEAD_FILE).map_err(WorkspaceError::Tampered)?,
+            match action_log::read_head_file(root) {
+                Ok(Some(head)) => {
+                    action_log::check_head(&ws.conn, &head, action_log::HEAD_FILE).map_err(WorkspaceError::Tampered)?
+                }
                 Ok(None) => {}
                 Err(unreadable) => return Err(WorkspaceError::Tampered(unreadable)),
             }
@@ -254,13 +269,6 @@ pub fn in_transaction<T, E: From<duckdb::Error>>(
             Err(e)
         }
     }
-}
-
-/// A TIMESTAMP read back as text (UTC), as a UTC instant.
-pub fn utc_of_db(text: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
-        .map(|t| chrono::DateTime::from_naive_utc_and_offset(t, chrono::Utc))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

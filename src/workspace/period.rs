@@ -18,6 +18,8 @@ pub enum PeriodError {
     NoMidnight(String, String),
 }
 
+crate::error::kind!(BadInput: PeriodError);
+
 /// A half-open interval of time, with the label it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
@@ -69,6 +71,12 @@ impl Period {
         format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1)
     }
 
+    /// The last whole quarter before the one containing `today`.
+    pub fn last_full_quarter(today: NaiveDate, tz: Tz) -> Result<Self, PeriodError> {
+        let this_quarter = Self::parse(&Self::quarter_label(today), tz)?;
+        Self::parse(&Self::quarter_label(this_quarter.start_date - chrono::Duration::days(1)), tz)
+    }
+
     /// The local dates of the period, in order.
     pub fn days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         self.start_date.iter_days().take_while(|d| *d < self.end_date)
@@ -103,6 +111,16 @@ mod tests {
         assert_eq!(p.start.to_rfc3339(), "2026-07-01T00:00:00+00:00");
         assert_eq!(p.end.to_rfc3339(), "2026-10-01T00:00:00+00:00");
         assert_eq!(p.days().count(), 92);
+    }
+
+    #[test]
+    fn the_last_full_quarter_is_the_one_before_today_s() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let last = |d| Period::last_full_quarter(d, chrono_tz::UTC).unwrap().label;
+        assert_eq!(last(day(2026, 11, 26)), "2026-Q3");
+        assert_eq!(last(day(2026, 10, 1)), "2026-Q3");
+        assert_eq!(last(day(2026, 1, 1)), "2025-Q4");
+        assert_eq!(last(day(2026, 3, 31)), "2025-Q4");
     }
 
     #[test]

@@ -5,16 +5,16 @@
 use duckdb::Connection;
 
 use super::config::Config;
-use super::location::{Location, did_you_mean};
 use super::mapping::{Control, EvidenceSpec, PopulationDef};
 use super::period::Period;
+use super::problems::{Location, did_you_mean};
 use super::sql::{Refusal, guard_select, quote_ident, quote_literal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PopulationError {
     #[error("{location}: unknown source `{name}`{hint}")]
     UnknownSource { location: Location, name: String, hint: String },
-    #[error("{location}: source `{name}` has never been loaded (run `quarterdeck ingest {name}`)")]
+    #[error("{location}: source `{name}` has never been loaded (ingest it first)")]
     NotLoaded { location: Location, name: String },
     #[error("{location}: {refusal}")]
     Refused { location: Location, refusal: Refusal },
@@ -27,6 +27,8 @@ pub enum PopulationError {
     #[error("{location}: field `period`: column `{column}` is {found}, not a timestamp or date")]
     PeriodType { location: Location, column: String, found: String },
 }
+
+crate::error::kind!(BadInput: PopulationError);
 
 /// A spec's population, resolved against the workspace.
 #[derive(Debug, Clone)]

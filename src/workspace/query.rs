@@ -30,6 +30,17 @@ pub enum QueryError {
     Database(#[from] duckdb::Error),
 }
 
+impl crate::error::Kind for QueryError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            Self::Refused(_) | Self::PlanRefused(_) => ErrorKind::BadInput,
+            Self::TimedOut(_) | Self::Cancelled => ErrorKind::Stopped,
+            Self::Database(e) => e.kind(),
+        }
+    }
+}
+
 /// The rows of a query, as JSON values.
 #[derive(Debug, Clone, Default)]
 pub struct ResultSet {

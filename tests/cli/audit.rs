@@ -254,9 +254,14 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let before = scalar(&ws, "SELECT count(*) FROM qd.action_log");
     refused(sb.at(&ws, &["sample", "CHG-9", "--audit", "2026-Q3"]), "unknown control `CHG-9`");
     refused(sb.at(&ws, &["sample", "CHG-1", "--spec", "nope", "--audit", "2026-Q3"]), "no evidence spec `nope`");
-    refused(sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q3", "--redraw"]), "needs --reason");
+    refused(
+        sb.at(&ws, &["sample", "CHG-1", "--audit", "2026-Q3", "--redraw"]),
+        "needs a reason, which is logged; give it with --reason",
+    );
     refused(sb.at(&ws, &["audit", "start", "2026-Q3"]), "already exists");
-    refused(sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", "x", "maybe"]), "expected pass, exception or na");
+    let typo = sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", "x", "maybe"]);
+    assert_eq!(typo.code, 2, "a verdict typo is a usage error: {}", typo.stderr);
+    assert!(typo.stderr.contains("[possible values: pass, exception, na]"), "{}", typo.stderr);
     refused(sb.at(&ws, &["verdict", "2026-Q9", "CHG-1", "x", "pass"]), "unknown audit `2026-Q9`");
     refused(sb.at(&ws, &["findings", "set", "F-2026Q3-999", "--status", "remediating"]), "unknown finding");
     assert_eq!(scalar(&ws, "SELECT count(*) FROM qd.action_log"), before);

@@ -77,7 +77,7 @@ fn read_only_refuses_every_write_and_changes_nothing() {
     let before = file_hash(&db);
     let run = sb.at(&ws, &["--read-only", "ingest", "deploys"]);
     assert_eq!(run.code, 3);
-    assert!(run.stderr.contains("read-only (--read-only): ingest is refused"), "{}", run.stderr);
+    assert!(run.stderr.contains("open read-only: ingest is refused; it was opened with --read-only"), "{}", run.stderr);
     sb.at(&ws, &["--read-only", "sources"]).ok();
     sb.at(&ws, &["--read-only", "check"]).ok();
     sb.at(&ws, &["--read-only", "test", "CHG-1", "--period", "2026-Q3"]);

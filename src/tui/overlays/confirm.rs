@@ -6,7 +6,7 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use crate::tui::worker::Request;
+use crate::tui::messages::Request;
 
 #[derive(Debug)]
 pub struct Confirm {

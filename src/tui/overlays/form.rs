@@ -14,7 +14,7 @@ use crate::audit::findings::{Change, NewFinding};
 use crate::audit::lifecycle::{Acceptance, FindingStatus, Mover, Severity, allowed_from};
 use crate::text::fit;
 use crate::tui::input::{Edit, Input};
-use crate::tui::worker::{Overview, Request};
+use crate::tui::messages::{Overview, Request};
 use crate::workspace::period::Period;
 
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use super::fuzzy::Haystack;
 use crate::text::fit;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
-use crate::tui::worker::Overview;
+use crate::tui::messages::Overview;
 
 /// What choosing an item does.
 #[derive(Debug, Clone, PartialEq, Eq)]

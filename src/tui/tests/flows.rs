@@ -6,11 +6,12 @@ use crossterm::event::{KeyCode, MouseButton, MouseEvent, MouseEventKind};
 
 use super::{Harness, draw, text_of};
 use crate::audit::browse::Filter;
+use crate::audit::verdicts::Verdict;
 use crate::tui::action::Action;
 use crate::tui::app::Tab;
+use crate::tui::messages::{Envelope, Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::views::evidence::Mode;
-use crate::tui::worker::{Envelope, Reply, Request};
 use crate::workspace::Access;
 
 #[test]
@@ -42,9 +43,9 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     assert!(h.app.typing());
     h.keys("checked in the IdP console").key(KeyCode::Enter);
     let sample = h.app.evidence.sample.clone().expect("sample");
-    assert_eq!(sample.rows[0].verdict.as_deref(), Some("pass"));
+    assert_eq!(sample.rows[0].verdict, Some(Verdict::Pass));
     assert_eq!(sample.rows[0].note.as_deref(), Some("checked in the IdP console"), "{:?}", h.app.status);
-    assert_eq!(sample.rows[1].verdict.as_deref(), Some("exception"));
+    assert_eq!(sample.rows[1].verdict, Some(Verdict::Exception));
 
     // The dashboard shows the exception, the finding and the progress.
     h.act(Action::ShowDashboard);
@@ -135,7 +136,7 @@ fn stale_replies_are_dropped_and_the_latest_wins() {
     h.app.send(Request::ControlDetail { control: "AC-2".into() });
     let stale = Envelope {
         id: first.0,
-        slot: first.1.slot(),
+        track: first.1.track(),
         result: Ok(Reply::ControlDetail { control: "AC-1".into(), specs: Vec::new() }),
     };
     h.app.on_reply(stale);
@@ -209,8 +210,8 @@ fn the_population_pages_by_keyset_through_every_row_and_back() {
 fn long_work_shows_a_spinner_its_progress_and_its_time() {
     let mut h = Harness::new();
     h.app.send(Request::Ingest { source: "deploys".into() });
-    let slot = h.app.outbox.last().expect("queued").1.slot();
-    if let Some(work) = h.app.inflight.get_mut(&slot) {
+    let id = h.app.outbox.last().expect("queued").0;
+    if let Some(work) = h.app.writes.get_mut(&id) {
         work.since -= std::time::Duration::from_secs(3);
     }
     h.app.progress = Some(42.4);
@@ -297,4 +298,57 @@ fn hostile_text_in_a_result_reaches_the_screen_only_as_text() {
     }
     let screen = h.screen(160, 45);
     assert!(screen.contains("2 days"), "{screen}");
+}
+
+#[test]
+fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all");
+    let controls: Vec<String> =
+        h.app.overview.as_ref().expect("overview").controls.iter().map(|c| c.id.clone()).collect();
+    // A sampled row with a failing test (a pass over it needs a note) and,
+    // in the same sample, a row whose tests all pass.
+    let failing = |r: &crate::audit::sampling::SampleRow| r.tests.iter().any(|(_, t)| *t == Some(false));
+    let mut found = None;
+    for control in controls {
+        h.app.apply(vec![crate::tui::app::Effect::Drill { control, spec: None }]);
+        h.settle();
+        let Some(sample) = h.app.evidence.sample.as_ref() else { continue };
+        let bad = sample.rows.iter().position(failing);
+        let good = sample.rows.iter().position(|r| !failing(r) && r.tests.iter().all(|(_, t)| *t == Some(true)));
+        if let (Some(bad), Some(good)) = (bad, good) {
+            found = Some((bad, good, sample.rows[bad].key.clone(), sample.rows[good].key.clone()));
+            break;
+        }
+    }
+    let (bad, good, bad_key, good_key) = found.expect("the demo has a sample with a failing and a passing row");
+
+    // `p` on the failing row, then quickly on the passing one: both writes
+    // are in flight before either reply arrives.
+    h.app.evidence.selected = bad;
+    h.app.act(Action::Pass);
+    h.app.evidence.selected = good;
+    h.app.act(Action::Pass);
+    assert_eq!(h.app.writes.len(), 2, "both writes are tracked");
+    assert_eq!(h.app.outbox.iter().filter(|(_, r)| r.writes()).count(), 2);
+    h.settle();
+    assert!(h.app.writes.is_empty());
+    let status = h.app.status.clone().expect("status");
+    assert!(status.error, "{status:?}");
+    assert!(status.text.contains(&format!("row `{bad_key}`")) && status.text.contains("press n"), "{status:?}");
+    assert!(status.text.contains("then:") && status.text.contains("pass recorded"), "{status:?}");
+    let sample = h.app.evidence.sample.clone().expect("sample");
+    let verdict = |key: &str| sample.rows.iter().find(|r| r.key == key).and_then(|r| r.verdict);
+    assert_eq!(verdict(&good_key), Some(Verdict::Pass));
+    assert_eq!(verdict(&bad_key), None, "the refused pass recorded nothing");
+
+    // `n` opens the note on the refused row; Enter records the pass with it.
+    h.act(Action::Note);
+    assert!(h.app.typing());
+    assert_eq!(h.app.evidence.selected, bad);
+    h.keys("exception approved by the CISO, ticket SEC-12").key(KeyCode::Enter);
+    let sample = h.app.evidence.sample.clone().expect("sample");
+    let row = sample.rows.iter().find(|r| r.key == bad_key).expect("row");
+    assert_eq!(row.verdict, Some(Verdict::Pass), "{:?}", h.app.status);
+    assert_eq!(row.note.as_deref(), Some("exception approved by the CISO, ticket SEC-12"));
 }

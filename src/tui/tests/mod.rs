@@ -16,8 +16,9 @@ use ratatui::buffer::Buffer;
 use super::action::Action;
 use super::app::App;
 use super::keymap::Keymap;
+use super::messages::Envelope;
 use super::ui;
-use super::worker::{Envelope, Worker};
+use super::worker::Worker;
 use crate::demo::{DemoOptions, write_demo_files};
 use crate::workspace::ingest::ingest_all;
 use crate::workspace::{Access, Clock, OpenOptions, Workspace};
@@ -78,9 +79,9 @@ impl Harness {
                 break;
             }
             for (id, request) in requests {
-                let slot = request.slot();
-                let result = self.worker.serve(request).map_err(|e| e.to_string());
-                self.app.on_reply(Envelope { id, slot, result });
+                let track = request.track();
+                let result = self.worker.serve(request);
+                self.app.on_reply(Envelope { id, track, result });
             }
         }
     }

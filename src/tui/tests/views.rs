@@ -126,7 +126,8 @@ fn findings_are_grouped_by_status_with_overdue_in_red_and_history() {
 fn age_of(h: &Harness) -> String {
     let overview = h.app.overview.as_ref().expect("overview");
     let f = &overview.findings[0];
-    format!("{}d", (overview.now - crate::workspace::utc_of_db(&f.created_at)).num_days())
+    let created = crate::workspace::utc_of_db(&f.created_at).expect("a timestamp");
+    format!("{}d", (overview.now - created).num_days())
 }
 
 #[test]

@@ -9,12 +9,13 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::{is_motion, list_table, moved, result_glyph, table_state};
 use crate::audit::audits::AuditStatus;
+use crate::audit::audits::AuditSummary;
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
+use crate::tui::messages::{Overview, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::confirm::Confirm;
 use crate::tui::overlays::form::{Form, FormKind};
-use crate::tui::worker::{AuditSummary, Overview, Request};
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -88,7 +89,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
                 Cell::from(Span::styled(s.audit.status.as_str(), status_style)),
                 Cell::from(format!("{}/{} ({progress}%)", s.decided, s.sampled)),
                 Cell::from(rate(Some(s))),
-                Cell::from(format!("+{} −{}", s.findings_opened, s.findings_closed)),
+                Cell::from(format!("+{} −{}", s.findings_opened.len(), s.findings_closed.len())),
             ])
         })
         .collect();
@@ -135,7 +136,8 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
         Line::from(compare),
         Line::from(format!(
             "findings opened {} · closed by retest {}",
-            summary.findings_opened, summary.findings_closed
+            summary.findings_opened.len(),
+            summary.findings_closed.len()
         )),
     ];
     frame.render_widget(Paragraph::new(head_lines), head);

@@ -18,7 +18,7 @@ use crate::text::{fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
-use crate::tui::worker::{Overview, Request};
+use crate::tui::messages::{Overview, Request};
 use crate::workspace::mapping::{Control, PopulationDef};
 
 #[derive(Debug, Default)]

@@ -11,7 +11,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, Paragraph
 use super::{freshness_style, result_glyph, severity_style};
 use crate::audit::lifecycle::{FindingStatus, Severity, is_overdue};
 use crate::audit::verdicts::ControlResult;
-use crate::tui::worker::Overview;
+use crate::tui::messages::Overview;
 use crate::workspace::sources::Freshness;
 
 pub fn draw(frame: &mut Frame, area: Rect, overview: &Overview) {
@@ -139,7 +139,11 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
         let rate = s.exception_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
         lines.push(Line::from(format!(
             "{:<10} {:>10} {:>9} {:>7} {:>7}",
-            s.audit.label, s.exceptions, rate, s.findings_opened, s.findings_closed
+            s.audit.label,
+            s.exceptions,
+            rate,
+            s.findings_opened.len(),
+            s.findings_closed.len()
         )));
     }
     frame.render_widget(Paragraph::new(lines), table);
@@ -148,8 +152,8 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
     for summary in &overview.audits {
         let bars = [
             Bar::default().value(summary.exceptions).style(Style::new().red()),
-            Bar::default().value(summary.findings_opened as u64).style(Style::new().yellow()),
-            Bar::default().value(summary.findings_closed as u64).style(Style::new().green()),
+            Bar::default().value(summary.findings_opened.len() as u64).style(Style::new().yellow()),
+            Bar::default().value(summary.findings_closed.len() as u64).style(Style::new().green()),
         ];
         chart = chart.data(BarGroup::default().label(Line::from(summary.audit.label.clone())).bars(&bars));
     }

@@ -23,9 +23,9 @@ use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
+use crate::tui::messages::{Failure, Overview, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
-use crate::tui::worker::{Overview, Request};
 
 /// Rows per population page.
 pub const PAGE_ROWS: usize = 200;
@@ -57,6 +57,8 @@ pub struct State {
     land: Land,
     /// The note being written on the selected row.
     pub note: Option<Input>,
+    /// A refused verdict that a note would let through: (key, verdict).
+    pub retry: Option<(String, Verdict)>,
     /// Notes written before the row's verdict, by key.
     pub notes: HashMap<String, String>,
     pub problem: Option<String>,
@@ -76,6 +78,7 @@ impl Default for State {
             selected: 0,
             land: Land::First,
             note: None,
+            retry: None,
             notes: HashMap::new(),
             problem: None,
             period_column: None,
@@ -172,8 +175,17 @@ impl State {
         Vec::new()
     }
 
-    pub fn failed(&mut self, message: &str) -> Vec<Effect> {
-        self.problem = Some(message.to_string());
+    pub fn failed(&mut self, failure: &Failure) -> Vec<Effect> {
+        self.problem = Some(failure.to_string());
+        Vec::new()
+    }
+
+    /// A verdict the workspace refused. A pass over failing tests needs a
+    /// note: `n` then opens the note on that row, and Enter records the pass.
+    pub fn verdict_refused(&mut self, failure: &Failure) -> Vec<Effect> {
+        if let Failure::PassNeedsNote { key, .. } = failure {
+            self.retry = Some((key.clone(), Verdict::Pass));
+        }
         Vec::new()
     }
 
@@ -199,12 +211,10 @@ impl State {
                 let note = input.text.trim().to_string();
                 self.note = None;
                 let Some(key) = self.selected_key() else { return Vec::new() };
-                let verdict = self
-                    .sample
-                    .as_ref()
-                    .and_then(|s| s.rows.iter().find(|r| r.key == key))
-                    .and_then(|r| r.verdict.as_deref())
-                    .and_then(Verdict::parse);
+                let retried = self.retry.take().filter(|(k, _)| *k == key).map(|(_, v)| v);
+                let verdict = retried.or_else(|| {
+                    self.sample.as_ref().and_then(|s| s.rows.iter().find(|r| r.key == key)).and_then(|r| r.verdict)
+                });
                 match verdict {
                     Some(verdict) => self.verdict_request(verdict, Some(note)),
                     None => {
@@ -247,6 +257,12 @@ impl State {
                 effects
             }
             Action::Note => {
+                // After a refused pass, the note goes on the refused row.
+                if let Some((key, _)) = &self.retry
+                    && let Some(i) = self.sample.as_ref().and_then(|s| s.rows.iter().position(|r| &r.key == key))
+                {
+                    self.selected = i;
+                }
                 let Some(key) = self.selected_key() else { return Vec::new() };
                 let existing = self
                     .sample
@@ -448,12 +464,12 @@ fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
                 Cell::from(Span::styled(glyph, style))
             }));
             let note = if r.note.is_some() || state.notes.contains_key(&r.key) { " ✎" } else { "" };
-            let verdict = r.verdict.clone().unwrap_or_else(|| "—".into());
-            let style = match verdict.as_str() {
-                "pass" => Style::new().green(),
-                "exception" => Style::new().red().bold(),
+            let style = match r.verdict {
+                Some(Verdict::Pass) => Style::new().green(),
+                Some(Verdict::Exception) => Style::new().red().bold(),
                 _ => Style::new(),
             };
+            let verdict = r.verdict.map_or("—", Verdict::as_str);
             cells.push(Cell::from(Span::styled(format!("{verdict}{note}"), style)));
             Row::new(cells)
         })

@@ -14,9 +14,9 @@ use crate::audit::lifecycle::is_overdue;
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
+use crate::tui::messages::{Overview, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
-use crate::tui::worker::{Overview, Request};
 use crate::workspace::utc_of_db;
 
 #[derive(Debug, Default)]
@@ -118,7 +118,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         }
         let overdue = is_overdue(f.status, f.due, overview.today);
         let due = f.due.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
-        let age = (overview.now - utc_of_db(&f.created_at)).num_days();
+        let age = utc_of_db(&f.created_at).map_or(0, |created| (overview.now - created).num_days());
         rows.push(Row::new(vec![
             Cell::from(f.id.clone()),
             Cell::from(Span::styled(f.severity.as_str(), severity_style(f.severity))),

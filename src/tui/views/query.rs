@@ -11,13 +11,13 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState};
 
 use super::{is_motion, moved, window};
-use crate::audit::requests::Request as AuditorRequest;
+use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::sampling::Sample;
 use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
 use crate::tui::input::{Edit, Input};
-use crate::tui::worker::{Overview, QUERY_ROWS, Request};
+use crate::tui::messages::{Failure, Overview, QUERY_ROWS, Request};
 use crate::workspace::query::ResultSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -95,8 +95,8 @@ impl State {
         vec![Effect::Message(text)]
     }
 
-    pub fn failed(&mut self, message: &str) -> Vec<Effect> {
-        self.problem = Some(message.to_string());
+    pub fn failed(&mut self, failure: &Failure) -> Vec<Effect> {
+        self.problem = Some(failure.to_string());
         Vec::new()
     }
 

@@ -14,9 +14,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline};
 use super::{freshness_style, is_motion, list_table, moved, table_state};
 use crate::tui::action::Action;
 use crate::tui::app::Effect;
+use crate::tui::messages::{Overview, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::confirm::Confirm;
-use crate::tui::worker::{Overview, Request};
 use crate::workspace::coverage::describe_ranges;
 use crate::workspace::sources::{SourceStatus, describe_age};
 

@@ -44,6 +44,8 @@ pub enum Refusal {
     Internal(String),
 }
 
+crate::error::kind!(BadInput: Refusal);
+
 /// Accepts exactly one SELECT that reads only this workspace's tables.
 pub fn guard_select(conn: &Connection, sql: &str) -> Result<(), Refusal> {
     guard_select_allowing(conn, sql, &[])

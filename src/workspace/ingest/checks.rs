@@ -5,10 +5,10 @@
 use duckdb::Connection;
 
 use super::{IngestError, MissingColumn, Reject};
-use crate::workspace::ascending;
 use crate::workspace::config::SourceConfig;
-use crate::workspace::location::did_you_mean;
+use crate::workspace::functions::ascending;
 use crate::workspace::optional;
+use crate::workspace::problems::did_you_mean;
 use crate::workspace::sql::quote_ident;
 
 pub(super) fn check_rejects(conn: &Connection) -> Result<(), IngestError> {
@@ -123,6 +123,7 @@ pub(super) fn normalise_timestamp(
 
 pub(super) fn check_unique_keys(
     conn: &Connection,
+    probes: &ascending::Probes,
     source: &SourceConfig,
     staging: &str,
     columns: &[(String, String)],
@@ -161,7 +162,7 @@ pub(super) fn check_unique_keys(
             _ => None,
         };
         let parallel = match varchar_key {
-            Some(key) => ascending::proves_unique(conn, staging, key)?,
+            Some(key) => ascending::proves_unique(conn, probes, staging, key)?,
             None => false,
         };
         if parallel || increasing("")? == Some(true) {

@@ -9,7 +9,7 @@ use duckdb::Connection;
 use sha2::{Digest, Sha256};
 
 use super::config::{IngestMode, SourceConfig, SourceFormat};
-use super::location::did_you_mean;
+use super::problems::did_you_mean;
 use super::sql::{quote_ident, quote_literal};
 use super::{Workspace, WorkspaceError, actor};
 
@@ -57,6 +57,17 @@ pub enum IngestError {
     Workspace(#[from] WorkspaceError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
+}
+
+impl crate::error::Kind for IngestError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            Self::Workspace(e) => e.kind(),
+            Self::Database(e) => e.kind(),
+            _ => ErrorKind::BadInput,
+        }
+    }
 }
 
 /// A key or timestamp column the files do not have.
@@ -118,6 +129,7 @@ pub struct IngestReport {
 const STAGING_PREFIX: &str = "qd_staging_";
 
 mod checks;
+use crate::workspace::functions::Probes;
 use checks::{
     check_columns, check_rejects, check_same_shape, check_unique_keys, drop_rejects, normalise_timestamp, table_columns,
 };
@@ -147,7 +159,7 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
             give_way();
             hash_files(&files)
         });
-        let loaded = load(&ws.conn, source, &files, &started);
+        let loaded = load(&ws.conn, &ws.functions.probes, source, &files, &started);
         (hashing.join(), loaded)
     });
     let hashed = match hashed {
@@ -168,7 +180,7 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
             });
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
                 Ok(run_id) => {
-                    super::log::write_head_file(ws)?;
+                    super::action_log::write_head_file(ws)?;
                     Ok(IngestReport {
                         run_id,
                         source: source.name.clone(),
@@ -204,7 +216,7 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
             match recorded {
                 Ok(()) => {
                     ws.conn.execute_batch("COMMIT")?;
-                    super::log::write_head_file(ws)?;
+                    super::action_log::write_head_file(ws)?;
                 }
                 Err(_) => ws.conn.execute_batch("ROLLBACK")?,
             }
@@ -296,7 +308,13 @@ struct Counts {
 
 /// Reads the files into staging and merges them. Leaves the transaction
 /// open on success (the caller records the run, then commits).
-fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf], now: &str) -> Result<Counts, IngestError> {
+fn load(
+    conn: &Connection,
+    probes: &Probes,
+    source: &SourceConfig,
+    files: &[PathBuf],
+    now: &str,
+) -> Result<Counts, IngestError> {
     let table = quote_ident(&source.name);
     let staging = quote_ident(&format!("{STAGING_PREFIX}{}", source.name));
     let shown = files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ");
@@ -319,7 +337,7 @@ fn load(conn: &Connection, source: &SourceConfig, files: &[PathBuf], now: &str) 
     }
     check_columns(source, &shown, &columns)?;
     normalise_timestamp(conn, source, &staging, &shown, &columns)?;
-    check_unique_keys(conn, source, &staging, &columns, &shown)?;
+    check_unique_keys(conn, probes, source, &staging, &columns, &shown)?;
 
     let ts = quote_ident(&source.timestamp);
     let staged: u64 = conn.query_row(&format!("SELECT count(*) FROM {staging}"), [], |r| r.get(0))?;
@@ -474,7 +492,7 @@ fn log_run(
             serde_json::json!({"audit": label, "rows_before": was, "rows_after": rows})
         })
         .collect();
-    super::log::append(
+    super::action_log::append(
         ws,
         "ingest.run",
         serde_json::json!({"run_id": run_id, "source": source.name, "mode": source.mode.as_str(), "status": status,

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use duckdb::Connection;
 use duckdb::core::{DataChunkHandle, LogicalTypeId};
@@ -25,8 +25,8 @@ use duckdb::ffi::duckdb_string_t;
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 
-use super::functions::{Column, string_bytes};
-use super::sql::quote_ident;
+use super::vector::{Column, string_bytes};
+use crate::workspace::sql::quote_ident;
 
 /// The function's name in SQL.
 pub const ASCENDING_FUNCTION: &str = "quarterdeck_ascending";
@@ -42,20 +42,27 @@ struct Run {
     ascending: bool,
 }
 
-static PROBES: LazyLock<Mutex<HashMap<u64, Vec<Run>>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-/// Starts at 1: probe 0 records nothing.
-static NEXT_PROBE: AtomicU64 = AtomicU64::new(1);
+/// The open probes of one workspace's database, by id (state shared with
+/// DuckDB, owned by the workspace; ids are never reused).
+#[derive(Clone, Default)]
+pub struct Probes {
+    open: Arc<Mutex<HashMap<u64, Vec<Run>>>>,
+    last_id: Arc<AtomicU64>,
+}
 
-fn probes() -> std::sync::MutexGuard<'static, HashMap<u64, Vec<Run>>> {
-    PROBES.lock().unwrap_or_else(PoisonError::into_inner)
+impl Probes {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Vec<Run>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Whether `key` (one VARCHAR column) of `table` strictly ascends in row
 /// order: `true` proves every key distinct and non-NULL; `false` proves
 /// nothing (the caller checks another way).
-pub fn proves_unique(conn: &Connection, table: &str, key: &str) -> duckdb::Result<bool> {
-    let probe = NEXT_PROBE.fetch_add(1, Ordering::Relaxed);
-    probes().insert(probe, Vec::new());
+pub fn proves_unique(conn: &Connection, probes: &Probes, table: &str, key: &str) -> duckdb::Result<bool> {
+    // Starts at 1: probe 0 records nothing.
+    let probe = probes.last_id.fetch_add(1, Ordering::Relaxed) + 1;
+    probes.lock().insert(probe, Vec::new());
     let counted = conn.query_row(
         &format!(
             "SELECT count(*), count({ASCENDING_FUNCTION}({probe}, rowid, {key})) FROM {table}",
@@ -64,7 +71,7 @@ pub fn proves_unique(conn: &Connection, table: &str, key: &str) -> duckdb::Resul
         [],
         |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
     );
-    let mut runs = probes().remove(&probe).unwrap_or_default();
+    let mut runs = probes.lock().remove(&probe).unwrap_or_default();
     let (rows, _) = counted?;
     runs.sort_by_key(|run| run.first_row);
     // Row ids need not start at 0 (rows not yet committed sit far above).
@@ -84,12 +91,16 @@ pub fn proves_unique(conn: &Connection, table: &str, key: &str) -> duckdb::Resul
     Ok(expected_row - start == rows)
 }
 
-struct AscendingFunction;
+pub(super) struct AscendingFunction;
 
 impl VScalar for AscendingFunction {
-    type State = ();
+    type State = Probes;
 
-    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Result<(), Box<dyn Error>> {
+    fn invoke(
+        probes: &Probes,
+        input: &mut DataChunkHandle,
+        output: &mut dyn WritableVector,
+    ) -> Result<(), Box<dyn Error>> {
         let len = input.len();
         // SAFETY: DuckDB hands us flat vectors of the signature's types
         // (UBIGINT, BIGINT, VARCHAR) with `len` rows, live for this call.
@@ -124,7 +135,7 @@ impl VScalar for AscendingFunction {
         }
         let key_at = |i: usize| keys.get(i).map(string_bytes).unwrap_or_default().to_vec();
         let run = Run { first_row, last_row, first_key: key_at(0), last_key: key_at(len - 1), ascending };
-        if let Some(runs) = probes().get_mut(&probe) {
+        if let Some(runs) = probes.lock().get_mut(&probe) {
             runs.push(run);
         }
         Ok(())
@@ -142,11 +153,6 @@ impl VScalar for AscendingFunction {
     }
 }
 
-/// Registers `quarterdeck_ascending` on `conn`'s database.
-pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<AscendingFunction>(ASCENDING_FUNCTION)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,10 +165,10 @@ mod tests {
     fn proves_ascending_keys_and_nothing_else() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("SET threads = 3").unwrap();
-        register(&conn).unwrap();
+        let probes = super::super::register(&conn).unwrap().probes;
         // Zero-padded ids ascend as strings; 300k rows span several row groups.
         table(&conn, "up", "SELECT 'id-' || lpad(i::VARCHAR, 7, '0') AS k FROM range(300000) t(i)");
-        assert!(proves_unique(&conn, "up", "k").unwrap());
+        assert!(proves_unique(&conn, &probes, "up", "k").unwrap());
         // One duplicate, one step down, a NULL, unpadded ids: not proven.
         table(&conn, "dup", "SELECT 'id-' || lpad(least(i, 299998)::VARCHAR, 7, '0') AS k FROM range(300000) t(i)");
         table(
@@ -177,12 +183,12 @@ mod tests {
         );
         table(&conn, "unpadded", "SELECT 'id-' || i AS k FROM range(300000) t(i)");
         for name in ["dup", "down", "with_null", "unpadded"] {
-            assert!(!proves_unique(&conn, name, "k").unwrap(), "{name}");
+            assert!(!proves_unique(&conn, &probes, name, "k").unwrap(), "{name}");
         }
         table(&conn, "empty", "SELECT 'x' AS k WHERE false");
-        assert!(proves_unique(&conn, "empty", "k").unwrap());
+        assert!(proves_unique(&conn, &probes, "empty", "k").unwrap());
         // A boundary between vectors: the last key of one equals the next's first.
         table(&conn, "seam", "SELECT 'id-' || lpad((i - (i = 2048)::INT)::VARCHAR, 7, '0') AS k FROM range(5000) t(i)");
-        assert!(!proves_unique(&conn, "seam", "k").unwrap());
+        assert!(!proves_unique(&conn, &probes, "seam", "k").unwrap());
     }
 }

@@ -5,8 +5,9 @@
 use duckdb::Connection;
 use serde_json::{Map, Value as Json};
 
-use super::sampling::{Sample, SampleRow};
-use crate::workspace::{Workspace, actor, optional, utc_of_db};
+use super::{Sample, SampleRow};
+use crate::workspace::stored::At;
+use crate::workspace::{Workspace, actor, optional};
 
 /// Stores a sample. In an audit it becomes the current one for its control
 /// and spec; an earlier one (a redraw) is kept but no longer current.
@@ -106,38 +107,39 @@ pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>>
     )?;
     let rows = stmt
         .query_map([sample_id, sample_id], |r| {
-            let row: String = r.get(2)?;
-            let tests: String = r.get(3)?;
+            let key: String = r.get(0)?;
+            let name = format!("sample {sample_id}, key {key}");
+            let at = At { table: "qd.sample_rows", row: &name };
+            let tests: Map<String, Json> = at.json(3, "tests", &r.get::<_, String>(3)?)?;
+            let verdict = match r.get::<_, Option<String>>(4)? {
+                Some(text) => Some(At { table: "qd.verdicts", row: &name }.word(4, "verdict", &text)?),
+                None => None,
+            };
             Ok(SampleRow {
-                key: r.get(0)?,
                 rank: r.get(1)?,
-                row: serde_json::from_str(&row).unwrap_or_default(),
-                tests: parse_tests(&tests),
-                verdict: r.get(4)?,
+                row: at.json(2, "row_json", &r.get::<_, String>(2)?)?,
+                tests: tests.into_iter().map(|(k, v)| (k, v.as_bool())).collect(),
+                verdict,
                 note: r.get(5)?,
+                key,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    let name = sample_id.to_string();
+    let at = At { table: "qd.samples", row: &name };
     Ok(Some(Sample {
         control,
         spec,
         period_label,
-        period_start: utc_of_db(&start),
-        period_end: utc_of_db(&end),
+        period_start: at.utc(3, "period_start", &start)?,
+        period_end: at.utc(4, "period_end", &end)?,
         seed,
         method,
         sql,
-        key_columns: serde_json::from_str(&keys).unwrap_or_default(),
+        key_columns: at.json(8, "key_columns", &keys)?,
         population_count: count.max(0) as u64,
         fingerprint,
         size: size.max(0) as u64,
         rows,
     }))
-}
-
-fn parse_tests(text: &str) -> Vec<(String, Option<bool>)> {
-    match serde_json::from_str::<Map<String, Json>>(text) {
-        Ok(map) => map.into_iter().map(|(k, v)| (k, v.as_bool())).collect(),
-        Err(_) => Vec::new(),
-    }
 }

@@ -4,10 +4,10 @@
 use duckdb::Connection;
 use serde_json::Value;
 
-pub mod chain;
+pub mod hash_chain;
 
 use super::{Workspace, actor, optional};
-use chain::{ChainBreak, LogEntry, next_entry, verify};
+use hash_chain::{ChainBreak, LogEntry, next_entry, verify};
 
 /// Appends an entry after the current head. Call inside the change's transaction.
 pub fn append(ws: &Workspace, action: &str, payload: Value) -> duckdb::Result<LogEntry> {
@@ -95,6 +95,8 @@ pub enum HeadMismatch {
     #[error("{0} cannot be read as SEQ:HASH")]
     Unreadable(String),
 }
+
+crate::error::kind!(Unusable: HeadMismatch);
 
 /// The log's head in the database.
 pub fn head(conn: &Connection) -> duckdb::Result<Option<Head>> {

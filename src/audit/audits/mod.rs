@@ -2,42 +2,34 @@
 //! planned → fieldwork → closed. Starting one draws every in-scope spec's
 //! sample; closing one settles its retests. A closed audit refuses changes.
 
+mod close;
+mod summary;
+
+pub use close::{Closed, close};
+pub use summary::{AuditSummary, PreviousAudit, summaries, summary};
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use duckdb::Connection;
 use serde_json::json;
 
-use super::rank::{rank_hex, sample_seed};
+use super::AuditError;
+use super::sampling::rank::{rank_hex, sample_seed};
+use super::sampling::store;
 use super::sampling::{default_size, draw};
-use super::{AuditError, samples};
-use crate::workspace::log;
+use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
-use crate::workspace::{Workspace, actor, optional, utc_of_db};
+use crate::workspace::stored::At;
+use crate::workspace::{Workspace, actor, optional};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuditStatus {
-    Planned,
-    Fieldwork,
-    Closed,
-}
-
-impl AuditStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Planned => "planned",
-            Self::Fieldwork => "fieldwork",
-            Self::Closed => "closed",
-        }
-    }
-
-    fn parse(s: &str) -> Self {
-        match s {
-            "planned" => Self::Planned,
-            "closed" => Self::Closed,
-            _ => Self::Fieldwork,
-        }
+crate::vocabulary::vocabulary! {
+    /// Where an audit stands: planned, in fieldwork, or closed for good.
+    pub enum AuditStatus {
+        Planned = "planned",
+        Fieldwork = "fieldwork",
+        Closed = "closed",
     }
 }
 
@@ -152,7 +144,7 @@ pub fn start(
             drawn.push(draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?);
         }
     }
-    log::change(ws, || -> Result<(), AuditError> {
+    action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.audits VALUES (?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, 'planned', ?, ?,
                      CAST(? AS TIMESTAMP), ?, NULL)",
@@ -168,15 +160,15 @@ pub fn start(
                 actor()
             ],
         )?;
-        log::append(
+        action_log::append(
             ws,
             "audit.start",
             json!({"audit": label, "period": period.label, "start": period.start.to_rfc3339(), "end": period.end.to_rfc3339(),
                    "seed": seed, "controls": controls, "carried": carried, "mapping_version": mappings.version}),
         )?;
         for sample in &drawn {
-            let id = samples::store(ws, Some(label), sample, None)?;
-            log::append(
+            let id = store::store(ws, Some(label), sample, None)?;
+            action_log::append(
                 ws,
                 "sample.draw",
                 json!({"audit": label, "control": sample.control, "spec": sample.spec, "sample_id": id,
@@ -186,7 +178,7 @@ pub fn start(
             )?;
         }
         ws.conn.execute("UPDATE qd.audits SET status = 'fieldwork' WHERE label = ?", [label])?;
-        log::append(ws, "audit.status", json!({"audit": label, "from": "planned", "to": "fieldwork"}))?;
+        action_log::append(ws, "audit.status", json!({"audit": label, "from": "planned", "to": "fieldwork"}))?;
         Ok(())
     })?;
     Ok(Started { audit, samples: drawn.len(), carried })
@@ -215,18 +207,19 @@ const SELECT_AUDIT: &str =
         status, mapping_version, controls, CAST(created_at AS VARCHAR), CAST(closed_at AS VARCHAR) FROM qd.audits";
 
 fn audit_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Audit> {
-    let controls: String = r.get(7)?;
+    let label: String = r.get(0)?;
+    let at = At { table: "qd.audits", row: &label };
     Ok(Audit {
-        label: r.get(0)?,
         period_label: r.get(1)?,
-        period_start: utc_of_db(&r.get::<_, String>(2)?),
-        period_end: utc_of_db(&r.get::<_, String>(3)?),
+        period_start: at.utc(2, "period_start", &r.get::<_, String>(2)?)?,
+        period_end: at.utc(3, "period_end", &r.get::<_, String>(3)?)?,
         seed: r.get(4)?,
-        status: AuditStatus::parse(&r.get::<_, String>(5)?),
+        status: at.word(5, "status", &r.get::<_, String>(5)?)?,
         mapping_version: r.get(6)?,
-        controls: serde_json::from_str(&controls).unwrap_or_default(),
+        controls: at.json(7, "controls", &r.get::<_, String>(7)?)?,
         created_at: r.get(8)?,
         closed_at: r.get(9)?,
+        label,
     })
 }
 
@@ -257,4 +250,19 @@ pub fn sample_ids(conn: &Connection, label: &str) -> duckdb::Result<Vec<(i64, St
         "SELECT sample_id, control, spec FROM qd.samples WHERE audit = ? AND current ORDER BY control, spec",
     )?;
     stmt.query_map([label], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
+}
+
+/// The audit the work is in: the latest not yet closed, else the latest of
+/// all (an index into `list`, which is in the order `list` returns).
+pub fn current(list: &[Audit]) -> Option<usize> {
+    list.iter().rposition(|a| a.status != AuditStatus::Closed).or_else(|| list.len().checked_sub(1))
+}
+
+/// The period the work is in: the current audit's, else the last full
+/// quarter before `today`.
+pub fn working_period(list: &[Audit], today: chrono::NaiveDate, tz: chrono_tz::Tz) -> Result<Period, AuditError> {
+    Ok(match current(list) {
+        Some(i) => list[i].period(tz),
+        None => Period::last_full_quarter(today, tz)?,
+    })
 }

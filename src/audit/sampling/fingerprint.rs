@@ -15,7 +15,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use sha2::{Digest, Sha256};
 
 use crate::workspace::functions::DigestBatch;
-use crate::workspace::prefixed_sha256::Digest32;
+use crate::workspace::functions::prefixed_sha256::Digest32;
 
 /// How many duplicated key hashes a fingerprint keeps (all are counted).
 pub const SHOWN_DUPLICATES: usize = 5;

@@ -6,16 +6,17 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::questions::Library;
-use super::rank::sample_seed;
+use super::sampling::rank::sample_seed;
+use super::sampling::store;
 use super::sampling::{Sample, draw};
-use super::{AuditError, find_control, find_spec, samples};
-use crate::workspace::log;
+use super::{AuditError, find_control, find_spec};
+use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 use crate::workspace::{Workspace, actor};
 
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct AuditorRequest {
     pub id: i64,
     pub text: String,
     pub asked_at: String,
@@ -30,7 +31,7 @@ pub struct Request {
 
 /// An answered request and its sample.
 pub struct Answer {
-    pub request: Request,
+    pub request: AuditorRequest,
     pub sample: Sample,
 }
 
@@ -58,8 +59,8 @@ pub fn ask(
     let seed = sample_seed(&format!("request-{id}-{}", ws.now_text()), &control.id, &spec.name);
     let sample = draw(ws, control, spec, &period, &seed, matched.size)?;
     let question = matched.question.id.clone();
-    let sample_id = log::change(ws, || -> Result<i64, AuditError> {
-        let sample_id = samples::store(ws, None, &sample, None)?;
+    let sample_id = action_log::change(ws, || -> Result<i64, AuditError> {
+        let sample_id = store::store(ws, None, &sample, None)?;
         ws.conn.execute(
             "INSERT INTO qd.requests VALUES (?, ?, CAST(? AS TIMESTAMP), ?, CAST(? AS DATE), 'answered', ?, ?, ?, ?)",
             duckdb::params![
@@ -74,7 +75,7 @@ pub fn ask(
                 sample_id
             ],
         )?;
-        log::append(
+        action_log::append(
             ws,
             "request.answer",
             json!({"request_id": id, "text": text, "question": question, "control": control.id, "spec": spec.name,
@@ -92,14 +93,14 @@ pub fn ask(
     Ok(Answer { request, sample })
 }
 
-pub fn list(conn: &Connection) -> duckdb::Result<Vec<Request>> {
+pub fn list(conn: &Connection) -> duckdb::Result<Vec<AuditorRequest>> {
     let mut stmt = conn.prepare(
         "SELECT request_id, text, CAST(asked_at AS VARCHAR), asked_by, CAST(due AS VARCHAR), status, question, control,
                 spec, sample_id FROM qd.requests ORDER BY request_id",
     )?;
     stmt.query_map([], |r| {
         let due: Option<String> = r.get(4)?;
-        Ok(Request {
+        Ok(AuditorRequest {
             id: r.get(0)?,
             text: r.get(1)?,
             asked_at: r.get(2)?,

@@ -66,7 +66,7 @@ fn the_draw_in_duckdb_equals_the_streamed_ranking() {
                 let seed = format!("seed-{id}-{n}");
                 // The fast road is the one taken: the tap saw every row once
                 // and the candidates settle the sample.
-                let tap = Tap::open();
+                let tap = ws.functions.taps.open();
                 let picked = candidates(&ws, &population, &sql, &seed, n, Some(&tap)).unwrap();
                 let tapped = tap.take().iter().map(DigestBatch::len).sum::<usize>() as u64;
                 let count: u64 = ws.conn.query_row(&format!("SELECT count(*) FROM ({sql})"), [], |r| r.get(0)).unwrap();

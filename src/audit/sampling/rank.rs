@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::fingerprint::{self, Fingerprint};
 use crate::workspace::functions::DigestBatch;
-use crate::workspace::prefixed_sha256::{Digest32, Prefix};
+use crate::workspace::functions::prefixed_sha256::{Digest32, Prefix};
 
 pub use super::fingerprint::SHOWN_DUPLICATES;
 

@@ -3,13 +3,17 @@
 //! top-N), the first n kept, the population fingerprinted, and the
 //! selected rows read back whole with their attribute test results.
 
+pub mod audit_sample;
+pub mod fingerprint;
+pub mod rank;
+pub mod store;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json, json};
 
 use super::AuditError;
-use super::rank::{KeyBatch, Ranked, Ranker, Ranking, rank_parallel, select_candidates};
 use crate::workspace::Workspace;
 use crate::workspace::functions::{DRAW_FUNCTION, DigestBatch, Tap};
 use crate::workspace::mapping::{Control, EvidenceSpec};
@@ -19,6 +23,7 @@ use crate::workspace::sql::{guard_select, guard_select_allowing, quote_ident, qu
 use crate::workspace::values::to_json;
 use duckdb::arrow::array::AsArray;
 use duckdb::arrow::record_batch::RecordBatch;
+use rank::{KeyBatch, Ranked, Ranker, Ranking, rank_parallel, select_candidates};
 
 /// How the sample was drawn, in words an auditor can follow by hand.
 pub const METHOD: &str = "sha256 rank (Quarterdeck sampling v1): key = key columns CAST AS VARCHAR, NULL as '', \
@@ -54,7 +59,7 @@ pub struct SampleRow {
     pub rank: String,
     pub row: Map<String, Json>,
     pub tests: TestResults,
-    pub verdict: Option<String>,
+    pub verdict: Option<crate::audit::verdicts::Verdict>,
     pub note: Option<String>,
 }
 
@@ -116,7 +121,7 @@ pub fn rank_population(
     seed: &str,
     n: usize,
 ) -> Result<Ranking, AuditError> {
-    let tap = Tap::open();
+    let tap = ws.functions.taps.open();
     let candidates = candidates(ws, population, sql, seed, n, Some(&tap))?;
     let batches = tap.take();
     let tapped: usize = batches.iter().map(DigestBatch::len).sum();
@@ -350,5 +355,4 @@ impl Sample {
 }
 
 #[cfg(test)]
-#[path = "sampling_tests.rs"]
 mod tests;

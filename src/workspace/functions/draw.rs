@@ -1,10 +1,6 @@
-//! SQL functions Quarterdeck adds to its DuckDB instance, registered when a
-//! workspace opens: `quarterdeck_draw` (here) and `quarterdeck_ascending`
-//! (ascending.rs, the ingest's parallel proof of unique keys).
-//!
-//! `quarterdeck_draw(tap UBIGINT, seed VARCHAR, key VARCHAR) → UBIGINT`
-//! is the sampling draw's inner loop, run by DuckDB on its own worker
-//! threads over its own vectors (no key leaves DuckDB):
+//! `quarterdeck_draw(tap UBIGINT, seed VARCHAR, key VARCHAR) → UBIGINT`,
+//! the sampling draw's inner loop, run by DuckDB on its own worker threads
+//! over its own vectors (no key leaves DuckDB):
 //!
 //! - it returns the leading 64 bits (big-endian) of sha256(seed ":" key),
 //!   the prefix of the sample rank, so that DuckDB's parallel top-N can pick
@@ -24,13 +20,13 @@ use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
-use duckdb::Connection;
 use duckdb::core::{DataChunkHandle, LogicalTypeId};
-use duckdb::ffi::{self, duckdb_string_t};
+use duckdb::ffi::duckdb_string_t;
 use duckdb::vscalar::{ScalarFunctionSignature, VScalar};
 use duckdb::vtab::arrow::WritableVector;
 
 use super::prefixed_sha256::{Digest32, Prefix};
+use super::vector::{Column, string_bytes};
 
 /// The draw function's name in SQL.
 pub const DRAW_FUNCTION: &str = "quarterdeck_draw";
@@ -83,15 +79,34 @@ impl DigestBatch {
     }
 }
 
-/// Open taps by id. Ids are never reused, so concurrent draws (tests open
-/// many workspaces in one process) never see each other's rows.
-static TAPS: LazyLock<Mutex<HashMap<u64, Digests>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-/// Starts at 1: id 0 never names a tap.
-static NEXT_TAP: AtomicU64 = AtomicU64::new(1);
+/// The open taps of one workspace's database, by id. The workspace owns it
+/// and hands a clone to DuckDB with the function, so that concurrent draws
+/// (tests open many workspaces in one process) never see each other's rows
+/// and nothing lives in process-wide state. Ids are never reused.
+#[derive(Clone, Default)]
+pub struct Taps {
+    open: Arc<Mutex<HashMap<u64, Digests>>>,
+    last_id: Arc<AtomicU64>,
+}
 
-fn taps() -> std::sync::MutexGuard<'static, HashMap<u64, Digests>> {
-    // A panic while holding the lock cannot leave the map inconsistent.
-    TAPS.lock().unwrap_or_else(PoisonError::into_inner)
+impl Taps {
+    /// A new tap: `quarterdeck_draw` called with its id records into it.
+    pub fn open(&self) -> Tap {
+        // Starts at 1: id 0 never names a tap.
+        let id = self.last_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let digests = Digests::default();
+        self.lock().insert(id, Arc::clone(&digests));
+        Tap { id, digests, taps: self.clone() }
+    }
+
+    fn get(&self, id: u64) -> Option<Digests> {
+        self.lock().get(&id).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Digests>> {
+        // A panic while holding the lock cannot leave the map inconsistent.
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Collects sha256(key) of every row `quarterdeck_draw` ranks under its id,
@@ -99,16 +114,10 @@ fn taps() -> std::sync::MutexGuard<'static, HashMap<u64, Digests>> {
 pub struct Tap {
     id: u64,
     digests: Digests,
+    taps: Taps,
 }
 
 impl Tap {
-    pub fn open() -> Self {
-        let id = NEXT_TAP.fetch_add(1, Ordering::Relaxed);
-        let digests = Digests::default();
-        taps().insert(id, Arc::clone(&digests));
-        Self { id, digests }
-    }
-
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -116,30 +125,24 @@ impl Tap {
     /// Closes the tap and returns the digests it collected, in batches, in
     /// no order.
     pub fn take(self) -> Vec<DigestBatch> {
-        taps().remove(&self.id);
+        self.taps.lock().remove(&self.id);
         std::mem::take(&mut *self.digests.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
 impl Drop for Tap {
     fn drop(&mut self) {
-        taps().remove(&self.id);
+        self.taps.lock().remove(&self.id);
     }
 }
 
-/// Registers Quarterdeck's functions on `conn`'s database.
-pub fn register(conn: &Connection) -> duckdb::Result<()> {
-    conn.register_scalar_function::<DrawFunction>(DRAW_FUNCTION)?;
-    super::ascending::register(conn)
-}
-
-struct DrawFunction;
+pub(super) struct DrawFunction;
 
 impl VScalar for DrawFunction {
-    type State = ();
+    type State = Taps;
 
-    fn invoke(_: &(), input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Result<(), Box<dyn Error>> {
-        draw_rows(input, output);
+    fn invoke(taps: &Taps, input: &mut DataChunkHandle, output: &mut dyn WritableVector) -> Result<(), Box<dyn Error>> {
+        draw_rows(taps, input, output);
         Ok(())
     }
     fn signatures() -> Vec<ScalarFunctionSignature> {
@@ -155,7 +158,7 @@ impl VScalar for DrawFunction {
 }
 
 /// Ranks (and taps) one chunk of rows.
-fn draw_rows(input: &DataChunkHandle, output: &mut dyn WritableVector) {
+fn draw_rows(taps: &Taps, input: &DataChunkHandle, output: &mut dyn WritableVector) {
     let len = input.len();
     // SAFETY: DuckDB hands us a chunk of three flat vectors of the
     // signature's types (UBIGINT, VARCHAR, VARCHAR) with `len` rows,
@@ -193,7 +196,7 @@ fn draw_rows(input: &DataChunkHandle, output: &mut dyn WritableVector) {
             let id = tap_ids.get(i).copied().unwrap_or(0);
             if tap.as_ref().is_none_or(|(current, _)| *current != id) {
                 flush(tap.as_ref(), &mut tapped);
-                tap = Some((id, taps().get(&id).cloned()));
+                tap = Some((id, taps.get(id)));
             }
             if let Some((_, Some(_))) = &tap {
                 tapped.push(KEY_HASH.digest(key));
@@ -208,51 +211,6 @@ fn draw_rows(input: &DataChunkHandle, output: &mut dyn WritableVector) {
 
 /// sha256 with no prefix, for the key digests.
 static KEY_HASH: LazyLock<Prefix> = LazyLock::new(|| Prefix::new(b""));
-
-/// One input column read in place: its values and validity mask, without
-/// a call into DuckDB per row.
-pub(super) struct Column<'a, T> {
-    values: &'a [T],
-    validity: *const u64,
-}
-
-impl<'a, T> Column<'a, T> {
-    /// # Safety
-    /// Column `index` of `chunk` is a flat vector of `T` with at least `len` rows.
-    pub(super) unsafe fn of(chunk: &'a DataChunkHandle, index: usize, len: usize) -> Self {
-        unsafe {
-            let vector = ffi::duckdb_data_chunk_get_vector(chunk.get_ptr(), index as u64);
-            let values = std::slice::from_raw_parts(ffi::duckdb_vector_get_data(vector).cast::<T>(), len);
-            Self { values, validity: ffi::duckdb_vector_get_validity(vector) }
-        }
-    }
-
-    /// Row `i`'s value, None when NULL.
-    pub(super) fn get(&self, i: usize) -> Option<&'a T> {
-        let valid = self.validity.is_null() || {
-            // SAFETY: a non-null mask has a bit for every row of the vector.
-            let word = unsafe { *self.validity.add(i / 64) };
-            word >> (i % 64) & 1 == 1
-        };
-        if valid { self.values.get(i) } else { None }
-    }
-}
-
-/// The bytes of a DuckDB string: inside the struct up to 12 bytes, behind
-/// its pointer beyond (DuckDB's `string_t` layout, as `duckdb_string_t_data`
-/// reads it).
-pub(super) fn string_bytes(s: &duckdb_string_t) -> &[u8] {
-    // SAFETY: both union variants start with the length; the variant in use
-    // follows from it, and the data lives as long as the vector holding `s`.
-    unsafe {
-        let len = s.value.inlined.length as usize;
-        if len <= 12 {
-            std::slice::from_raw_parts(s.value.inlined.inlined.as_ptr().cast::<u8>(), len)
-        } else {
-            std::slice::from_raw_parts(s.value.pointer.ptr.cast::<u8>().cast_const(), len)
-        }
-    }
-}
 
 /// Hands the digests gathered for the current tap to it (one lock per run
 /// of rows with the same tap, normally once per vector).
@@ -269,12 +227,13 @@ fn flush(tap: Option<&(u64, Option<Digests>)>, tapped: &mut Vec<Digest32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use duckdb::Connection;
     use sha2::{Digest, Sha256};
 
-    fn conn() -> Connection {
+    fn conn() -> (Connection, Taps) {
         let conn = Connection::open_in_memory().unwrap();
-        register(&conn).unwrap();
-        conn
+        let functions = super::super::register(&conn).unwrap();
+        (conn, functions.taps)
     }
 
     fn lead(seed: &str, key: &str) -> u64 {
@@ -284,9 +243,9 @@ mod tests {
 
     #[test]
     fn ranks_and_taps_every_row_once() {
-        let conn = conn();
-        let tap = Tap::open();
-        let other = Tap::open();
+        let (conn, taps) = conn();
+        let tap = taps.open();
+        let other = taps.open();
         let sql = format!(
             "SELECT k, {DRAW_FUNCTION}({}, 's', k) FROM (SELECT CASE WHEN i % 7 = 0 THEN NULL ELSE 'k' || i END AS k \
              FROM range(10000) t(i)) ORDER BY k NULLS FIRST",
@@ -321,7 +280,7 @@ mod tests {
 
     #[test]
     fn null_seed_is_null_and_unknown_tap_is_ignored() {
-        let conn = conn();
+        let (conn, _taps) = conn();
         let sql = format!(
             "SELECT {DRAW_FUNCTION}(t, s, k) FROM (VALUES (0::UBIGINT, NULL, 'x', 1), (NULL, 'x', 'y', 2), \
              (987654321, 'x', 'y', 3)) AS v(t, s, k, i) ORDER BY i"
@@ -329,5 +288,20 @@ mod tests {
         let leads: Vec<Option<u64>> =
             conn.prepare(&sql).unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
         assert_eq!(leads, [None, Some(lead("x", "y")), Some(lead("x", "y"))]);
+    }
+
+    #[test]
+    fn each_database_has_its_own_taps() {
+        let (a, taps_a) = conn();
+        let (b, taps_b) = conn();
+        let (tap_a, tap_b) = (taps_a.open(), taps_b.open());
+        // Both databases number their taps from 1: the same id, two taps.
+        assert_eq!(tap_a.id(), tap_b.id());
+        let sql = format!("SELECT count({DRAW_FUNCTION}({}, 's', 'k' || i)) FROM range(5000) t(i)", tap_a.id());
+        let counted: u64 = a.query_row(&sql, [], |r| r.get(0)).unwrap();
+        assert_eq!(counted, 5000);
+        assert_eq!(tap_a.take().iter().map(DigestBatch::len).sum::<usize>(), 5000);
+        assert!(tap_b.take().is_empty(), "a draw in one database taps nothing in another");
+        drop(b);
     }
 }

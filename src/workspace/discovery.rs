@@ -8,7 +8,7 @@ use super::config::CONFIG_FILE;
 
 /// Where a workspace was found, and why that one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Located {
+pub enum Discovered {
     Flag(PathBuf),
     Env(PathBuf),
     CurrentDir(PathBuf),
@@ -16,7 +16,7 @@ pub enum Located {
     Demo(PathBuf),
 }
 
-impl Located {
+impl Discovered {
     pub fn path(&self) -> &Path {
         match self {
             Self::Flag(p) | Self::Env(p) | Self::CurrentDir(p) | Self::Demo(p) => p,
@@ -24,17 +24,17 @@ impl Located {
     }
 }
 
-pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path) -> Located {
+pub fn discover(flag: Option<&Path>, env: Option<&str>, cwd: &Path) -> Discovered {
     if let Some(dir) = flag {
-        return Located::Flag(dir.to_path_buf());
+        return Discovered::Flag(dir.to_path_buf());
     }
     if let Some(dir) = env.filter(|d| !d.trim().is_empty()) {
-        return Located::Env(PathBuf::from(dir));
+        return Discovered::Env(PathBuf::from(dir));
     }
     if cwd.join(CONFIG_FILE).is_file() {
-        return Located::CurrentDir(cwd.to_path_buf());
+        return Discovered::CurrentDir(cwd.to_path_buf());
     }
-    Located::Demo(demo_dir())
+    Discovered::Demo(demo_dir())
 }
 
 /// The demo workspace in the user's data folder (e.g. ~/.local/share/quarterdeck/demo).
@@ -54,10 +54,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(CONFIG_FILE), "").unwrap();
         let flag = Path::new("/a");
-        assert_eq!(locate(Some(flag), Some("/b"), dir.path()), Located::Flag(flag.into()));
-        assert_eq!(locate(None, Some("/b"), dir.path()), Located::Env("/b".into()));
-        assert_eq!(locate(None, None, dir.path()), Located::CurrentDir(dir.path().into()));
+        assert_eq!(discover(Some(flag), Some("/b"), dir.path()), Discovered::Flag(flag.into()));
+        assert_eq!(discover(None, Some("/b"), dir.path()), Discovered::Env("/b".into()));
+        assert_eq!(discover(None, None, dir.path()), Discovered::CurrentDir(dir.path().into()));
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(locate(None, Some(""), empty.path()), Located::Demo(_)));
+        assert!(matches!(discover(None, Some(""), empty.path()), Discovered::Demo(_)));
     }
 }

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::rank::sample_seed;
-use super::sampling::{Sample, draw};
-use super::{AuditError, audits, find_control, find_spec, samples};
+use super::{Sample, draw, store};
+use crate::audit::{AuditError, audits, find_control, find_spec};
 use crate::workspace::Workspace;
-use crate::workspace::log;
+use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 
 /// How to obtain an audit's sample of a control's spec.
@@ -25,13 +25,34 @@ pub struct SampleRequest<'a> {
     pub seed: Option<&'a str>,
 }
 
+/// The audit's frozen sample as stored; never draws one (an audit draws
+/// every sample as it starts).
+pub fn frozen_sample(
+    ws: &Workspace,
+    mappings: &Mappings,
+    audit: &str,
+    control: &str,
+    spec: &str,
+) -> Result<Sample, AuditError> {
+    let control = find_control(mappings, control)?;
+    let spec = find_spec(control, Some(spec))?;
+    let audit = audits::load(&ws.conn, audit)?.ok_or_else(|| AuditError::UnknownAudit(audit.into()))?;
+    if !audit.controls.contains(&control.id) {
+        return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() });
+    }
+    match store::load_current(&ws.conn, &audit.label, &control.id, &spec.name)? {
+        Some((_, sample)) => Ok(sample),
+        None => Err(AuditError::NotDrawn { audit: audit.label, control: control.id.clone(), spec: spec.name.clone() }),
+    }
+}
+
 /// The audit's frozen sample, drawn and frozen (and logged) the first time.
 pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest) -> Result<Sample, AuditError> {
     let control = find_control(mappings, request.control)?;
     let spec = find_spec(control, request.spec)?;
     let audit = audits::load(&ws.conn, request.audit)?.ok_or_else(|| AuditError::UnknownAudit(request.audit.into()))?;
     if request.redraw.is_none()
-        && let Some((_, sample)) = samples::load_current(&ws.conn, &audit.label, &control.id, &spec.name)?
+        && let Some((_, sample)) = store::load_current(&ws.conn, &audit.label, &control.id, &spec.name)?
     {
         return Ok(sample);
     }
@@ -47,17 +68,17 @@ pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest
     };
     let audit_seed = request.seed.unwrap_or(&audit.seed);
     let seed = sample_seed(audit_seed, &control.id, &spec.name);
-    let n = request.n.unwrap_or_else(|| super::sampling::default_size(ws, control, spec));
+    let n = request.n.unwrap_or_else(|| super::default_size(ws, control, spec));
     let sample = draw(ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
-    log::change(ws, || -> Result<(), AuditError> {
-        let id = samples::store(ws, Some(&audit.label), &sample, reason.as_deref())?;
-        log::append(
+    action_log::change(ws, || -> Result<(), AuditError> {
+        let id = store::store(ws, Some(&audit.label), &sample, reason.as_deref())?;
+        action_log::append(
             ws,
             if reason.is_some() { "sample.redraw" } else { "sample.draw" },
             json!({"audit": audit.label, "control": control.id, "spec": spec.name, "sample_id": id,
                    "seed": sample.seed, "population_count": sample.population_count,
                    "fingerprint": sample.fingerprint, "size": sample.size, "reason": reason,
-                   "rows_sha256": super::replay::rows_digest(&ws.conn, id)?}),
+                   "rows_sha256": crate::audit::replay::rows_digest(&ws.conn, id)?}),
         )?;
         Ok(())
     })?;
