@@ -31,17 +31,18 @@ use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use duckdb::types::Value;
 use quarterdeck::audit::browse::{self, Filter, Page, Position, page, page_sql};
 use quarterdeck::tui::action::Action;
-use quarterdeck::tui::app::{App, Tab};
+use quarterdeck::tui::app::App;
+use quarterdeck::tui::effect::Tab;
 use quarterdeck::tui::keymap::Keymap;
 use quarterdeck::tui::messages::{Envelope, Reply, Request};
 use quarterdeck::tui::overlays::palette::{Item, Palette, Target};
 use quarterdeck::tui::ui;
 use quarterdeck::tui::views::evidence::{Mode, PAGE_ROWS};
 use quarterdeck::tui::worker::Worker;
+use quarterdeck::workspace::guard::guard_select;
 use quarterdeck::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use quarterdeck::workspace::period::Period;
 use quarterdeck::workspace::population::{Population, resolve};
-use quarterdeck::workspace::sql::guard_select;
 use quarterdeck::workspace::{Access, Workspace};
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::layout::Rect;
@@ -110,7 +111,7 @@ fn small_workspace(root: &Path) -> anyhow::Result<PathBuf> {
     }
     let audits = {
         let ws = Workspace::open(&dir, Access::ReadOnly)?;
-        quarterdeck::audit::audits::list(&ws.conn)?.len()
+        quarterdeck::audit::record::list(&ws)?.len()
     };
     if audits == 0 {
         let out = Command::new(binary)
@@ -441,7 +442,7 @@ fn bench_paging(big: &Path, small: &Path) -> anyhow::Result<()> {
     // audit exists: the scale-1 demo. (The 50M workspace has none, so the rows above
     // call browse::page directly, as the worker does.)
     let s = Browse::open(small)?;
-    let audit = quarterdeck::audit::audits::list(&s.ws.conn)?
+    let audit = quarterdeck::audit::record::list(&s.ws)?
         .into_iter()
         .find(|a| a.label == QUARTER)
         .ok_or_else(|| anyhow::anyhow!("no {QUARTER} audit in {}", small.display()))?;
@@ -510,15 +511,15 @@ fn evidence_app(dir: &Path) -> anyhow::Result<(App, Worker)> {
     settle(&mut app, &mut worker)?;
     let overview = app.overview.as_ref().ok_or_else(|| anyhow::anyhow!("no overview"))?;
     // What the Controls tab's enter does (Effect::Drill).
-    let effects = app.evidence.drill(CONTROL.into(), Some(SPEC.into()), overview);
+    let effects = app.views.evidence.drill(CONTROL.into(), Some(SPEC.into()), overview);
     app.tab = Tab::Evidence;
     app.apply(effects);
     settle(&mut app, &mut worker)?;
     app.act(Action::WholePopulation);
     settle(&mut app, &mut worker)?;
-    anyhow::ensure!(app.evidence.mode == Mode::Population(Filter::All), "not in population mode");
-    let rows = app.evidence.page.as_ref().map_or(0, |p| p.rows.len());
-    anyhow::ensure!(rows == PAGE_ROWS, "no page loaded (problem: {:?})", app.evidence.problem);
+    anyhow::ensure!(app.views.evidence.mode == Mode::Population(Filter::All), "not in population mode");
+    let rows = app.views.evidence.page.as_ref().map_or(0, |p| p.rows.len());
+    anyhow::ensure!(rows == PAGE_ROWS, "no page loaded (problem: {:?})", app.views.evidence.problem);
     Ok((app, worker))
 }
 

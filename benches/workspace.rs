@@ -186,7 +186,7 @@ fn bench_sampling(dir: &Path) -> anyhow::Result<()> {
         store::store(&ws, None, &sample, None)?;
         ws.conn.execute_batch("ROLLBACK")?;
         whole.push(started.elapsed());
-        assert_eq!(sample.rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>(), keys);
+        assert_eq!(sample.rows.iter().map(|r| r.key.as_str().to_string()).collect::<Vec<_>>(), keys);
 
         // The fallback: every key streamed out as Arrow and ranked in Rust.
         let started = Instant::now();

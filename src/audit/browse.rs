@@ -9,10 +9,11 @@ use serde_json::Value as Json;
 
 use super::AuditError;
 use crate::workspace::Workspace;
+use crate::workspace::guard::guard_select;
 use crate::workspace::mapping::EvidenceSpec;
 use crate::workspace::period::Period;
 use crate::workspace::population::Population;
-use crate::workspace::sql::{guard_select, quote_ident};
+use crate::workspace::sql::quote_ident;
 use crate::workspace::values::to_json;
 
 /// Which rows of the population to show.

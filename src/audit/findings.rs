@@ -7,7 +7,8 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
-use super::{AuditError, audits};
+use super::sampling::key::{SampleKey, find_sampled_row};
+use super::{AuditError, record};
 use crate::workspace::action_log;
 use crate::workspace::stored::At;
 use crate::workspace::{Workspace, actor, optional};
@@ -30,7 +31,7 @@ pub struct Finding {
     pub created_at: String,
     pub closed_in: Option<String>,
     /// Linked sample rows: (sample id, key).
-    pub rows: Vec<(i64, String)>,
+    pub rows: Vec<(i64, SampleKey)>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +59,7 @@ pub struct NewFinding {
 /// Opens a finding in an audit still in fieldwork.
 pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
     ws.ensure_writable("adding a finding")?;
-    let audit = audits::open_for_change(&ws.conn, &new.audit)?;
+    let audit = record::open_for_change(ws, &new.audit)?;
     if !audit.controls.contains(&new.control) {
         return Err(AuditError::NotInScope { audit: audit.label, control: new.control.clone() });
     }
@@ -86,7 +87,10 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
             ],
         )?;
         for (sample_id, key) in &rows {
-            ws.conn.execute("INSERT INTO qd.finding_rows VALUES (?, ?, ?)", duckdb::params![id, sample_id, key])?;
+            ws.conn.execute(
+                "INSERT INTO qd.finding_rows VALUES (?, ?, ?)",
+                duckdb::params![id, sample_id, key.as_str()],
+            )?;
         }
         event(ws, &id, None, FindingStatus::Open, Some("opened"))?;
         action_log::append(
@@ -233,29 +237,15 @@ fn event(
     )
 }
 
-/// The sample row with this key among the audit's current samples of the control.
-pub fn find_sampled_row(conn: &Connection, audit: &str, control: &str, key: &str) -> Result<(i64, String), AuditError> {
-    let canonical = key.replace(" | ", "\u{1f}");
-    let found: Option<(i64, String)> = optional(conn.query_row(
-        "SELECT r.sample_id, r.key FROM qd.sample_rows r JOIN qd.samples s USING (sample_id)
-         WHERE s.audit = ? AND s.control = ? AND s.current AND r.key = ? ORDER BY r.sample_id LIMIT 1",
-        [audit, control, &canonical],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    ))?;
-    found.ok_or_else(|| AuditError::NotSampled {
-        audit: audit.to_string(),
-        control: control.to_string(),
-        key: key.to_string(),
-    })
-}
-
 pub fn load(conn: &Connection, id: &str) -> duckdb::Result<Option<Finding>> {
     let finding = optional(conn.query_row(&format!("{SELECT_FINDING} WHERE id = ?"), [id], finding_of_row))?;
     match finding {
         Some(mut f) => {
             let mut stmt = conn
                 .prepare("SELECT sample_id, key FROM qd.finding_rows WHERE finding_id = ? ORDER BY sample_id, key")?;
-            f.rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            f.rows = stmt
+                .query_map([id], |r| Ok((r.get(0)?, SampleKey::canonical(r.get::<_, String>(1)?))))?
+                .collect::<Result<_, _>>()?;
             Ok(Some(f))
         }
         None => Ok(None),

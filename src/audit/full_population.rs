@@ -2,11 +2,12 @@
 //! of the period, in one scan per spec. NULL is inconclusive, never a pass.
 
 use crate::workspace::Workspace;
+use crate::workspace::guard::guard_select;
 use crate::workspace::mapping::{AttributeTest, Control};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population, PopulationError, duckdb_message};
 use crate::workspace::query::{QueryError, bounded};
-use crate::workspace::sql::{guard_select, quote_ident};
+use crate::workspace::sql::quote_ident;
 
 use super::AuditError;
 
@@ -152,7 +153,7 @@ fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &st
     Ok(keys)
 }
 
-fn refused(tests: &[AttributeTest], refusal: crate::workspace::sql::Refusal) -> AuditError {
+fn refused(tests: &[AttributeTest], refusal: crate::workspace::guard::Refusal) -> AuditError {
     let location = tests.first().map_or_else(|| "controls".to_string(), |t| t.location.to_string());
     AuditError::Refused(format!("{location}: {refusal}"))
 }

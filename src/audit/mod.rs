@@ -9,6 +9,7 @@ pub mod findings;
 pub mod full_population;
 pub mod lifecycle;
 pub mod questions;
+pub mod record;
 pub mod replay;
 pub mod sampling;
 pub mod verdicts;
@@ -38,6 +39,10 @@ pub enum AuditError {
     NotInScope { audit: String, control: String },
     #[error("audit `{audit}` has no sample of control `{control}`, evidence `{spec}`: it was never drawn")]
     NotDrawn { audit: String, control: String, spec: String },
+    #[error(
+        "`{typed}` names two sampled rows, `{first}` and `{second}`; give the key with its columns separated by U+001F"
+    )]
+    AmbiguousKey { typed: String, first: sampling::key::SampleKey, second: sampling::key::SampleKey },
     #[error("key `{key}` is not in audit `{audit}`'s sample of control `{control}`")]
     NotSampled { audit: String, control: String, key: String },
     #[error("row `{key}`: test(s) {tests} did not pass; a pass over them needs a note with the reason")]

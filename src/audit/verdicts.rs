@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use duckdb::Connection;
 use serde_json::json;
 
-use super::audits::{self, Audit};
-use super::{AuditError, findings};
+use super::AuditError;
+use super::record::{self, Audit};
+use super::sampling::key::find_sampled_row;
 use crate::workspace::action_log;
 use crate::workspace::{Workspace, actor, optional};
 
@@ -30,28 +31,28 @@ pub fn record(
     note: Option<&str>,
 ) -> Result<(), AuditError> {
     ws.ensure_writable("recording a verdict")?;
-    let audit = audits::open_for_change(&ws.conn, label)?;
+    let audit = record::open_for_change(ws, label)?;
     if !audit.controls.iter().any(|c| c == control) {
         return Err(AuditError::NotInScope { audit: label.to_string(), control: control.to_string() });
     }
-    let (sample_id, key) = findings::find_sampled_row(&ws.conn, label, control, key)?;
+    let (sample_id, key) = find_sampled_row(&ws.conn, label, control, key)?;
     // An automatic test that failed or was inconclusive is never silently
     // overridden: a pass over it needs the operator's reason.
     let tests: String = ws.conn.query_row(
         "SELECT tests FROM qd.sample_rows WHERE sample_id = ? AND key = ?",
-        duckdb::params![sample_id, key],
+        duckdb::params![sample_id, key.as_str()],
         |r| r.get(0),
     )?;
     let not_passing = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&tests)
         .map(|m| m.into_iter().filter(|(_, v)| v.as_bool() != Some(true)).map(|(k, _)| k).collect::<Vec<_>>())
         .unwrap_or_default();
     if verdict == Verdict::Pass && !not_passing.is_empty() && note.is_none_or(|n| n.trim().is_empty()) {
-        return Err(AuditError::PassNeedsNote { key: key.replace('\u{1f}', " | "), tests: not_passing.join(", ") });
+        return Err(AuditError::PassNeedsNote { key: key.shown(), tests: not_passing.join(", ") });
     }
     action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.verdicts VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP), ?)",
-            duckdb::params![sample_id, key, verdict.as_str(), note, ws.now_text(), actor()],
+            duckdb::params![sample_id, key.as_str(), verdict.as_str(), note, ws.now_text(), actor()],
         )?;
         action_log::append(
             ws,

@@ -4,7 +4,9 @@ use serde_json::json;
 
 use super::output::{Format, Listing};
 use super::{Context, Outcome};
-use crate::audit::audits::{self, AuditSummary, Scope, close};
+use crate::audit::audits::close::close;
+use crate::audit::audits::summary::{self, AuditSummary};
+use crate::audit::audits::{self, Scope};
 use crate::audit::findings;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
@@ -57,11 +59,11 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
         }
         AuditCommand::List => {
             let mut listing = Listing::new(&["label", "period", "status", "controls", "sampled", "decided", "seed"]);
-            for s in audits::summaries(&ws.conn, &findings::list(&ws.conn)?)? {
+            for s in summary::summaries(&ws, &findings::list(&ws.conn)?)? {
                 let a = &s.audit;
                 listing.push(vec![
                     json!(a.label),
-                    json!(a.period_label),
+                    json!(a.period.label),
                     json!(a.status.as_str()),
                     json!(a.controls.len()),
                     json!(s.sampled),
@@ -91,14 +93,14 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
 }
 
 fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome {
-    let summary = audits::summary(&ws.conn, label)?;
+    let summary = summary::summary(ws, label)?;
     let AuditSummary { audit, results, previous, .. } = &summary;
     let current = Mappings::load(&ws.root).version;
     let previous_rate = previous.as_ref().and_then(|p| p.exception_rate);
     if ctx.format == Format::Json {
         let shown = json!({
             "label": audit.label,
-            "period": {"label": audit.period_label, "start": audit.period_start.to_rfc3339(), "end": audit.period_end.to_rfc3339()},
+            "period": {"label": audit.period.label, "start": audit.period.start.to_rfc3339(), "end": audit.period.end.to_rfc3339()},
             "status": audit.status.as_str(),
             "seed": audit.seed,
             "mapping_version": audit.mapping_version,
@@ -115,7 +117,7 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&shown)?));
         return Ok(0);
     }
-    say!("audit {} — {} — {}", audit.label, audit.period_label, audit.status.as_str());
+    say!("audit {} — {} — {}", audit.label, audit.period.label, audit.status.as_str());
     say!("  seed {}  mapping {}", audit.seed, audit.mapping_version.get(..12).unwrap_or(&audit.mapping_version));
     if current != audit.mapping_version {
         say!(

@@ -155,7 +155,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 say!("  {}", visible(&f.description));
             }
             for (sample, key) in &f.rows {
-                say!("  row {} (sample {sample})", visible(key));
+                say!("  row {} (sample {sample})", visible(&key.shown()));
             }
             say!("  history:");
             for e in &events {

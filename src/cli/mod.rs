@@ -42,11 +42,11 @@ Exit codes:
   0  success
   1  the command ran and found problems (check: mapping problems; test: a failing or inconclusive test; verify: a broken
      action log), or an unexpected error
-  2  usage error (unknown command or option)
+  2  usage error (unknown command or option, a value not in its list: verdict, severity, status)
   3  the workspace cannot be used: not found, locked by another process, newer schema, or a write refused by --read-only
   4  bad input refused, nothing changed: malformed evidence or configuration, unknown source, control, audit, finding or
      key, refused SQL, bad period, an illegal finding transition, any change to a closed audit
-  5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) and was stopped; nothing changed";
+  5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) or was stopped; nothing changed";
 
 #[derive(Debug, Parser)]
 #[command(name = "quarterdeck", version, about = "SOC 2 audit preparation over a DuckDB evidence workspace", after_help = EXIT_CODES)]

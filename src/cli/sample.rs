@@ -82,9 +82,9 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
                     "{} / {} — period {} [{} .. {})",
                     sample.control,
                     sample.spec,
-                    sample.period_label,
-                    sample.period_start.to_rfc3339(),
-                    sample.period_end.to_rfc3339()
+                    sample.period.label,
+                    sample.period.start.to_rfc3339(),
+                    sample.period.end.to_rfc3339()
                 );
                 say!("  population {} row(s), fingerprint {}", sample.population_count, sample.fingerprint);
                 say!("  seed {}; {} row(s) sampled", sample.seed, sample.size);
@@ -97,7 +97,7 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
             let mut listing = Listing::new(&columns);
             for row in &sample.rows {
                 let mut cells = vec![
-                    json!(visible(&row.key)),
+                    json!(visible(&row.key.shown())),
                     json!(if format == Format::Table {
                         row.rank.get(..16).unwrap_or(&row.rank)
                     } else {

@@ -3,8 +3,8 @@
 
 use clap::builder::PossibleValue;
 
-use crate::audit::audits::AuditStatus;
 use crate::audit::lifecycle::{FindingStatus, Severity};
+use crate::audit::record::AuditStatus;
 use crate::audit::verdicts::Verdict;
 
 macro_rules! value_enum {

@@ -9,58 +9,13 @@ use std::time::Instant;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
 use super::action::Action;
+use super::effect::{Effect, Tab};
 use super::keymap::{Key, Keymap};
-use super::messages::{Envelope, Overview, Reply, Request, Slot, Track, Write};
-use super::overlays::Overlay;
+use super::messages::{Envelope, Reply, Request, Slot, Track, Write};
 use super::overlays::palette::{Palette, Target};
-use super::views::{audits, controls, evidence, findings, query, sources};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Dashboard,
-    Controls,
-    Evidence,
-    Findings,
-    Audits,
-    Sources,
-    Query,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 7] =
-        [Tab::Dashboard, Tab::Controls, Tab::Evidence, Tab::Findings, Tab::Audits, Tab::Sources, Tab::Query];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Dashboard => "Dashboard",
-            Tab::Controls => "Controls",
-            Tab::Evidence => "Evidence",
-            Tab::Findings => "Findings",
-            Tab::Audits => "Audits",
-            Tab::Sources => "Sources",
-            Tab::Query => "Query",
-        }
-    }
-
-    fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// What a view's handler asks the app to do.
-#[derive(Debug)]
-pub enum Effect {
-    Send(Request),
-    Open(Overlay),
-    Show(Tab),
-    /// Open the Evidence tab on a control's spec in the current audit.
-    Drill {
-        control: String,
-        spec: Option<String>,
-    },
-    Message(String),
-    Error(String),
-}
+use super::overlays::{Outcome, Overlay};
+use super::overview::Overview;
+use super::views::Views;
 
 /// A request the worker has not answered yet.
 #[derive(Debug, Clone)]
@@ -82,12 +37,7 @@ pub struct App {
     pub keymap: Keymap,
     pub tab: Tab,
     pub overview: Option<Overview>,
-    pub controls: controls::State,
-    pub evidence: evidence::State,
-    pub findings: findings::State,
-    pub audits: audits::State,
-    pub sources: sources::State,
-    pub query: query::State,
+    pub views: Views,
     pub overlay: Option<Overlay>,
     pub status: Option<Status>,
     /// Reads in flight, by slot: a newer read in a slot supersedes the last.
@@ -118,12 +68,7 @@ impl App {
             keymap,
             tab: Tab::Dashboard,
             overview: None,
-            controls: Default::default(),
-            evidence: Default::default(),
-            findings: Default::default(),
-            audits: Default::default(),
-            sources: Default::default(),
-            query: Default::default(),
+            views: Views::default(),
             overlay: None,
             status: None,
             reads: HashMap::new(),
@@ -152,11 +97,20 @@ impl App {
         self.reads.values().chain(self.writes.values()).max_by_key(|w| w.id)
     }
 
-    /// Queues a request: a read supersedes the last in its slot; a write is
-    /// tracked until its own reply. Read-only mode is checked here, once.
-    pub fn send(&mut self, request: Request) {
-        if self.read_only && request.writes() {
+    /// Whether a write may go ahead; in a read-only workspace it is refused
+    /// here, the one place that knows: for a request that writes (`send`)
+    /// and, before any form opens, for an action that leads to one (`act`).
+    fn may_write(&mut self) -> bool {
+        if self.read_only {
             self.error("read-only workspace: nothing can be changed (opened with --read-only)");
+        }
+        !self.read_only
+    }
+
+    /// Queues a request: a read supersedes the last in its slot; a write is
+    /// tracked until its own reply.
+    pub fn send(&mut self, request: Request) {
+        if request.writes() && !self.may_write() {
             return;
         }
         self.next_id += 1;
@@ -177,14 +131,8 @@ impl App {
     /// Whether a text field has the keyboard (then `q` types a q).
     pub fn typing(&self) -> bool {
         match &self.overlay {
-            Some(Overlay::Palette(_)) | Some(Overlay::Form(_)) => true,
-            Some(_) => false,
-            None => match self.tab {
-                Tab::Controls => self.controls.filtering,
-                Tab::Evidence => self.evidence.note.is_some(),
-                Tab::Query => self.query.editing(),
-                _ => false,
-            },
+            Some(overlay) => overlay.typing(),
+            None => self.views.get(self.tab).typing(),
         }
     }
 
@@ -206,10 +154,11 @@ impl App {
             return;
         }
         // A confirm dialog answers y or n, whatever those keys are bound to.
-        if let Some(Overlay::Confirm(_)) = &self.overlay
-            && let KeyCode::Char('y' | 'n') = key.code
+        if let Some(Overlay::Confirm(confirm)) = &self.overlay
+            && let KeyCode::Char(answer @ ('y' | 'n')) = key.code
         {
-            self.answer_confirm(key.code == KeyCode::Char('y'));
+            let outcome = confirm.answer(answer == 'y');
+            self.overlay_outcome(outcome);
         } else if let Some(action) = Key::from_event(&key).and_then(|k| self.keymap.action(&k)) {
             self.act(action);
         }
@@ -218,40 +167,34 @@ impl App {
     fn type_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
         let overview = self.overview.as_ref();
         match &mut self.overlay {
-            Some(Overlay::Palette(palette)) => match palette.key(key) {
-                super::overlays::palette::Outcome::Stay => Vec::new(),
-                super::overlays::palette::Outcome::Close => {
-                    self.overlay = None;
-                    Vec::new()
-                }
-                super::overlays::palette::Outcome::Chosen(target) => {
-                    self.overlay = None;
-                    self.choose(target)
-                }
-            },
-            Some(Overlay::Form(form)) => match form.key(key) {
-                super::overlays::form::Outcome::Stay => Vec::new(),
-                super::overlays::form::Outcome::Cancel => {
-                    self.overlay = None;
-                    vec![Effect::Message("cancelled".into())]
-                }
-                super::overlays::form::Outcome::Submit => {
-                    let result = form.submit(overview);
-                    match result {
-                        Ok(request) => {
-                            self.overlay = None;
-                            vec![Effect::Send(request)]
-                        }
-                        Err(message) => vec![Effect::Error(message)],
-                    }
-                }
-            },
-            _ => match self.tab {
-                Tab::Controls => self.controls.type_key(key, overview),
-                Tab::Evidence => self.evidence.type_key(key),
-                Tab::Query => self.query.type_key(key),
-                _ => Vec::new(),
-            },
+            Some(overlay) => {
+                let outcome = overlay.key(key, overview);
+                self.overlay_outcome(outcome);
+                Vec::new()
+            }
+            None => self.views.get_mut(self.tab).on_type(key, overview),
+        }
+    }
+
+    /// What an overlay's key or action came to.
+    fn overlay_outcome(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Stay => {}
+            Outcome::Close => self.overlay = None,
+            Outcome::Cancel => {
+                self.overlay = None;
+                self.message("cancelled");
+            }
+            Outcome::Chosen(target) => {
+                self.overlay = None;
+                let effects = self.choose(target);
+                self.apply(effects);
+            }
+            Outcome::Send(request) => {
+                self.overlay = None;
+                self.send(request);
+            }
+            Outcome::Invalid(problem) => self.error(&problem),
         }
     }
 
@@ -277,12 +220,12 @@ impl App {
     /// Performs an action, as a key, the palette or a test would.
     pub fn act(&mut self, action: Action) {
         self.dirty = true;
-        if self.read_only && action.writes() {
-            self.error("read-only workspace: nothing can be changed (opened with --read-only)");
+        if action.writes() && !self.may_write() {
             return;
         }
-        if self.overlay.is_some() {
-            self.act_in_overlay(action);
+        if let Some(overlay) = &mut self.overlay {
+            let outcome = overlay.act(action);
+            self.overlay_outcome(outcome);
             return;
         }
         match action {
@@ -314,39 +257,7 @@ impl App {
         let Some(overview) = self.overview.as_ref() else {
             return Vec::new();
         };
-        match self.tab {
-            Tab::Dashboard => Vec::new(),
-            Tab::Controls => self.controls.act(action, overview),
-            Tab::Evidence => self.evidence.act(action, overview),
-            Tab::Findings => self.findings.act(action, overview),
-            Tab::Audits => self.audits.act(action, overview),
-            Tab::Sources => self.sources.act(action, overview),
-            Tab::Query => self.query.act(action, overview),
-        }
-    }
-
-    fn act_in_overlay(&mut self, action: Action) {
-        match (&mut self.overlay, action) {
-            (_, Action::Back) => self.overlay = None,
-            (Some(Overlay::Help(_)), Action::Help | Action::Quit) => self.overlay = None,
-            (Some(Overlay::Help(scroll)), Action::Down) => *scroll += 1,
-            (Some(Overlay::Help(scroll)), Action::Up) => *scroll = scroll.saturating_sub(1),
-            (Some(Overlay::Help(scroll)), Action::PageDown) => *scroll += 10,
-            (Some(Overlay::Help(scroll)), Action::PageUp) => *scroll = scroll.saturating_sub(10),
-            (Some(Overlay::Confirm(_)), Action::Select) => self.answer_confirm(true),
-            (Some(Overlay::Confirm(_)), Action::Quit) => self.answer_confirm(false),
-            _ => {}
-        }
-    }
-
-    fn answer_confirm(&mut self, yes: bool) {
-        if let Some(Overlay::Confirm(confirm)) = self.overlay.take() {
-            if yes {
-                self.send(confirm.request);
-            } else {
-                self.message("cancelled");
-            }
-        }
+        self.views.get_mut(self.tab).on_action(action, overview)
     }
 
     pub fn show(&mut self, tab: Tab) {
@@ -355,14 +266,7 @@ impl App {
         let Some(overview) = self.overview.as_ref() else {
             return;
         };
-        let effects = match tab {
-            Tab::Controls => self.controls.entered(overview),
-            Tab::Evidence => self.evidence.entered(overview),
-            Tab::Findings => self.findings.entered(overview),
-            Tab::Sources => self.sources.entered(overview),
-            Tab::Query => self.query.entered(overview),
-            Tab::Dashboard | Tab::Audits => Vec::new(),
-        };
+        let effects = self.views.get_mut(tab).on_enter(overview);
         self.apply(effects);
     }
 
@@ -375,22 +279,22 @@ impl App {
             Target::Control(id) => {
                 self.show(Tab::Controls);
                 if let Some(overview) = &self.overview {
-                    self.controls.select_id(&id, overview);
-                    return self.controls.selection_changed(overview);
+                    self.views.controls.select_id(&id, overview);
+                    return self.views.controls.selection_changed(overview);
                 }
                 Vec::new()
             }
             Target::Finding(id) => {
                 self.show(Tab::Findings);
                 if let Some(overview) = &self.overview {
-                    return self.findings.select_id(&id, overview);
+                    return self.views.findings.select_id(&id, overview);
                 }
                 Vec::new()
             }
             Target::Source(name) => {
                 self.show(Tab::Sources);
                 if let Some(overview) = &self.overview {
-                    return self.sources.select_name(&name, overview);
+                    return self.views.sources.select_name(&name, overview);
                 }
                 Vec::new()
             }
@@ -409,7 +313,7 @@ impl App {
                 Effect::Show(tab) => self.show(tab),
                 Effect::Drill { control, spec } => {
                     let effects = match &self.overview {
-                        Some(overview) => self.evidence.drill(control, spec, overview),
+                        Some(overview) => self.views.evidence.drill(control, spec, overview),
                         None => Vec::new(),
                     };
                     self.tab = Tab::Evidence;
@@ -468,9 +372,9 @@ impl App {
             Ok(reply) => reply,
             Err(failure) => {
                 let effects = match envelope.track {
-                    Track::Read(Slot::Sample | Slot::Page) => self.evidence.failed(&failure),
-                    Track::Write(Write::Verdict) => self.evidence.verdict_refused(&failure),
-                    Track::Read(Slot::Query) | Track::Write(Write::Ask) => self.query.failed(&failure),
+                    Track::Read(Slot::Sample | Slot::Page) => self.views.evidence.failed(&failure),
+                    Track::Write(Write::Verdict) => self.views.evidence.verdict_refused(&failure),
+                    Track::Read(Slot::Query) | Track::Write(Write::Ask) => self.views.query.failed(&failure),
                     _ => Vec::new(),
                 };
                 self.apply(effects);
@@ -480,58 +384,31 @@ impl App {
         };
         let effects = match reply {
             Reply::Overview(overview) => self.refreshed(*overview),
-            Reply::ControlDetail { control, specs } => {
-                self.controls.detail = Some((control, specs));
-                Vec::new()
-            }
-            Reply::Sample { sample, period_column } => self.evidence.sample_loaded(*sample, period_column),
-            Reply::Page { filter, page } => self.evidence.page_loaded(filter, page),
-            Reply::FindingEvents { id, events } => {
-                self.findings.events = Some((id, events));
-                Vec::new()
-            }
-            Reply::SourceDaily { source, days, missing } => {
-                self.sources.daily = Some((source, days, missing));
-                Vec::new()
-            }
-            Reply::Query(result) => self.query.result_loaded(result),
-            Reply::Answered { request, sample } => self.query.answered(request, *sample),
             Reply::Done(text) => {
                 self.message(&text);
                 // Everything may have changed: reload what is shown.
                 let mut effects = vec![Effect::Send(Request::Overview)];
                 if self.tab == Tab::Evidence {
-                    effects.extend(self.evidence.reload());
+                    effects.extend(self.views.evidence.reload());
                 }
                 effects
             }
+            // Every other reply belongs to one view, which takes it.
+            reply => match Views::taking(&reply) {
+                Some(tab) => self.views.get_mut(tab).on_reply(reply),
+                None => Vec::new(),
+            },
         };
         self.apply(effects);
     }
 
     fn refreshed(&mut self, overview: Overview) -> Vec<Effect> {
         self.read_only = overview.read_only;
-        self.controls.refreshed(&overview);
-        self.findings.refreshed(&overview);
-        self.sources.refreshed(&overview);
-        self.audits.refreshed(&overview);
-        self.overview = Some(overview);
+        let overview = self.overview.insert(overview);
         let mut effects = Vec::new();
-        // Evidence follows the current audit: a new audit shows its own sample.
-        if let (Some(o), Some(shown), Some(control)) =
-            (&self.overview, self.evidence.audit.clone(), self.evidence.control.clone())
-            && o.current_audit().is_some_and(|a| a.audit.label != shown)
-        {
-            effects.extend(self.evidence.drill(control, self.evidence.spec.clone(), o));
+        for tab in Tab::ALL {
+            effects.extend(self.views.get_mut(tab).on_refresh(overview, tab == self.tab));
         }
-        // The tab now showing may need its detail.
-        let overview = self.overview.as_ref();
-        effects.extend(match (self.tab, overview) {
-            (Tab::Controls, Some(o)) if self.controls.detail.is_none() => self.controls.selection_changed(o),
-            (Tab::Findings, Some(o)) => self.findings.selection_changed(o),
-            (Tab::Sources, Some(o)) if self.sources.daily.is_none() => self.sources.selection_changed(o),
-            _ => Vec::new(),
-        });
         effects
     }
 }

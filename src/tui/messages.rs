@@ -1,27 +1,20 @@
 //! What the UI and the worker say to each other: requests (tagged with ids
 //! and slots), replies, and the envelope a reply travels in.
 
-use std::any::Any;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
-use crate::audit::AuditError;
+use super::failure::Failure;
+use super::overview::Overview;
 use crate::audit::auditor_requests::AuditorRequest;
-use crate::audit::audits::{self, AuditSummary};
+use crate::audit::audits;
 use crate::audit::browse::{Filter, Page, Position};
-use crate::audit::findings::{Change, Event, Finding, NewFinding};
+use crate::audit::findings::{Change, Event, NewFinding};
 use crate::audit::full_population::SpecOutcome;
-use crate::audit::questions::Question;
 use crate::audit::sampling::Sample;
 use crate::audit::verdicts::Verdict;
-use crate::error::{ErrorKind, Kind};
-use crate::workspace::catalog::Catalog;
-use crate::workspace::mapping::Control;
-use crate::workspace::period::Period;
 use crate::workspace::query::ResultSet;
-use crate::workspace::sources::SourceStatus;
 
 /// Rows the query console keeps of a result.
 pub const QUERY_ROWS: usize = 1_000;
@@ -121,32 +114,6 @@ pub enum Track {
     Write(Write),
 }
 
-/// Everything light the views show, read in one go.
-#[derive(Debug, Clone)]
-pub struct Overview {
-    pub workspace: PathBuf,
-    pub read_only: bool,
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
-    pub catalog: Catalog,
-    pub controls: Vec<Control>,
-    pub mapping_problems: usize,
-    pub audits: Vec<AuditSummary>,
-    /// The audit the views work in: the latest in fieldwork, else the latest.
-    pub current: Option<usize>,
-    /// The current audit's period, else the last full quarter.
-    pub period: Period,
-    pub findings: Vec<Finding>,
-    pub sources: Vec<SourceStatus>,
-    pub questions: Vec<Question>,
-}
-
-impl Overview {
-    pub fn current_audit(&self) -> Option<&AuditSummary> {
-        self.current.and_then(|i| self.audits.get(i))
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Reply {
     Overview(Box<Overview>),
@@ -186,51 +153,4 @@ pub struct Envelope {
     pub id: u64,
     pub track: Track,
     pub result: Result<Reply, Failure>,
-}
-
-/// Why the worker could not serve a request: the facts, typed, so that each
-/// view can add its own advice (the key to press).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// A pass over a row whose tests did not pass needs a note.
-    PassNeedsNote {
-        key: String,
-        tests: String,
-    },
-    Other {
-        kind: ErrorKind,
-        message: String,
-    },
-}
-
-impl<E: Kind + std::error::Error + Send + Sync + 'static> From<E> for Failure {
-    fn from(error: E) -> Self {
-        if let Some(AuditError::PassNeedsNote { key, tests }) = (&error as &dyn Any).downcast_ref::<AuditError>() {
-            return Failure::PassNeedsNote { key: key.clone(), tests: tests.clone() };
-        }
-        let kind = error.kind();
-        Failure::Other { kind, message: format!("{:#}", anyhow::Error::from(error)) }
-    }
-}
-
-impl Failure {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Failure::PassNeedsNote { .. } => ErrorKind::BadInput,
-            Failure::Other { kind, .. } => *kind,
-        }
-    }
-}
-
-impl std::error::Error for Failure {}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::PassNeedsNote { key, tests } => {
-                write!(f, "row `{key}`: test(s) {tests} did not pass; a pass over them needs a note (press n)")
-            }
-            Failure::Other { message, .. } => f.write_str(message),
-        }
-    }
 }

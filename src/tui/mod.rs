@@ -5,10 +5,13 @@
 
 pub mod action;
 pub mod app;
+pub mod effect;
+pub mod failure;
 pub mod input;
 pub mod keymap;
 pub mod messages;
 pub mod overlays;
+pub mod overview;
 pub mod terminal;
 pub mod ui;
 pub mod views;

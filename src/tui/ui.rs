@@ -6,9 +6,9 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, Tab};
+use super::app::App;
+use super::effect::Tab;
 use super::overlays;
-use super::views;
 use crate::text::fit;
 
 /// Below this the views cannot be laid out usefully.
@@ -47,19 +47,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Layout::vertical([Constraint::Length(1), Constraint::Min(0), Constraint::Length(1)]).areas(area);
     draw_tabs(frame, tabs, app);
     match &app.overview {
-        Some(overview) => match app.tab {
-            Tab::Dashboard => views::dashboard::draw(frame, body, overview),
-            Tab::Controls => views::controls::draw(frame, body, &app.controls, overview),
-            Tab::Evidence => views::evidence::draw(frame, body, &app.evidence, overview),
-            Tab::Findings => views::findings::draw(frame, body, &app.findings, overview),
-            Tab::Audits => views::audits::draw(frame, body, &app.audits, overview),
-            Tab::Sources => views::sources::draw(frame, body, &app.sources, overview),
-            Tab::Query => views::query::draw(frame, body, &app.query, overview),
-        },
+        Some(overview) => app.views.get(app.tab).draw(frame, body, overview),
         None => frame.render_widget(Paragraph::new(" Opening the workspace…"), body),
     }
     draw_status(frame, status, app);
-    overlays::draw(frame, body, app);
+    if let Some(overlay) = &app.overlay {
+        overlays::draw(frame, body, overlay, &app.keymap);
+    }
     scrub(frame.buffer_mut());
 }
 

@@ -9,22 +9,23 @@ use std::sync::{Arc, mpsc};
 use chrono::NaiveDate;
 use duckdb::{InterruptHandle, ProgressHandle};
 
-use super::messages::{Envelope, Failure, Overview, QUERY_ROWS, Reply, Request, Slot, Track};
+use super::failure::Failure;
+use super::messages::{Envelope, QUERY_ROWS, Reply, Request, Slot, Track};
+use super::overview::Overview;
 use crate::audit::auditor_requests;
+use crate::audit::audits::{self, close};
 use crate::audit::browse::{self, Guarded};
 use crate::audit::findings;
 use crate::audit::full_population::test_control;
 use crate::audit::questions::Library;
 use crate::audit::sampling::audit_sample::frozen_sample;
 use crate::audit::verdicts;
-use crate::audit::{AuditError, audits, find_control, find_spec};
+use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::error::ErrorKind;
-use crate::workspace::catalog::Catalog;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
 use crate::workspace::query::auditor_query;
-use crate::workspace::sources::source_statuses;
 use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError, coverage};
 
 /// How the UI opens its workspace.
@@ -132,7 +133,7 @@ impl Worker {
             Request::Overview => {
                 self.populations.clear();
                 self.guarded = Guarded::default();
-                Reply::Overview(Box::new(self.overview(&mappings)?))
+                Reply::Overview(Box::new(Overview::read(&self.ws, &mappings)?))
             }
             Request::ControlDetail { control } => {
                 let period = self.current_period()?;
@@ -148,8 +149,8 @@ impl Worker {
             Request::Page { audit, control, spec, filter, position, limit } => {
                 let found = find_control(&mappings, &control)?;
                 let spec_def = find_spec(found, Some(&spec))?;
-                let audit = audits::load(&self.ws.conn, &audit)?.ok_or(AuditError::UnknownAudit(audit))?;
-                let period = audit.period(self.ws.config.timezone);
+                let audit = record::load(&self.ws, &audit)?.ok_or(AuditError::UnknownAudit(audit))?;
+                let period = audit.period.clone();
                 let resolved = self.population(&mappings, &control, &spec)?.clone();
                 let what = browse::Browse { population: &resolved, spec: spec_def, period: &period, filter };
                 let page = browse::page(&self.ws, &what, &position, limit, &mut self.guarded)?;
@@ -196,7 +197,7 @@ impl Worker {
                 ))
             }
             Request::CloseAudit { label } => {
-                let closed = audits::close(&self.ws, &label)?;
+                let closed = close::close(&self.ws, &label)?;
                 Reply::Done(format!(
                     "{label} closed; {} finding(s) closed by retest, {} regression(s)",
                     closed.closed_findings.len(),
@@ -230,35 +231,7 @@ impl Worker {
     }
 
     fn current_period(&self) -> Result<Period, Failure> {
-        Ok(audits::working_period(&audits::list(&self.ws.conn)?, self.today(), self.ws.config.timezone)?)
-    }
-
-    fn overview(&self, mappings: &Mappings) -> Result<Overview, Failure> {
-        let conn = &self.ws.conn;
-        let now = self.ws.now();
-        let today = self.today();
-        if self.ws.access == Access::ReadWrite {
-            findings::reopen_expired(&self.ws, today)?;
-        }
-        let all_findings = findings::list(conn)?;
-        let summaries = audits::summaries(conn, &all_findings)?;
-        let list: Vec<audits::Audit> = summaries.iter().map(|s| s.audit.clone()).collect();
-        let questions = Library::load(&self.ws.root).map(|l| l.questions).unwrap_or_default();
-        Ok(Overview {
-            workspace: self.ws.root.clone(),
-            read_only: self.ws.access == Access::ReadOnly,
-            now,
-            today,
-            catalog: Catalog::soc2()?,
-            mapping_problems: mappings.problems.len(),
-            controls: mappings.controls.clone(),
-            current: audits::current(&list),
-            period: audits::working_period(&list, today, self.ws.config.timezone)?,
-            audits: summaries,
-            findings: all_findings,
-            sources: source_statuses(&self.ws, None, now)?,
-            questions,
-        })
+        Ok(record::working_period(&record::list(&self.ws)?, self.today(), self.ws.config.timezone)?)
     }
 }
 

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 
 use super::Workspace;
 use super::catalog::Catalog;
+use super::guard::{Refusal, guard_select};
 use super::mapping::Mappings;
 use super::population::{self, PopulationError, duckdb_message};
 use super::problems::{Problem, did_you_mean};
-use super::sql::{Refusal, guard_select, quote_ident};
+use super::sql::quote_ident;
 
 /// All problems of all mappings, sorted by file and line.
 pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Problem> {

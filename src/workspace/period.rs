@@ -66,6 +66,18 @@ impl Period {
         })
     }
 
+    /// A period as stored: its label and instants, with the local dates in
+    /// `tz` (the day each instant falls on there).
+    pub fn of_instants(label: String, start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz) -> Self {
+        Self {
+            label,
+            start,
+            end,
+            start_date: start.with_timezone(&tz).date_naive(),
+            end_date: end.with_timezone(&tz).date_naive(),
+        }
+    }
+
     /// The quarter containing `date`, as a label such as `2026-Q4`.
     pub fn quarter_label(date: NaiveDate) -> String {
         format!("{}-Q{}", date.year(), (date.month() - 1) / 3 + 1)

@@ -5,10 +5,11 @@
 use duckdb::Connection;
 
 use super::config::Config;
+use super::guard::{Refusal, guard_select};
 use super::mapping::{Control, EvidenceSpec, PopulationDef};
 use super::period::Period;
 use super::problems::{Location, did_you_mean};
-use super::sql::{Refusal, guard_select, quote_ident, quote_literal};
+use super::sql::{quote_ident, quote_literal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PopulationError {

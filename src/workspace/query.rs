@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use super::Workspace;
 use super::guard::tree::{Node, Tree};
-use super::sql::{Refusal, guard_select};
+use super::guard::{Refusal, guard_select};
 use super::values::{readable_sql, to_json};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,6 @@
 //! SQL text helpers: quoting of validated identifiers and literals. The
 //! guard that lets only a read-only SELECT through lives in `guard/`.
 
-pub use super::guard::{Refusal, guard_select, guard_select_allowing};
-
 /// `"name"`, with embedded quotes doubled.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

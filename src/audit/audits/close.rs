@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{AuditStatus, open_for_change};
+use crate::audit::record::{AuditStatus, open_for_change};
 use crate::audit::verdicts::{ControlOutcome, ControlResult, control_results};
 use crate::audit::{AuditError, findings};
 use crate::workspace::Workspace;
@@ -19,7 +19,7 @@ pub struct Closed {
 /// Closes an audit: retests settle, then nothing in it can change.
 pub fn close(ws: &Workspace, label: &str) -> Result<Closed, AuditError> {
     ws.ensure_writable("closing an audit")?;
-    let audit = open_for_change(&ws.conn, label)?;
+    let audit = open_for_change(ws, label)?;
     let results = control_results(&ws.conn, &audit)?;
     action_log::change(ws, || -> Result<Closed, AuditError> {
         let mut closed = Closed { results: results.clone(), closed_findings: Vec::new(), regressions: Vec::new() };

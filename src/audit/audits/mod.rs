@@ -1,37 +1,24 @@
-//! Audits: a label, a period, a seed, the controls in scope, and a status
-//! planned → fieldwork → closed. Starting one draws every in-scope spec's
-//! sample; closing one settles its retests. A closed audit refuses changes.
+//! Starting an audit (its scope, its seed, every sample drawn), closing it
+//! (close.rs) and reading it back summarised (summary.rs). The audit as
+//! stored is `audit::record`.
 
-mod close;
-mod summary;
-
-pub use close::{Closed, close};
-pub use summary::{AuditSummary, PreviousAudit, summaries, summary};
+pub mod close;
+pub mod summary;
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
 use duckdb::Connection;
 use serde_json::json;
 
 use super::AuditError;
+use super::record::{self, Audit, AuditStatus};
 use super::sampling::rank::{rank_hex, sample_seed};
 use super::sampling::store;
 use super::sampling::{default_size, draw};
 use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
-use crate::workspace::stored::At;
-use crate::workspace::{Workspace, actor, optional};
-
-crate::vocabulary::vocabulary! {
-    /// Where an audit stands: planned, in fieldwork, or closed for good.
-    pub enum AuditStatus {
-        Planned = "planned",
-        Fieldwork = "fieldwork",
-        Closed = "closed",
-    }
-}
+use crate::workspace::{Workspace, actor};
 
 /// Which controls an audit covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,33 +37,6 @@ impl Scope {
                 Ok(n) => Self::Random(n),
                 Err(_) => Self::Listed(t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()),
             },
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Audit {
-    pub label: String,
-    pub period_label: String,
-    pub period_start: DateTime<Utc>,
-    pub period_end: DateTime<Utc>,
-    pub seed: String,
-    pub status: AuditStatus,
-    pub mapping_version: String,
-    pub controls: Vec<String>,
-    pub created_at: String,
-    pub closed_at: Option<String>,
-}
-
-impl Audit {
-    /// The audit's period, with local dates in the workspace's zone.
-    pub fn period(&self, tz: chrono_tz::Tz) -> Period {
-        Period {
-            label: self.period_label.clone(),
-            start: self.period_start,
-            end: self.period_end,
-            start_date: self.period_start.with_timezone(&tz).date_naive(),
-            end_date: self.period_end.with_timezone(&tz).date_naive(),
         }
     }
 }
@@ -100,7 +60,7 @@ pub fn start(
     seed: Option<String>,
 ) -> Result<Started, AuditError> {
     ws.ensure_writable("starting an audit")?;
-    if load(&ws.conn, label)?.is_some() {
+    if record::load(ws, label)?.is_some() {
         return Err(AuditError::AuditExists(label.to_string()));
     }
     let seed = seed.unwrap_or_else(random_seed);
@@ -126,9 +86,7 @@ pub fn start(
     controls.extend(carried.iter().cloned());
     let audit = Audit {
         label: label.to_string(),
-        period_label: period.label.clone(),
-        period_start: period.start,
-        period_end: period.end,
+        period: period.clone(),
         seed: seed.clone(),
         status: AuditStatus::Fieldwork,
         mapping_version: mappings.version.clone(),
@@ -150,9 +108,9 @@ pub fn start(
                      CAST(? AS TIMESTAMP), ?, NULL)",
             duckdb::params![
                 audit.label,
-                audit.period_label,
-                audit.period_start.naive_utc().to_string(),
-                audit.period_end.naive_utc().to_string(),
+                audit.period.label,
+                audit.period.start.naive_utc().to_string(),
+                audit.period.end.naive_utc().to_string(),
                 audit.seed,
                 audit.mapping_version,
                 serde_json::to_string(&audit.controls).unwrap_or_default(),
@@ -184,45 +142,6 @@ pub fn start(
     Ok(Started { audit, samples: drawn.len(), carried })
 }
 
-/// An audit that may still change, or the reason it may not.
-pub fn open_for_change(conn: &Connection, label: &str) -> Result<Audit, AuditError> {
-    let audit = load(conn, label)?.ok_or_else(|| AuditError::UnknownAudit(label.to_string()))?;
-    if audit.status == AuditStatus::Closed {
-        return Err(AuditError::Closed(label.to_string()));
-    }
-    Ok(audit)
-}
-
-pub fn load(conn: &Connection, label: &str) -> duckdb::Result<Option<Audit>> {
-    optional(conn.query_row(&format!("{SELECT_AUDIT} WHERE label = ?"), [label], audit_of_row))
-}
-
-pub fn list(conn: &Connection) -> duckdb::Result<Vec<Audit>> {
-    let mut stmt = conn.prepare(&format!("{SELECT_AUDIT} ORDER BY period_start, created_at, rowid"))?;
-    stmt.query_map([], audit_of_row)?.collect()
-}
-
-const SELECT_AUDIT: &str =
-    "SELECT label, period_label, CAST(period_start AS VARCHAR), CAST(period_end AS VARCHAR), seed,
-        status, mapping_version, controls, CAST(created_at AS VARCHAR), CAST(closed_at AS VARCHAR) FROM qd.audits";
-
-fn audit_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Audit> {
-    let label: String = r.get(0)?;
-    let at = At { table: "qd.audits", row: &label };
-    Ok(Audit {
-        period_label: r.get(1)?,
-        period_start: at.utc(2, "period_start", &r.get::<_, String>(2)?)?,
-        period_end: at.utc(3, "period_end", &r.get::<_, String>(3)?)?,
-        seed: r.get(4)?,
-        status: at.word(5, "status", &r.get::<_, String>(5)?)?,
-        mapping_version: r.get(6)?,
-        controls: at.json(7, "controls", &r.get::<_, String>(7)?)?,
-        created_at: r.get(8)?,
-        closed_at: r.get(9)?,
-        label,
-    })
-}
-
 fn controls_with_active_findings(conn: &Connection) -> duckdb::Result<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT DISTINCT control FROM qd.findings WHERE status IN ('open', 'remediating', 'ready-for-retest') ORDER BY 1",
@@ -242,27 +161,4 @@ fn random_seed() -> String {
         );
     }
     hex::encode(bytes)
-}
-
-/// The current samples of an audit: (sample id, control, spec).
-pub fn sample_ids(conn: &Connection, label: &str) -> duckdb::Result<Vec<(i64, String, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT sample_id, control, spec FROM qd.samples WHERE audit = ? AND current ORDER BY control, spec",
-    )?;
-    stmt.query_map([label], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect()
-}
-
-/// The audit the work is in: the latest not yet closed, else the latest of
-/// all (an index into `list`, which is in the order `list` returns).
-pub fn current(list: &[Audit]) -> Option<usize> {
-    list.iter().rposition(|a| a.status != AuditStatus::Closed).or_else(|| list.len().checked_sub(1))
-}
-
-/// The period the work is in: the current audit's, else the last full
-/// quarter before `today`.
-pub fn working_period(list: &[Audit], today: chrono::NaiveDate, tz: chrono_tz::Tz) -> Result<Period, AuditError> {
-    Ok(match current(list) {
-        Some(i) => list[i].period(tz),
-        None => Period::last_full_quarter(today, tz)?,
-    })
 }

@@ -5,10 +5,11 @@
 
 use duckdb::Connection;
 
-use super::{Audit, list};
 use crate::audit::findings::Finding;
+use crate::audit::record::{Audit, list};
 use crate::audit::verdicts::{ControlOutcome, control_results, exception_rate};
 use crate::audit::{AuditError, findings};
+use crate::workspace::Workspace;
 
 /// The audit before another: the latest whose period starts earlier.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,8 +40,9 @@ pub struct AuditSummary {
 
 /// Every audit, oldest first, each summarised against the findings given
 /// (read them once with `findings::list`).
-pub fn summaries(conn: &Connection, all_findings: &[Finding]) -> Result<Vec<AuditSummary>, AuditError> {
-    let audits = list(conn)?;
+pub fn summaries(ws: &Workspace, all_findings: &[Finding]) -> Result<Vec<AuditSummary>, AuditError> {
+    let conn = &ws.conn;
+    let audits = list(ws)?;
     let mut rates = Vec::with_capacity(audits.len());
     for audit in &audits {
         rates.push(exception_rate(conn, &audit.label)?);
@@ -51,7 +53,7 @@ pub fn summaries(conn: &Connection, all_findings: &[Finding]) -> Result<Vec<Audi
             .iter()
             .enumerate()
             .rev()
-            .find(|(_, a)| a.period_start < audit.period_start)
+            .find(|(_, a)| a.period.start < audit.period.start)
             .map(|(j, a)| PreviousAudit { label: a.label.clone(), exception_rate: rates[j] });
         out.push(summarize(conn, audit.clone(), rates[i], previous, all_findings)?);
     }
@@ -59,9 +61,9 @@ pub fn summaries(conn: &Connection, all_findings: &[Finding]) -> Result<Vec<Audi
 }
 
 /// One audit's summary.
-pub fn summary(conn: &Connection, label: &str) -> Result<AuditSummary, AuditError> {
-    let all_findings = findings::list(conn)?;
-    summaries(conn, &all_findings)?
+pub fn summary(ws: &Workspace, label: &str) -> Result<AuditSummary, AuditError> {
+    let all_findings = findings::list(&ws.conn)?;
+    summaries(ws, &all_findings)?
         .into_iter()
         .find(|s| s.audit.label == label)
         .ok_or_else(|| AuditError::UnknownAudit(label.to_string()))

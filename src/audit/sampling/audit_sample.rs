@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::rank::sample_seed;
 use super::{Sample, draw, store};
-use crate::audit::{AuditError, audits, find_control, find_spec};
+use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::workspace::Workspace;
 use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
@@ -36,11 +36,11 @@ pub fn frozen_sample(
 ) -> Result<Sample, AuditError> {
     let control = find_control(mappings, control)?;
     let spec = find_spec(control, Some(spec))?;
-    let audit = audits::load(&ws.conn, audit)?.ok_or_else(|| AuditError::UnknownAudit(audit.into()))?;
+    let audit = record::load(ws, audit)?.ok_or_else(|| AuditError::UnknownAudit(audit.into()))?;
     if !audit.controls.contains(&control.id) {
         return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() });
     }
-    match store::load_current(&ws.conn, &audit.label, &control.id, &spec.name)? {
+    match store::load_current(ws, &audit.label, &control.id, &spec.name)? {
         Some((_, sample)) => Ok(sample),
         None => Err(AuditError::NotDrawn { audit: audit.label, control: control.id.clone(), spec: spec.name.clone() }),
     }
@@ -50,13 +50,13 @@ pub fn frozen_sample(
 pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest) -> Result<Sample, AuditError> {
     let control = find_control(mappings, request.control)?;
     let spec = find_spec(control, request.spec)?;
-    let audit = audits::load(&ws.conn, request.audit)?.ok_or_else(|| AuditError::UnknownAudit(request.audit.into()))?;
+    let audit = record::load(ws, request.audit)?.ok_or_else(|| AuditError::UnknownAudit(request.audit.into()))?;
     if request.redraw.is_none()
-        && let Some((_, sample)) = store::load_current(&ws.conn, &audit.label, &control.id, &spec.name)?
+        && let Some((_, sample)) = store::load_current(ws, &audit.label, &control.id, &spec.name)?
     {
         return Ok(sample);
     }
-    let audit = audits::open_for_change(&ws.conn, &audit.label)?;
+    let audit = record::open_for_change(ws, &audit.label)?;
     ws.ensure_writable("drawing a sample")?;
     if !audit.controls.contains(&control.id) {
         return Err(AuditError::NotInScope { audit: audit.label, control: control.id.clone() });
@@ -69,7 +69,7 @@ pub fn audit_sample(ws: &Workspace, mappings: &Mappings, request: &SampleRequest
     let audit_seed = request.seed.unwrap_or(&audit.seed);
     let seed = sample_seed(audit_seed, &control.id, &spec.name);
     let n = request.n.unwrap_or_else(|| super::default_size(ws, control, spec));
-    let sample = draw(ws, control, spec, &audit.period(ws.config.timezone), &seed, n)?;
+    let sample = draw(ws, control, spec, &audit.period, &seed, n)?;
     action_log::change(ws, || -> Result<(), AuditError> {
         let id = store::store(ws, Some(&audit.label), &sample, reason.as_deref())?;
         action_log::append(

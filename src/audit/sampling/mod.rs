@@ -5,21 +5,22 @@
 
 pub mod audit_sample;
 pub mod fingerprint;
+pub mod key;
 pub mod rank;
 pub mod store;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value as Json, json};
 
 use super::AuditError;
 use crate::workspace::Workspace;
 use crate::workspace::functions::{DRAW_FUNCTION, DigestBatch, Tap};
+use crate::workspace::guard::{guard_select, guard_select_allowing};
 use crate::workspace::mapping::{Control, EvidenceSpec};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
-use crate::workspace::sql::{guard_select, guard_select_allowing, quote_ident, quote_literal};
+use crate::workspace::sql::{quote_ident, quote_literal};
 use crate::workspace::values::to_json;
 use duckdb::arrow::array::AsArray;
 use duckdb::arrow::record_batch::RecordBatch;
@@ -40,9 +41,8 @@ pub type TestResults = Vec<(String, Option<bool>)>;
 pub struct Sample {
     pub control: String,
     pub spec: String,
-    pub period_label: String,
-    pub period_start: DateTime<Utc>,
-    pub period_end: DateTime<Utc>,
+    /// The period drawn from, its local dates in the workspace's zone.
+    pub period: Period,
     pub seed: String,
     pub method: String,
     pub sql: String,
@@ -55,7 +55,7 @@ pub struct Sample {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleRow {
-    pub key: String,
+    pub key: key::SampleKey,
     pub rank: String,
     pub row: Map<String, Json>,
     pub tests: TestResults,
@@ -91,9 +91,7 @@ pub fn draw(
     Ok(Sample {
         control: control.id.clone(),
         spec: spec.name.clone(),
-        period_label: period.label.clone(),
-        period_start: period.start,
-        period_end: period.end,
+        period: period.clone(),
         seed: seed.to_string(),
         method: METHOD.to_string(),
         sql,
@@ -311,7 +309,7 @@ fn read_rows(
         .iter()
         .filter_map(|ranked| {
             by_key.remove(&ranked.key).map(|(row, tests)| SampleRow {
-                key: ranked.key.clone(),
+                key: key::SampleKey::canonical(ranked.key.clone()),
                 rank: ranked.rank.clone(),
                 row,
                 tests,
@@ -329,9 +327,9 @@ impl Sample {
             "control": self.control,
             "spec": self.spec,
             "period": {
-                "label": self.period_label,
-                "start": self.period_start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                "end": self.period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "label": self.period.label,
+                "start": self.period.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "end": self.period.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             },
             "seed": self.seed,
             "method": self.method,

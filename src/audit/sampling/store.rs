@@ -2,10 +2,11 @@
 //! fingerprint, seed, method and the selected rows), so re-ingesting
 //! evidence later cannot change a drawn sample.
 
-use duckdb::Connection;
 use serde_json::{Map, Value as Json};
 
+use super::key::SampleKey;
 use super::{Sample, SampleRow};
+use crate::workspace::period::Period;
 use crate::workspace::stored::At;
 use crate::workspace::{Workspace, actor, optional};
 
@@ -33,9 +34,9 @@ pub fn store(ws: &Workspace, audit: Option<&str>, sample: &Sample, redraw_reason
             sample.method,
             sample.sql,
             serde_json::to_string(&sample.key_columns).unwrap_or_default(),
-            sample.period_label,
-            sample.period_start.naive_utc().to_string(),
-            sample.period_end.naive_utc().to_string(),
+            sample.period.label,
+            sample.period.start.naive_utc().to_string(),
+            sample.period.end.naive_utc().to_string(),
             sample.population_count,
             sample.fingerprint,
             sample.size,
@@ -50,7 +51,7 @@ pub fn store(ws: &Workspace, audit: Option<&str>, sample: &Sample, redraw_reason
         insert.execute(duckdb::params![
             id,
             position as i64,
-            row.key,
+            row.key.as_str(),
             row.rank,
             Json::Object(row.row.clone()).to_string(),
             Json::Object(tests).to_string()
@@ -60,25 +61,23 @@ pub fn store(ws: &Workspace, audit: Option<&str>, sample: &Sample, redraw_reason
 }
 
 /// The current sample of an audit's control and spec, with its id.
-pub fn load_current(
-    conn: &Connection,
-    audit: &str,
-    control: &str,
-    spec: &str,
-) -> duckdb::Result<Option<(i64, Sample)>> {
-    let id: Option<i64> = optional(conn.query_row(
+pub fn load_current(ws: &Workspace, audit: &str, control: &str, spec: &str) -> duckdb::Result<Option<(i64, Sample)>> {
+    let id: Option<i64> = optional(ws.conn.query_row(
         "SELECT sample_id FROM qd.samples WHERE audit = ? AND control = ? AND spec = ? AND current",
         [audit, control, spec],
         |r| r.get(0),
     ))?;
     match id {
-        Some(id) => load(conn, id).map(|s| s.map(|s| (id, s))),
+        Some(id) => load(ws, id).map(|s| s.map(|s| (id, s))),
         None => Ok(None),
     }
 }
 
 /// A stored sample with its rows and their latest verdicts.
-pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>> {
+/// A stored sample with its rows and their latest verdicts; its period's
+/// local dates in the workspace's zone.
+pub fn load(ws: &Workspace, sample_id: i64) -> duckdb::Result<Option<Sample>> {
+    let conn = &ws.conn;
     let head = optional(conn.query_row(
         "SELECT control, spec, period_label, CAST(period_start AS VARCHAR), CAST(period_end AS VARCHAR), seed, method,
                 sql, key_columns, population_count, fingerprint, size
@@ -121,7 +120,7 @@ pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>>
                 tests: tests.into_iter().map(|(k, v)| (k, v.as_bool())).collect(),
                 verdict,
                 note: r.get(5)?,
-                key,
+                key: SampleKey::canonical(key),
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -130,9 +129,12 @@ pub fn load(conn: &Connection, sample_id: i64) -> duckdb::Result<Option<Sample>>
     Ok(Some(Sample {
         control,
         spec,
-        period_label,
-        period_start: at.utc(3, "period_start", &start)?,
-        period_end: at.utc(4, "period_end", &end)?,
+        period: Period::of_instants(
+            period_label,
+            at.utc(3, "period_start", &start)?,
+            at.utc(4, "period_end", &end)?,
+            ws.config.timezone,
+        ),
         seed,
         method,
         sql,

@@ -6,12 +6,20 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
+use super::Outcome;
 use crate::tui::messages::Request;
 
 #[derive(Debug)]
 pub struct Confirm {
     pub question: String,
     pub request: Request,
+}
+
+impl Confirm {
+    /// Yes sends the request; no cancels.
+    pub fn answer(&self, yes: bool) -> Outcome {
+        if yes { Outcome::Send(self.request.clone()) } else { Outcome::Cancel }
+    }
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, confirm: &Confirm) {

@@ -9,12 +9,14 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::Outcome;
 use crate::audit::audits::Scope;
 use crate::audit::findings::{Change, NewFinding};
 use crate::audit::lifecycle::{Acceptance, FindingStatus, Mover, Severity, allowed_from};
 use crate::text::fit;
 use crate::tui::input::{Edit, Input};
-use crate::tui::messages::{Overview, Request};
+use crate::tui::messages::Request;
+use crate::tui::overview::Overview;
 use crate::workspace::period::Period;
 
 #[derive(Debug, Clone)]
@@ -54,12 +56,6 @@ pub struct Form {
     pub focus: usize,
     /// A field-level problem found at submit.
     pub problem: Option<String>,
-}
-
-pub enum Outcome {
-    Stay,
-    Cancel,
-    Submit,
 }
 
 const UNCHANGED: &str = "(unchanged)";
@@ -139,7 +135,8 @@ impl Form {
         Self { kind, title, fields, focus: 0, problem: None }
     }
 
-    pub fn key(&mut self, key: &KeyEvent) -> Outcome {
+    /// A key in the form; Enter submits it (sends, or names the problem).
+    pub fn key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Outcome {
         let field = &mut self.fields[self.focus];
         if !field.choices.is_empty() {
             let at = field.choices.iter().position(|c| c == field.value()).unwrap_or(0);
@@ -160,7 +157,10 @@ impl Form {
             }
         }
         match field.input.key(key) {
-            Edit::Submit => Outcome::Submit,
+            Edit::Submit => match self.submit(overview) {
+                Ok(request) => Outcome::Send(request),
+                Err(problem) => Outcome::Invalid(problem),
+            },
             Edit::Leave => Outcome::Cancel,
             Edit::Next => {
                 self.focus = (self.focus + 1) % self.fields.len();

@@ -25,6 +25,12 @@ pub fn lines(keymap: &Keymap) -> Vec<Line<'static>> {
         .collect()
 }
 
+/// Scrolls the help by `lines` (up when negative); it stays open.
+pub fn scrolled(scroll: &mut usize, lines: isize) -> super::Outcome {
+    *scroll = scroll.saturating_add_signed(lines);
+    super::Outcome::Stay
+}
+
 pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, scroll: usize) {
     let rect = super::centered(area, 86, 44);
     frame.render_widget(Clear, rect);

@@ -8,11 +8,12 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
 
+use super::Outcome;
 use super::fuzzy::Haystack;
 use crate::text::fit;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
-use crate::tui::messages::Overview;
+use crate::tui::overview::Overview;
 
 /// What choosing an item does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,12 +53,6 @@ impl std::fmt::Debug for Palette {
 
 /// How many recent queries keep their ranking.
 const RECENT: usize = 32;
-
-pub enum Outcome {
-    Stay,
-    Close,
-    Chosen(Target),
-}
 
 impl Palette {
     pub fn new(overview: Option<&Overview>) -> Self {

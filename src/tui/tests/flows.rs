@@ -6,9 +6,10 @@ use crossterm::event::{KeyCode, MouseButton, MouseEvent, MouseEventKind};
 
 use super::{Harness, draw, text_of};
 use crate::audit::browse::Filter;
+use crate::audit::sampling::key::SampleKey;
 use crate::audit::verdicts::Verdict;
 use crate::tui::action::Action;
-use crate::tui::app::Tab;
+use crate::tui::effect::Tab;
 use crate::tui::messages::{Envelope, Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::views::evidence::Mode;
@@ -28,7 +29,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     // Drill from the controls into AC-1's frozen sample.
     h.act(Action::ShowControls).act(Action::Select);
     assert_eq!(h.app.tab, Tab::Evidence);
-    let sample = h.app.evidence.sample.clone().expect("sample");
+    let sample = h.app.views.evidence.sample.clone().expect("sample");
     assert_eq!(sample.control, "AC-1");
 
     // Pass the first row, mark the second an exception and file its finding.
@@ -42,7 +43,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     h.act(Action::Top).act(Action::Note);
     assert!(h.app.typing());
     h.keys("checked in the IdP console").key(KeyCode::Enter);
-    let sample = h.app.evidence.sample.clone().expect("sample");
+    let sample = h.app.views.evidence.sample.clone().expect("sample");
     assert_eq!(sample.rows[0].verdict, Some(Verdict::Pass));
     assert_eq!(sample.rows[0].note.as_deref(), Some("checked in the IdP console"), "{:?}", h.app.status);
     assert_eq!(sample.rows[1].verdict, Some(Verdict::Exception));
@@ -129,7 +130,7 @@ fn untrusted_text_never_reaches_the_terminal() {
 fn stale_replies_are_dropped_and_the_latest_wins() {
     let mut h = Harness::new();
     h.keys("2");
-    h.app.controls.detail = None;
+    h.app.views.controls.detail = None;
     // Two detail requests in flight; the older one's reply must not land.
     h.app.send(Request::ControlDetail { control: "AC-1".into() });
     let first = h.app.outbox.pop().expect("queued");
@@ -140,10 +141,10 @@ fn stale_replies_are_dropped_and_the_latest_wins() {
         result: Ok(Reply::ControlDetail { control: "AC-1".into(), specs: Vec::new() }),
     };
     h.app.on_reply(stale);
-    assert!(h.app.controls.detail.is_none(), "a superseded reply was applied");
+    assert!(h.app.views.controls.detail.is_none(), "a superseded reply was applied");
     assert!(h.app.busy(), "the newer request is still in flight");
     h.settle();
-    assert_eq!(h.app.controls.detail.as_ref().map(|(id, _)| id.as_str()), Some("AC-2"));
+    assert_eq!(h.app.views.controls.detail.as_ref().map(|(id, _)| id.as_str()), Some("AC-2"));
     assert!(!h.app.busy());
 }
 
@@ -170,18 +171,18 @@ fn the_mouse_switches_tabs() {
 fn the_population_pages_by_keyset_through_every_row_and_back() {
     let mut h = Harness::new();
     h.start_audit("2026-Q3", "all").keys("2/CHG-1").key(KeyCode::Enter).key(KeyCode::Enter).keys("a");
-    assert_eq!(h.app.evidence.mode, Mode::Population(Filter::All));
-    let count = h.app.evidence.sample.as_ref().expect("sample").population_count as usize;
+    assert_eq!(h.app.views.evidence.mode, Mode::Population(Filter::All));
+    let count = h.app.views.evidence.sample.as_ref().expect("sample").population_count as usize;
     let mut keys = Vec::new();
     loop {
-        let page = h.app.evidence.page.clone().expect("page");
+        let page = h.app.views.evidence.page.clone().expect("page");
         keys.extend(page.rows.iter().map(|r| r.key.clone()));
         if page.at_end {
             break;
         }
         let first = page.rows[0].key.clone();
         let mut presses = 0;
-        while h.app.evidence.page.as_ref().and_then(|p| p.rows.first()).map(|r| &r.key) == Some(&first) {
+        while h.app.views.evidence.page.as_ref().and_then(|p| p.rows.first()).map(|r| &r.key) == Some(&first) {
             h.act(Action::PageDown);
             presses += 1;
             assert!(presses < 50, "PageDown never reached the next page");
@@ -195,12 +196,12 @@ fn the_population_pages_by_keyset_through_every_row_and_back() {
     // Up from the first row of a page brings the previous page, ending on its last row.
     h.act(Action::Top);
     h.act(Action::Bottom);
-    assert!(h.app.evidence.page.as_ref().is_some_and(|p| p.at_end));
-    let last_page = h.app.evidence.page.clone().expect("page");
-    h.app.evidence.selected = 0;
+    assert!(h.app.views.evidence.page.as_ref().is_some_and(|p| p.at_end));
+    let last_page = h.app.views.evidence.page.clone().expect("page");
+    h.app.views.evidence.selected = 0;
     h.act(Action::Up);
-    let previous = h.app.evidence.page.clone().expect("page");
-    assert_eq!(h.app.evidence.selected, previous.rows.len() - 1);
+    let previous = h.app.views.evidence.page.clone().expect("page");
+    assert_eq!(h.app.views.evidence.selected, previous.rows.len() - 1);
     let before = &keys[keys.len() - last_page.rows.len() - previous.rows.len()..keys.len() - last_page.rows.len()];
     let got: Vec<String> = previous.rows.iter().map(|r| r.key.clone()).collect();
     assert_eq!(got, before, "the page before the last, in order");
@@ -238,16 +239,16 @@ fn the_query_console_changes_nothing_even_through_a_select() {
 fn evidence_follows_the_current_audit_and_a_filter_starts_afresh() {
     let mut h = Harness::new();
     h.start_audit("2026-Q2", "AC-1,CHG-1").keys("2/chg").key(KeyCode::Enter).key(KeyCode::Enter);
-    assert_eq!(h.app.evidence.audit.as_deref(), Some("2026-Q2"));
-    assert_eq!(h.app.evidence.control.as_deref(), Some("CHG-1"));
+    assert_eq!(h.app.views.evidence.audit.as_deref(), Some("2026-Q2"));
+    assert_eq!(h.app.views.evidence.control.as_deref(), Some("CHG-1"));
     h.keys("5C").keys("y");
     h.start_audit("2026-Q3", "AC-1,CHG-1");
-    assert_eq!(h.app.evidence.audit.as_deref(), Some("2026-Q3"), "the evidence moved to the new audit");
-    assert_eq!(h.app.evidence.sample.as_ref().map(|s| s.period_label.as_str()), Some("2026-Q3"));
+    assert_eq!(h.app.views.evidence.audit.as_deref(), Some("2026-Q3"), "the evidence moved to the new audit");
+    assert_eq!(h.app.views.evidence.sample.as_ref().map(|s| s.period.label.as_str()), Some("2026-Q3"));
     // `/` again: the old filter text is gone.
     h.keys("2/ac-1").key(KeyCode::Enter);
-    assert_eq!(h.app.controls.filter.text, "ac-1");
-    let first = h.app.controls.shown.first().copied().expect("a match");
+    assert_eq!(h.app.views.controls.filter.text, "ac-1");
+    let first = h.app.views.controls.shown.first().copied().expect("a match");
     assert_eq!(h.app.overview.as_ref().expect("overview").controls[first].id, "AC-1", "the best match first");
 }
 
@@ -278,7 +279,7 @@ fn the_console_refuses_writes_hidden_in_a_cte_in_either_mode() {
         }
         assert!(!shell.exists(), "the console wrote {}", shell.display());
         h.keys("SELECT count(*) AS n FROM deploys").key(KeyCode::Enter);
-        let rows = h.app.query.result.as_ref().map(|r| r.rows.clone()).unwrap_or_default();
+        let rows = h.app.views.query.result.as_ref().map(|r| r.rows.clone()).unwrap_or_default();
         assert!(
             rows.first().is_some_and(|r| r[0].as_i64().is_some_and(|n| n > 0)),
             "{access:?}: deploys are all there"
@@ -311,9 +312,9 @@ fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
     let failing = |r: &crate::audit::sampling::SampleRow| r.tests.iter().any(|(_, t)| *t == Some(false));
     let mut found = None;
     for control in controls {
-        h.app.apply(vec![crate::tui::app::Effect::Drill { control, spec: None }]);
+        h.app.apply(vec![crate::tui::effect::Effect::Drill { control, spec: None }]);
         h.settle();
-        let Some(sample) = h.app.evidence.sample.as_ref() else { continue };
+        let Some(sample) = h.app.views.evidence.sample.as_ref() else { continue };
         let bad = sample.rows.iter().position(failing);
         let good = sample.rows.iter().position(|r| !failing(r) && r.tests.iter().all(|(_, t)| *t == Some(true)));
         if let (Some(bad), Some(good)) = (bad, good) {
@@ -325,9 +326,9 @@ fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
 
     // `p` on the failing row, then quickly on the passing one: both writes
     // are in flight before either reply arrives.
-    h.app.evidence.selected = bad;
+    h.app.views.evidence.selected = bad;
     h.app.act(Action::Pass);
-    h.app.evidence.selected = good;
+    h.app.views.evidence.selected = good;
     h.app.act(Action::Pass);
     assert_eq!(h.app.writes.len(), 2, "both writes are tracked");
     assert_eq!(h.app.outbox.iter().filter(|(_, r)| r.writes()).count(), 2);
@@ -337,17 +338,17 @@ fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
     assert!(status.error, "{status:?}");
     assert!(status.text.contains(&format!("row `{bad_key}`")) && status.text.contains("press n"), "{status:?}");
     assert!(status.text.contains("then:") && status.text.contains("pass recorded"), "{status:?}");
-    let sample = h.app.evidence.sample.clone().expect("sample");
-    let verdict = |key: &str| sample.rows.iter().find(|r| r.key == key).and_then(|r| r.verdict);
+    let sample = h.app.views.evidence.sample.clone().expect("sample");
+    let verdict = |key: &SampleKey| sample.rows.iter().find(|r| r.key == *key).and_then(|r| r.verdict);
     assert_eq!(verdict(&good_key), Some(Verdict::Pass));
     assert_eq!(verdict(&bad_key), None, "the refused pass recorded nothing");
 
     // `n` opens the note on the refused row; Enter records the pass with it.
     h.act(Action::Note);
     assert!(h.app.typing());
-    assert_eq!(h.app.evidence.selected, bad);
+    assert_eq!(h.app.views.evidence.selected, bad);
     h.keys("exception approved by the CISO, ticket SEC-12").key(KeyCode::Enter);
-    let sample = h.app.evidence.sample.clone().expect("sample");
+    let sample = h.app.views.evidence.sample.clone().expect("sample");
     let row = sample.rows.iter().find(|r| r.key == bad_key).expect("row");
     assert_eq!(row.verdict, Some(Verdict::Pass), "{:?}", h.app.status);
     assert_eq!(row.note.as_deref(), Some("exception approved by the CISO, ticket SEC-12"));

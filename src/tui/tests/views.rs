@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use ratatui::style::Color;
 
 use super::{Harness, find, text_of};
-use crate::tui::app::Tab;
+use crate::tui::effect::Tab;
 
 const W: u16 = 160;
 const H: u16 = 45;

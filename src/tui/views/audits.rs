@@ -8,14 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::{is_motion, list_table, moved, result_glyph, table_state};
-use crate::audit::audits::AuditStatus;
-use crate::audit::audits::AuditSummary;
+use crate::audit::audits::summary::AuditSummary;
+use crate::audit::record::AuditStatus;
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
-use crate::tui::messages::{Overview, Request};
+use crate::tui::effect::Effect;
+use crate::tui::messages::Request;
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::confirm::Confirm;
 use crate::tui::overlays::form::{Form, FormKind};
+use crate::tui::overview::Overview;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -85,7 +86,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
             let progress = (s.decided * 100).checked_div(s.sampled).unwrap_or(0);
             Row::new(vec![
                 Cell::from(s.audit.label.clone()),
-                Cell::from(s.audit.period_label.clone()),
+                Cell::from(s.audit.period.label.clone()),
                 Cell::from(Span::styled(s.audit.status.as_str(), status_style)),
                 Cell::from(format!("{}/{} ({progress}%)", s.decided, s.sampled)),
                 Cell::from(rate(Some(s))),
@@ -172,4 +173,19 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
     )
     .header(Row::new(vec!["", "control", "result", "verdicts", "prev"]).style(Style::new().bold()));
     frame.render_widget(widget, table);
+}
+
+impl super::View for State {
+    fn on_refresh(&mut self, overview: &Overview, _shown: bool) -> Vec<Effect> {
+        self.refreshed(overview);
+        Vec::new()
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

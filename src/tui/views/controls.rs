@@ -16,9 +16,10 @@ use super::{freshness_style, is_motion, list_table, moved, result_glyph, table_s
 use crate::audit::full_population::{SpecOutcome, TestResult};
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::effect::Effect;
 use crate::tui::input::{Edit, Input};
-use crate::tui::messages::{Overview, Request};
+use crate::tui::messages::{Reply, Request};
+use crate::tui::overview::Overview;
 use crate::workspace::mapping::{Control, PopulationDef};
 
 #[derive(Debug, Default)]
@@ -345,4 +346,38 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
 /// Whether `sql` names the table `name` as a word.
 fn mentions(sql: &str, name: &str) -> bool {
     sql.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word.eq_ignore_ascii_case(name))
+}
+
+impl super::View for State {
+    fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
+        self.entered(overview)
+    }
+
+    fn on_refresh(&mut self, overview: &Overview, shown: bool) -> Vec<Effect> {
+        self.refreshed(overview);
+        if shown && self.detail.is_none() { self.selection_changed(overview) } else { Vec::new() }
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::ControlDetail { control, specs } = reply {
+            self.detail = Some((control, specs));
+        }
+        Vec::new()
+    }
+
+    fn typing(&self) -> bool {
+        self.filtering
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key, overview)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::{list_table, result_glyph, table_state};
 use crate::text::{fit, visible};
-use crate::tui::messages::Overview;
+use crate::tui::overview::Overview;
 
 /// The ids of the controls mapped to `criterion`.
 pub fn controls_of<'a>(overview: &'a Overview, criterion: &str) -> Vec<&'a str> {

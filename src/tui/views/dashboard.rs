@@ -11,8 +11,18 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, Paragraph
 use super::{freshness_style, result_glyph, severity_style};
 use crate::audit::lifecycle::{FindingStatus, Severity, is_overdue};
 use crate::audit::verdicts::ControlResult;
-use crate::tui::messages::Overview;
+use crate::tui::overview::Overview;
 use crate::workspace::sources::Freshness;
+
+/// The dashboard: nothing to select, everything from the overview.
+#[derive(Debug, Default)]
+pub struct State;
+
+impl super::View for State {
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, overview);
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, overview: &Overview) {
     let [top, gauge, chart] =

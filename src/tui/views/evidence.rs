@@ -12,20 +12,24 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use serde_json::Value as Json;
 
-use super::{is_motion, moved, test_glyph, window};
+use super::evidence_table::{self, EvidenceRow, EvidenceTable};
+use super::{is_motion, moved};
 use crate::audit::browse::{Filter, Page, Position};
 use crate::audit::sampling::Sample;
+use crate::audit::sampling::key::SampleKey;
 use crate::audit::verdicts::Verdict;
 use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::effect::Effect;
+use crate::tui::failure::Failure;
 use crate::tui::input::{Edit, Input};
-use crate::tui::messages::{Failure, Overview, Request};
+use crate::tui::messages::{Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
+use crate::tui::overview::Overview;
 
 /// Rows per population page.
 pub const PAGE_ROWS: usize = 200;
@@ -199,7 +203,7 @@ impl State {
     /// The key of the selected row.
     pub fn selected_key(&self) -> Option<String> {
         match self.mode {
-            Mode::Sample => self.sample.as_ref()?.rows.get(self.selected).map(|r| r.key.clone()),
+            Mode::Sample => self.sample.as_ref()?.rows.get(self.selected).map(|r| r.key.as_str().to_string()),
             Mode::Population(_) => self.page.as_ref()?.rows.get(self.selected).map(|r| r.key.clone()),
         }
     }
@@ -213,7 +217,7 @@ impl State {
                 let Some(key) = self.selected_key() else { return Vec::new() };
                 let retried = self.retry.take().filter(|(k, _)| *k == key).map(|(_, v)| v);
                 let verdict = retried.or_else(|| {
-                    self.sample.as_ref().and_then(|s| s.rows.iter().find(|r| r.key == key)).and_then(|r| r.verdict)
+                    self.sample.as_ref().and_then(|s| s.rows.iter().find(|r| r.key == *key)).and_then(|r| r.verdict)
                 });
                 match verdict {
                     Some(verdict) => self.verdict_request(verdict, Some(note)),
@@ -259,7 +263,7 @@ impl State {
             Action::Note => {
                 // After a refused pass, the note goes on the refused row.
                 if let Some((key, _)) = &self.retry
-                    && let Some(i) = self.sample.as_ref().and_then(|s| s.rows.iter().position(|r| &r.key == key))
+                    && let Some(i) = self.sample.as_ref().and_then(|s| s.rows.iter().position(|r| r.key == **key))
                 {
                     self.selected = i;
                 }
@@ -267,7 +271,7 @@ impl State {
                 let existing = self
                     .sample
                     .as_ref()
-                    .and_then(|s| s.rows.iter().find(|r| r.key == key))
+                    .and_then(|s| s.rows.iter().find(|r| r.key == *key))
                     .and_then(|r| r.note.clone())
                     .or_else(|| self.notes.get(&key).cloned())
                     .unwrap_or_default();
@@ -290,7 +294,7 @@ impl State {
                 self.selected = 0;
                 Vec::new()
             }
-            Action::Back => vec![Effect::Show(crate::tui::app::Tab::Controls)],
+            Action::Back => vec![Effect::Show(crate::tui::effect::Tab::Controls)],
             Action::NextSpec => {
                 let Some(control) = overview.controls.iter().find(|c| Some(&c.id) == self.control.as_ref()) else {
                     return Vec::new();
@@ -397,9 +401,9 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &State, control: &str) {
                 format!("{control} / {spec}").bold(),
                 Span::raw(format!(
                     "  audit {audit} · period {} [{} .. {})",
-                    s.period_label,
-                    s.period_start.format("%Y-%m-%d %H:%M"),
-                    s.period_end.format("%Y-%m-%d %H:%M")
+                    s.period.label,
+                    s.period.start.format("%Y-%m-%d %H:%M"),
+                    s.period.end.format("%Y-%m-%d %H:%M")
                 )),
             ]));
             lines.push(Line::from(format!(
@@ -432,10 +436,6 @@ fn chosen<'a>(
 }
 
 /// The timestamp column fits a whole `YYYY-MM-DD HH:MM:SS`; the others share the rest.
-fn column_widths(columns: &[String], period: Option<&String>) -> Vec<Constraint> {
-    columns.iter().map(|c| if Some(c) == period { Constraint::Length(19) } else { Constraint::Min(8) }).collect()
-}
-
 fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
     let block = Block::default().borders(Borders::ALL).title(" Sample (frozen) ");
     let Some(sample) = &state.sample else {
@@ -449,45 +449,32 @@ fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
         .unwrap_or_default();
     let tests: Vec<String> =
         sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
-    let mut header = vec!["key".to_string()];
-    header.extend(columns.iter().cloned());
-    header.extend(tests.iter().cloned());
-    header.push("verdict".into());
-    let rows: Vec<Row> = sample
+    let rows = sample
         .rows
         .iter()
         .map(|r| {
-            let mut cells = vec![Cell::from(fit(&r.key, 24))];
-            cells.extend(columns.iter().map(|c| Cell::from(fit(&r.row.get(c).map(cell).unwrap_or_default(), 22))));
-            cells.extend(r.tests.iter().map(|(_, t)| {
-                let (glyph, style) = test_glyph(*t);
-                Cell::from(Span::styled(glyph, style))
-            }));
-            let note = if r.note.is_some() || state.notes.contains_key(&r.key) { " ✎" } else { "" };
+            let note = if r.note.is_some() || state.notes.contains_key(r.key.as_str()) { " ✎" } else { "" };
             let style = match r.verdict {
                 Some(Verdict::Pass) => Style::new().green(),
                 Some(Verdict::Exception) => Style::new().red().bold(),
                 _ => Style::new(),
             };
-            let verdict = r.verdict.map_or("—", Verdict::as_str);
-            cells.push(Cell::from(Span::styled(format!("{verdict}{note}"), style)));
-            Row::new(cells)
+            EvidenceRow {
+                key: r.key.shown(),
+                values: columns.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()).collect(),
+                tests: r.tests.iter().map(|(_, t)| *t).collect(),
+                verdict: Some((format!("{}{note}", r.verdict.map_or("—", Verdict::as_str)), style)),
+            }
         })
         .collect();
-    let keys = sample.rows.iter().map(|r| &r.key);
-    let key_width = keys.clone().map(|k| crate::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
-    let mut widths = vec![Constraint::Length(key_width as u16)];
-    widths.extend(column_widths(&columns, state.period_column.as_ref()));
-    widths.extend(tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
-    widths.push(Constraint::Length(11));
-    let height = area.height.saturating_sub(3) as usize;
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
-    let table = Table::new(rows, widths)
-        .header(Row::new(header.into_iter().map(|h| Cell::from(fit(&h, 22)))).style(Style::new().bold()))
-        .row_highlight_style(Style::new().reversed())
-        .block(block);
-    frame.render_stateful_widget(table, area, &mut table_state);
+    let table = EvidenceTable {
+        columns: &columns,
+        period_column: state.period_column.as_ref(),
+        tests: &tests,
+        rows,
+        verdicts: true,
+    };
+    evidence_table::draw(frame, area, block, table, state.selected);
 }
 
 fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter) {
@@ -503,30 +490,16 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
     let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();
     let columns = chosen(page.columns.iter(), &key_columns, state.period_column.as_ref());
     let at: Vec<usize> = columns.iter().filter_map(|c| page.columns.iter().position(|p| p == c)).collect();
-    let mut header = vec!["key".to_string()];
-    header.extend(columns.iter().cloned());
-    header.extend(page.tests.iter().cloned());
-    let rows: Vec<Row> = page
+    let rows = page
         .rows
         .iter()
-        .map(|r| {
-            let mut cells = vec![Cell::from(fit(&r.key, 24))];
-            cells.extend(at.iter().map(|&i| Cell::from(fit(&r.values.get(i).map(cell).unwrap_or_default(), 22))));
-            cells.extend(r.tests.iter().map(|t| {
-                let (glyph, style) = test_glyph(*t);
-                Cell::from(Span::styled(glyph, style))
-            }));
-            Row::new(cells)
+        .map(|r| EvidenceRow {
+            key: SampleKey::canonical(r.key.clone()).shown(),
+            values: at.iter().map(|&i| r.values.get(i).map(cell).unwrap_or_default()).collect(),
+            tests: r.tests.clone(),
+            verdict: None,
         })
         .collect();
-    let keys = page.rows.iter().map(|r| &r.key);
-    let key_width = keys.clone().map(|k| crate::text::width(&visible(k))).max().unwrap_or(3).clamp(3, 24);
-    let mut widths = vec![Constraint::Length(key_width as u16)];
-    widths.extend(column_widths(&columns, state.period_column.as_ref()));
-    widths.extend(page.tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
-    let height = area.height.saturating_sub(3) as usize;
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
     let edge = match (page.at_start, page.at_end) {
         (true, true) => "all rows",
         (true, false) => "first page",
@@ -534,11 +507,14 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
         (false, false) => "",
     };
     let block = block.title_bottom(format!(" {} row(s) on this page {edge} ", page.rows.len()));
-    let table = Table::new(rows, widths)
-        .header(Row::new(header.into_iter().map(|h| Cell::from(fit(&h, 22)))).style(Style::new().bold()))
-        .row_highlight_style(Style::new().reversed())
-        .block(block);
-    frame.render_stateful_widget(table, area, &mut table_state);
+    let table = EvidenceTable {
+        columns: &columns,
+        period_column: state.period_column.as_ref(),
+        tests: &page.tests,
+        rows,
+        verdicts: false,
+    };
+    evidence_table::draw(frame, area, block, table, state.selected);
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
@@ -552,7 +528,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     match state.mode {
         Mode::Sample => {
             if let Some(row) = state.sample.as_ref().and_then(|s| s.rows.get(state.selected)) {
-                field("key", &Json::String(row.key.clone()));
+                field("key", &Json::String(row.key.shown()));
                 field("rank", &Json::String(row.rank.clone()));
                 for (name, result) in &row.tests {
                     let shown = match result {
@@ -572,7 +548,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
         }
         Mode::Population(_) => {
             if let Some((page, row)) = state.page.as_ref().and_then(|p| p.rows.get(state.selected).map(|r| (p, r))) {
-                field("key", &Json::String(row.key.clone()));
+                field("key", &Json::String(SampleKey::canonical(row.key.clone()).shown()));
                 for (name, value) in page.columns.iter().zip(&row.values) {
                     field(name, value);
                 }
@@ -580,4 +556,45 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+impl super::View for State {
+    fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
+        self.entered(overview)
+    }
+
+    /// Evidence follows the current audit: a new audit shows its own sample.
+    fn on_refresh(&mut self, overview: &Overview, _shown: bool) -> Vec<Effect> {
+        match (&self.audit, &self.control) {
+            (Some(shown), Some(control)) if overview.current_audit().is_some_and(|a| a.audit.label != *shown) => {
+                let (control, spec) = (control.clone(), self.spec.clone());
+                self.drill(control, spec, overview)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        match reply {
+            Reply::Sample { sample, period_column } => self.sample_loaded(*sample, period_column),
+            Reply::Page { filter, page } => self.page_loaded(filter, page),
+            _ => Vec::new(),
+        }
+    }
+
+    fn typing(&self) -> bool {
+        self.note.is_some()
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

@@ -13,10 +13,11 @@ use crate::audit::findings::{Event, Finding};
 use crate::audit::lifecycle::is_overdue;
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
-use crate::tui::messages::{Overview, Request};
+use crate::tui::effect::Effect;
+use crate::tui::messages::{Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
+use crate::tui::overview::Overview;
 use crate::workspace::utc_of_db;
 
 #[derive(Debug, Default)]
@@ -207,4 +208,30 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
         _ => lines.push(Line::styled("  loading…", Style::new().dark_gray())),
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+impl super::View for State {
+    fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
+        self.entered(overview)
+    }
+
+    fn on_refresh(&mut self, overview: &Overview, shown: bool) -> Vec<Effect> {
+        self.refreshed(overview);
+        if shown { self.selection_changed(overview) } else { Vec::new() }
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::FindingEvents { id, events } = reply {
+            self.events = Some((id, events));
+        }
+        Vec::new()
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

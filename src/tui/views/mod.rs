@@ -1,15 +1,21 @@
 //! One file per tab. Each holds its state, its handler of Actions (which
-//! returns Effects for the app) and its draw function.
+//! returns Effects for the app) and its draw function, behind [`View`]; the
+//! app reaches a tab's view only through [`Views::get`] and
+//! [`Views::get_mut`], so a new tab touches the tab list, [`Views`] and
+//! its own file.
 
 pub mod audits;
 pub mod controls;
 pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
+pub mod evidence_table;
 pub mod findings;
 pub mod query;
 pub mod sources;
 
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Color, Style, Stylize};
 use ratatui::widgets::{Block, Borders, Row, Table, TableState};
@@ -17,7 +23,96 @@ use ratatui::widgets::{Block, Borders, Row, Table, TableState};
 use crate::audit::lifecycle::{FindingStatus, Severity};
 use crate::audit::verdicts::ControlResult;
 use crate::tui::action::Action;
+use crate::tui::effect::{Effect, Tab};
+use crate::tui::messages::Reply;
+use crate::tui::overview::Overview;
 use crate::workspace::sources::Freshness;
+
+/// What the app asks of the tab it shows (or of every tab, on a refresh).
+pub trait View {
+    /// The tab was opened.
+    fn on_enter(&mut self, _overview: &Overview) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// A new overview arrived; `shown` says whether this tab is on screen.
+    fn on_refresh(&mut self, _overview: &Overview, _shown: bool) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// An action (from a key, the palette or the mouse) on this tab.
+    fn on_action(&mut self, _action: Action, _overview: &Overview) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// The worker's reply to a request this view sent (`Reply::view`).
+    fn on_reply(&mut self, _reply: Reply) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// Whether a text field of this view has the keyboard.
+    fn typing(&self) -> bool {
+        false
+    }
+
+    /// A key typed into that text field.
+    fn on_type(&mut self, _key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview);
+}
+
+/// Every tab's view.
+#[derive(Default)]
+pub struct Views {
+    pub dashboard: dashboard::State,
+    pub controls: controls::State,
+    pub evidence: evidence::State,
+    pub findings: findings::State,
+    pub audits: audits::State,
+    pub sources: sources::State,
+    pub query: query::State,
+}
+
+impl Views {
+    /// The tab whose view takes this reply (the overview and a write's
+    /// confirmation are the app's).
+    pub fn taking(reply: &Reply) -> Option<Tab> {
+        match reply {
+            Reply::Overview(_) | Reply::Done(_) => None,
+            Reply::ControlDetail { .. } => Some(Tab::Controls),
+            Reply::Sample { .. } | Reply::Page { .. } => Some(Tab::Evidence),
+            Reply::FindingEvents { .. } => Some(Tab::Findings),
+            Reply::SourceDaily { .. } => Some(Tab::Sources),
+            Reply::Query(_) | Reply::Answered { .. } => Some(Tab::Query),
+        }
+    }
+
+    pub fn get(&self, tab: Tab) -> &dyn View {
+        match tab {
+            Tab::Dashboard => &self.dashboard,
+            Tab::Controls => &self.controls,
+            Tab::Evidence => &self.evidence,
+            Tab::Findings => &self.findings,
+            Tab::Audits => &self.audits,
+            Tab::Sources => &self.sources,
+            Tab::Query => &self.query,
+        }
+    }
+
+    pub fn get_mut(&mut self, tab: Tab) -> &mut dyn View {
+        match tab {
+            Tab::Dashboard => &mut self.dashboard,
+            Tab::Controls => &mut self.controls,
+            Tab::Evidence => &mut self.evidence,
+            Tab::Findings => &mut self.findings,
+            Tab::Audits => &mut self.audits,
+            Tab::Sources => &mut self.sources,
+            Tab::Query => &mut self.query,
+        }
+    }
+}
 
 /// Moves a selection in a list of `len` rows; `page` rows per page.
 pub fn moved(selected: usize, len: usize, action: Action, page: usize) -> usize {

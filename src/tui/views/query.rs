@@ -15,9 +15,11 @@ use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::sampling::Sample;
 use crate::text::{cell, fit, visible};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
+use crate::tui::effect::Effect;
+use crate::tui::failure::Failure;
 use crate::tui::input::{Edit, Input};
-use crate::tui::messages::{Failure, Overview, QUERY_ROWS, Request};
+use crate::tui::messages::{QUERY_ROWS, Reply, Request};
+use crate::tui::overview::Overview;
 use crate::workspace::query::ResultSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -197,7 +199,7 @@ fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
                 .rows
                 .iter()
                 .map(|r| {
-                    let mut cells = vec![visible(&r.key)];
+                    let mut cells = vec![visible(&r.key.shown())];
                     cells.extend(data.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()));
                     cells
                 })
@@ -220,4 +222,34 @@ fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
     let table =
         Table::new(body, widths).header(header).row_highlight_style(Style::new().reversed()).block(block.title(title));
     frame.render_stateful_widget(table, area, &mut table_state);
+}
+
+impl super::View for State {
+    fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
+        self.entered(overview)
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        match reply {
+            Reply::Query(result) => self.result_loaded(result),
+            Reply::Answered { request, sample } => self.answered(request, *sample),
+            _ => Vec::new(),
+        }
+    }
+
+    fn typing(&self) -> bool {
+        self.editing()
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key)
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

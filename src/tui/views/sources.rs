@@ -13,10 +13,11 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline};
 
 use super::{freshness_style, is_motion, list_table, moved, table_state};
 use crate::tui::action::Action;
-use crate::tui::app::Effect;
-use crate::tui::messages::{Overview, Request};
+use crate::tui::effect::Effect;
+use crate::tui::messages::{Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::confirm::Confirm;
+use crate::tui::overview::Overview;
 use crate::workspace::coverage::describe_ranges;
 use crate::workspace::sources::{SourceStatus, describe_age};
 
@@ -143,4 +144,30 @@ fn draw_daily(frame: &mut Frame, area: Rect, state: &State, overview: &Overview)
         ])
     };
     frame.render_widget(Paragraph::new(summary), text);
+}
+
+impl super::View for State {
+    fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
+        self.entered(overview)
+    }
+
+    fn on_refresh(&mut self, overview: &Overview, shown: bool) -> Vec<Effect> {
+        self.refreshed(overview);
+        if shown && self.daily.is_none() { self.selection_changed(overview) } else { Vec::new() }
+    }
+
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        self.act(action, overview)
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::SourceDaily { source, days, missing } = reply {
+            self.daily = Some((source, days, missing));
+        }
+        Vec::new()
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
 }

@@ -5,7 +5,6 @@
 //! state nor reach the file system or the process, get through.
 
 mod policy;
-pub use policy::SAFE_TABLE_FUNCTIONS;
 pub mod tree;
 
 use std::collections::BTreeSet;

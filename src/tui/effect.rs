@@ -1,0 +1,52 @@
+//! The tabs, and the effects a view's handler asks the app for. Views and
+//! overlays depend on these, not on the app.
+
+use super::messages::Request;
+use super::overlays::Overlay;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dashboard,
+    Controls,
+    Evidence,
+    Findings,
+    Audits,
+    Sources,
+    Query,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 7] =
+        [Tab::Dashboard, Tab::Controls, Tab::Evidence, Tab::Findings, Tab::Audits, Tab::Sources, Tab::Query];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Dashboard => "Dashboard",
+            Tab::Controls => "Controls",
+            Tab::Evidence => "Evidence",
+            Tab::Findings => "Findings",
+            Tab::Audits => "Audits",
+            Tab::Sources => "Sources",
+            Tab::Query => "Query",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// What a view's handler asks the app to do.
+#[derive(Debug)]
+pub enum Effect {
+    Send(Request),
+    Open(Overlay),
+    Show(Tab),
+    /// Open the Evidence tab on a control's spec in the current audit.
+    Drill {
+        control: String,
+        spec: Option<String>,
+    },
+    Message(String),
+    Error(String),
+}

@@ -1,0 +1,74 @@
+//! The overview: everything light the views show (controls, audits with
+//! their summaries, findings, sources, questions), read in one go by the
+//! worker after every change.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::failure::Failure;
+use crate::audit::audits::summary::{self, AuditSummary};
+use crate::audit::findings::{self, Finding};
+use crate::audit::questions::{Library, Question};
+use crate::audit::record;
+use crate::workspace::catalog::Catalog;
+use crate::workspace::mapping::{Control, Mappings};
+use crate::workspace::period::Period;
+use crate::workspace::sources::{SourceStatus, source_statuses};
+use crate::workspace::{Access, Workspace};
+
+/// Everything light the views show, read in one go.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub workspace: PathBuf,
+    pub read_only: bool,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub catalog: Catalog,
+    pub controls: Vec<Control>,
+    pub mapping_problems: usize,
+    pub audits: Vec<AuditSummary>,
+    /// The audit the views work in: the latest in fieldwork, else the latest.
+    pub current: Option<usize>,
+    /// The current audit's period, else the last full quarter.
+    pub period: Period,
+    pub findings: Vec<Finding>,
+    pub sources: Vec<SourceStatus>,
+    pub questions: Vec<Question>,
+}
+
+impl Overview {
+    /// Reads it: a read-write workspace first reopens findings whose
+    /// accepted risk has lapsed.
+    pub fn read(ws: &Workspace, mappings: &Mappings) -> Result<Self, Failure> {
+        let conn = &ws.conn;
+        let now = ws.now();
+        let today = ws.today();
+        if ws.access == Access::ReadWrite {
+            findings::reopen_expired(ws, today)?;
+        }
+        let all_findings = findings::list(conn)?;
+        let summaries = summary::summaries(ws, &all_findings)?;
+        let list: Vec<record::Audit> = summaries.iter().map(|s| s.audit.clone()).collect();
+        let questions = Library::load(&ws.root).map(|l| l.questions).unwrap_or_default();
+        Ok(Self {
+            workspace: ws.root.clone(),
+            read_only: ws.access == Access::ReadOnly,
+            now,
+            today,
+            catalog: Catalog::soc2()?,
+            mapping_problems: mappings.problems.len(),
+            controls: mappings.controls.clone(),
+            current: record::current(&list),
+            period: record::working_period(&list, today, ws.config.timezone)?,
+            audits: summaries,
+            findings: all_findings,
+            sources: source_statuses(ws, None, now)?,
+            questions,
+        })
+    }
+
+    pub fn current_audit(&self) -> Option<&AuditSummary> {
+        self.current.and_then(|i| self.audits.get(i))
+    }
+}
