@@ -103,6 +103,7 @@ fn split_best(scored: &[(i64, usize)], n: usize) -> (Vec<usize>, Vec<usize>) {
 }
 
 /// Where `needle` first occurs in `hay`.
+#[inline]
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let first = needle[0];
     let mut from = 0;
@@ -116,6 +117,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+#[inline]
 fn word_start(hay: &[u8], at: usize) -> bool {
     at == 0 || !hay[at - 1].is_ascii_alphanumeric()
 }
@@ -123,6 +125,7 @@ fn word_start(hay: &[u8], at: usize) -> bool {
 /// A subsequence match scored in one pass: a substring scores highest
 /// (earlier and at a word start better); otherwise each matched byte
 /// scores, more when it follows the previous one or starts a word.
+#[inline]
 pub fn cheap_score(hay: &[u8], needle: &[u8]) -> Option<i64> {
     if needle.is_empty() {
         return Some(0);

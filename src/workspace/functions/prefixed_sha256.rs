@@ -37,6 +37,7 @@ impl Prefix {
     }
 
     /// sha256(prefix ‖ message).
+    #[inline]
     pub fn digest(&self, message: &[u8]) -> Digest32 {
         let len = self.tail.len() + message.len();
         let count = (len + 9).div_ceil(64);

@@ -15,6 +15,7 @@ pub(crate) struct Column<'a, T> {
 impl<'a, T> Column<'a, T> {
     /// # Safety
     /// Column `index` of `chunk` is a flat vector of `T` with at least `len` rows.
+    #[inline]
     pub(crate) unsafe fn of(chunk: &'a DataChunkHandle, index: usize, len: usize) -> Self {
         unsafe {
             let vector = ffi::duckdb_data_chunk_get_vector(chunk.get_ptr(), index as u64);
@@ -24,6 +25,7 @@ impl<'a, T> Column<'a, T> {
     }
 
     /// Row `i`'s value, None when NULL.
+    #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&'a T> {
         let valid = self.validity.is_null() || {
             // SAFETY: a non-null mask has a bit for every row of the vector.
@@ -37,6 +39,7 @@ impl<'a, T> Column<'a, T> {
 /// The bytes of a DuckDB string: inside the struct up to 12 bytes, behind
 /// its pointer beyond (DuckDB's `string_t` layout, as `duckdb_string_t_data`
 /// reads it).
+#[inline]
 pub(crate) fn string_bytes(s: &duckdb_string_t) -> &[u8] {
     // SAFETY: both union variants start with the length; the variant in use
     // follows from it, and the data lives as long as the vector holding `s`.
