@@ -28,7 +28,7 @@ pub struct Finding {
     pub approver: Option<String>,
     pub accept_reason: Option<String>,
     pub accept_expires: Option<NaiveDate>,
-    pub created_at: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
     pub closed_in: Option<String>,
     /// Linked sample rows: (sample id, key).
     pub rows: Vec<(i64, SampleKey)>,
@@ -38,8 +38,8 @@ pub struct Finding {
 pub struct Event {
     pub at: String,
     pub actor: String,
-    pub from: Option<String>,
-    pub to: String,
+    pub from: Option<FindingStatus>,
+    pub to: FindingStatus,
     pub note: Option<String>,
 }
 
@@ -263,7 +263,15 @@ pub fn events(conn: &Connection, id: &str) -> duckdb::Result<Vec<Event>> {
          WHERE finding_id = ? ORDER BY event_at, rowid",
     )?;
     stmt.query_map([id], |r| {
-        Ok(Event { at: r.get(0)?, actor: r.get(1)?, from: r.get(2)?, to: r.get(3)?, note: r.get(4)? })
+        let at: String = r.get(0)?;
+        let row = format!("{id} at {at}");
+        let stored = At { table: "qd.finding_events", row: &row };
+        let from = match r.get::<_, Option<String>>(2)? {
+            Some(text) => Some(stored.word(2, "from_status", &text)?),
+            None => None,
+        };
+        let to = stored.word(3, "to_status", &r.get::<_, String>(3)?)?;
+        Ok(Event { actor: r.get(1)?, from, to, note: r.get(4)?, at })
     })?
     .collect()
 }
@@ -295,7 +303,7 @@ fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
         approver: r.get(10)?,
         accept_reason: r.get(11)?,
         accept_expires: date(12, "accept_expires")?,
-        created_at: r.get(13)?,
+        created_at: at.utc(13, "created_at", &r.get::<_, String>(13)?)?,
         closed_in: r.get(14)?,
         rows: Vec::new(),
     })

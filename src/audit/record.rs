@@ -96,3 +96,38 @@ pub fn working_period(list: &[Audit], today: chrono::NaiveDate, tz: chrono_tz::T
         None => Period::last_full_quarter(today, tz)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_audit_that_does_not_parse_is_an_error_naming_its_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = crate::workspace::init::init(&dir.path().join("ws")).unwrap();
+        let insert = |label: &str, status: &str, controls: &str| {
+            ws.conn
+                .execute(
+                    "INSERT INTO qd.audits VALUES (?, 'Q', TIMESTAMP '2026-07-01', TIMESTAMP '2026-10-01', 's', ?, 'v', ?,
+                     TIMESTAMP '2026-07-02', 'me', NULL)",
+                    duckdb::params![label, status, controls],
+                )
+                .unwrap();
+        };
+        insert("good", "fieldwork", "[\"AC-1\"]");
+        assert_eq!(list(&ws).unwrap()[0].status, AuditStatus::Fieldwork);
+        insert("bad-status", "finished", "[]");
+        let err = load(&ws, "bad-status").unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "qd.audits row `bad-status`: status `finished` cannot be read: expected planned, fieldwork or closed"
+            ),
+            "{err}"
+        );
+        insert("bad-scope", "planned", "AC-1");
+        let err = load(&ws, "bad-scope").unwrap_err().to_string();
+        assert!(err.contains("qd.audits row `bad-scope`: controls `AC-1` cannot be read"), "{err}");
+        // A listing that meets one is refused whole, never shortened.
+        assert!(list(&ws).is_err());
+    }
+}

@@ -163,7 +163,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                     "    {}  {:<10} {} → {}  {}",
                     e.at.split('.').next().unwrap_or_default(),
                     e.actor,
-                    e.from.as_deref().unwrap_or("—"),
+                    e.from.map_or("—", FindingStatus::as_str),
                     e.to,
                     visible(e.note.as_deref().unwrap_or(""))
                 );

@@ -32,7 +32,6 @@ use duckdb::{AccessMode, Connection};
 
 pub use clock::Clock;
 pub use config::{Config, ConfigError};
-pub use stored::utc_of_db;
 
 pub const DB_FILE: &str = "workspace.duckdb";
 

@@ -59,7 +59,7 @@ impl At<'_> {
 }
 
 /// A TIMESTAMP read back as text (UTC), as a UTC instant.
-pub fn utc_of_db(text: &str) -> Option<DateTime<Utc>> {
+fn utc_of_db(text: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
         .ok()
         .map(|t| DateTime::from_naive_utc_and_offset(t, Utc))

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 use super::{is_motion, list_table, moved, severity_style, status_order, table_state};
 use crate::audit::findings::{Event, Finding};
+use crate::audit::lifecycle::FindingStatus;
 use crate::audit::lifecycle::is_overdue;
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
@@ -18,7 +19,6 @@ use crate::tui::messages::{Reply, Request};
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
 use crate::tui::overview::Overview;
-use crate::workspace::utc_of_db;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -119,7 +119,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         }
         let overdue = is_overdue(f.status, f.due, overview.today);
         let due = f.due.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
-        let age = utc_of_db(&f.created_at).map_or(0, |created| (overview.now - created).num_days());
+        let age = (overview.now - f.created_at).num_days();
         rows.push(Row::new(vec![
             Cell::from(f.id.clone()),
             Cell::from(Span::styled(f.severity.as_str(), severity_style(f.severity))),
@@ -197,7 +197,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
     match &state.events {
         Some((id, events)) if id == &f.id => {
             for e in events {
-                let from = e.from.as_deref().unwrap_or("—");
+                let from = e.from.map_or("—", FindingStatus::as_str);
                 let note = e.note.as_deref().map(|n| format!(": {}", visible(n))).unwrap_or_default();
                 lines.push(Line::from(fit(
                     &format!("  {} {} {from} → {}{note}", &e.at[..e.at.len().min(16)], e.actor, e.to),
