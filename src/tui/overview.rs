@@ -35,6 +35,8 @@ pub struct Overview {
     pub findings: Vec<Finding>,
     pub sources: Vec<SourceStatus>,
     pub questions: Vec<Question>,
+    /// Why the question library could not be read (the Query tab says it).
+    pub questions_problem: Option<String>,
 }
 
 impl Overview {
@@ -50,7 +52,10 @@ impl Overview {
         let all_findings = findings::list(conn)?;
         let summaries = summary::summaries(ws, &all_findings)?;
         let list: Vec<record::Audit> = summaries.iter().map(|s| s.audit.clone()).collect();
-        let questions = Library::load(&ws.root).map(|l| l.questions).unwrap_or_default();
+        let (questions, questions_problem) = match Library::load(&ws.root) {
+            Ok(library) => (library.questions, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        };
         Ok(Self {
             workspace: ws.root.clone(),
             read_only: ws.access == Access::ReadOnly,
@@ -65,6 +70,7 @@ impl Overview {
             findings: all_findings,
             sources: source_statuses(ws, None, now)?,
             questions,
+            questions_problem,
         })
     }
 

@@ -212,6 +212,20 @@ fn question_library_answers_with_a_frozen_sample_and_tracks_the_request() {
 }
 
 #[test]
+fn a_question_library_that_cannot_be_read_is_named_in_the_query_tab() {
+    let mut h = Harness::with(crate::workspace::Access::ReadWrite, |ws| {
+        std::fs::write(ws.root.join("questions.toml"), "[[question]]\ntext = 3\n").expect("write");
+    });
+    h.keys("7");
+    let screen = h.screen(W, H);
+    assert!(screen.contains("cannot be read: "), "{screen}");
+    assert!(screen.contains("questions.toml:2:"), "{screen}");
+    // Enter on the library asks nothing.
+    h.key(KeyCode::Tab).key(KeyCode::Tab).key(KeyCode::Enter);
+    assert!(h.app.writes.is_empty() && h.app.outbox.is_empty());
+}
+
+#[test]
 fn palette_reaches_actions_controls_sources_and_questions() {
     let mut h = Harness::new();
     h.keys(":");

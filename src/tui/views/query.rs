@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{is_motion, moved, window};
 use crate::audit::auditor_requests::AuditorRequest;
@@ -158,18 +158,20 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         frame.set_cursor_position((x, inner.y));
     }
     draw_results(frame, results, state, focused(Pane::Results));
-    let items: Vec<ListItem> = overview
-        .questions
-        .iter()
-        .map(|q| ListItem::new(fit(&question_text(q), library.width.saturating_sub(2) as usize)))
-        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(focused(Pane::Library))
+        .title(" Auditor questions — enter asks ");
+    if let Some(problem) = &overview.questions_problem {
+        let text = Line::styled(visible(&format!("cannot be read: {problem}")), Style::new().red());
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), library);
+        return;
+    }
+    let width = library.width.saturating_sub(2) as usize;
+    let items: Vec<ListItem> =
+        overview.questions.iter().map(|q| ListItem::new(fit(&question_text(q), width))).collect();
     let mut list_state = ListState::default().with_selected(if items.is_empty() { None } else { Some(state.question) });
-    let list = List::new(items).highlight_style(Style::new().reversed()).block(
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(focused(Pane::Library))
-            .title(" Auditor questions — enter asks "),
-    );
+    let list = List::new(items).highlight_style(Style::new().reversed()).block(block);
     frame.render_stateful_widget(list, library, &mut list_state);
 }
 
