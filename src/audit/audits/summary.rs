@@ -49,24 +49,32 @@ pub fn summaries(ws: &Workspace, all_findings: &[Finding]) -> Result<Vec<AuditSu
     }
     let mut out = Vec::with_capacity(audits.len());
     for (i, audit) in audits.iter().enumerate() {
-        let previous = audits
-            .iter()
-            .enumerate()
-            .rev()
-            .find(|(_, a)| a.period.start < audit.period.start)
-            .map(|(j, a)| PreviousAudit { label: a.label.clone(), exception_rate: rates[j] });
+        let previous =
+            previous_of(&audits, i).map(|j| PreviousAudit { label: audits[j].label.clone(), exception_rate: rates[j] });
         out.push(summarize(conn, audit.clone(), rates[i], previous, all_findings)?);
     }
     Ok(out)
 }
 
-/// One audit's summary.
+/// One audit's summary; only it and the audit before it are read.
 pub fn summary(ws: &Workspace, label: &str) -> Result<AuditSummary, AuditError> {
-    let all_findings = findings::list(&ws.conn)?;
-    summaries(ws, &all_findings)?
-        .into_iter()
-        .find(|s| s.audit.label == label)
-        .ok_or_else(|| AuditError::UnknownAudit(label.to_string()))
+    let conn = &ws.conn;
+    let audits = list(ws)?;
+    let i = audits.iter().position(|a| a.label == label).ok_or_else(|| AuditError::UnknownAudit(label.to_string()))?;
+    let previous = match previous_of(&audits, i) {
+        Some(j) => Some(PreviousAudit {
+            label: audits[j].label.clone(),
+            exception_rate: exception_rate(conn, &audits[j].label)?,
+        }),
+        None => None,
+    };
+    let all_findings = findings::list(conn)?;
+    summarize(conn, audits[i].clone(), exception_rate(conn, label)?, previous, &all_findings)
+}
+
+/// The audit before `audits[i]`: the latest whose period starts earlier.
+fn previous_of(audits: &[Audit], i: usize) -> Option<usize> {
+    audits.iter().rposition(|a| a.period.start < audits[i].period.start)
 }
 
 fn summarize(
