@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cli;
 pub mod demo;
 pub mod error;
+pub mod fuzzy;
 pub mod text;
 pub mod tui;
 pub mod vocabulary;

@@ -2,7 +2,7 @@
 //! specs, and the matching of an auditor's words to a question, with the sample size and period asked for.
 //!
 //! Matching: size, period and stop words ("show", "me", …) are cut from the request. Each remaining word is
-//! fuzzy-matched (SkimMatcherV2) against a question's text (placeholders removed) and each alias; a word
+//! fuzzy-matched (nucleo, [`crate::fuzzy::Word`]) against a question's text (placeholders removed) and each alias; a word
 //! scoring at least [`WORD_QUALITY`]% of its self-score adds its score. A question takes its best candidate,
 //! and qualifies if that matched more than half the words and scored [`MATCH_THRESHOLD`] or more. The best
 //! qualifying question wins (ties: the earlier one); none is [`QuestionError::NoMatch`].
@@ -10,19 +10,23 @@
 use std::path::Path;
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
+use nucleo_matcher::Matcher;
 use serde::Deserialize;
+
+use crate::fuzzy::{Word, matcher};
 
 /// The built-in library, used when a workspace has no `questions.toml`.
 pub const DEFAULT_LIBRARY: &str = include_str!("../../assets/questions.toml");
 /// The workspace's own library, next to `quarterdeck.toml`; replaces the default.
 pub const FILE_NAME: &str = "questions.toml";
-/// The lowest score a match needs: a whole three-letter word ("mfa", "iam": 71) or a longer one in
-/// part ("scan": 83); a scattered three-letter one ("ate": 61) or a two-letter one ("pr": 51) falls short.
-pub const MATCH_THRESHOLD: i64 = 70;
-/// How well (percent of its self-score) a word must match a candidate to count.
-pub const WORD_QUALITY: i64 = 60;
+/// The lowest score a match needs (nucleo's scores): a whole three-letter word ("mfa", "iam": 88) or a
+/// longer one ("scan" in "scans": 114); a two-letter one ("pr": 62) falls short.
+pub const MATCH_THRESHOLD: i64 = 80;
+/// How well (percent of its self-score) a word must match a candidate to count: a scattered
+/// three-letter match ("ate" in "deploys and the prs they shipped": 70 of 88, 79%) does not.
+pub const WORD_QUALITY: i64 = 85;
+/// Words this short count only where they occur whole ("ate" is not "a… te…" in "and tested").
+pub const SHORT_WORD: usize = 3;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,10 +132,10 @@ impl Library {
     /// The best question for an auditor's words, with the size and period they asked for.
     pub fn match_request(&self, request: &str, today: NaiveDate) -> Result<Match<'_>, QuestionError> {
         let (words, size, period) = parse_request(request, today);
-        let matcher = SkimMatcherV2::default().ignore_case();
+        let (mut matcher, words) = prepared(&words);
         let mut best: Option<(i64, &Question)> = None;
         for q in &self.questions {
-            let (score, matched) = score(&matcher, q, &words);
+            let (score, matched) = score(&mut matcher, q, &words);
             if score >= MATCH_THRESHOLD && matched * 2 > words.len() && best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, q));
             }
@@ -144,22 +148,33 @@ impl Library {
     /// best first, ties in library order; questions that match nothing score 0.
     pub fn ranked(&self, query: &str) -> Vec<(i64, &Question)> {
         let (words, _, _) = parse_request(query, NaiveDate::default());
-        let matcher = SkimMatcherV2::default().ignore_case();
-        let mut out: Vec<(i64, &Question)> = self.questions.iter().map(|q| (score(&matcher, q, &words).0, q)).collect();
+        let (mut matcher, words) = prepared(&words);
+        let mut out: Vec<(i64, &Question)> =
+            self.questions.iter().map(|q| (score(&mut matcher, q, &words).0, q)).collect();
         out.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
         out
     }
 }
 
+/// A matcher and the request's words, each with its self-score.
+fn prepared(words: &[String]) -> (Matcher, Vec<(&str, Word)>) {
+    let mut matcher = matcher();
+    let words = words.iter().map(|w| (w.as_str(), Word::new(w, &mut matcher))).collect();
+    (matcher, words)
+}
+
 /// (score, how many words matched) of a question: its best candidate.
-fn score(matcher: &SkimMatcherV2, q: &Question, words: &[String]) -> (i64, usize) {
+fn score(matcher: &mut Matcher, q: &Question, words: &[(&str, Word)]) -> (i64, usize) {
     let text = q.text.replace("{n}", "").replace("{period}", "");
+    let mut buf = Vec::new();
     let mut best = (0, 0);
-    for candidate in std::iter::once(&text).chain(&q.aliases).map(|c| c.to_lowercase()) {
+    for candidate in std::iter::once(&text).chain(&q.aliases) {
+        let lower = candidate.to_lowercase();
         let hits: Vec<i64> = (words.iter())
-            .filter_map(|w| {
-                let own = matcher.fuzzy_match(w, w).unwrap_or(0).max(1);
-                matcher.fuzzy_match(&candidate, w).filter(|s| s * 100 >= own * WORD_QUALITY)
+            .filter(|(text, _)| text.chars().count() > SHORT_WORD || lower.contains(*text))
+            .filter_map(|(_, w)| {
+                let s = w.score(candidate, matcher, &mut buf)?;
+                (u64::from(s) * 100 >= u64::from(w.own) * WORD_QUALITY as u64).then_some(i64::from(s))
             })
             .collect();
         best = best.max((hits.iter().sum(), hits.len()));

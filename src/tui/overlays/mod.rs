@@ -3,7 +3,6 @@
 
 pub mod confirm;
 pub mod form;
-pub mod fuzzy;
 pub mod help;
 pub mod palette;
 

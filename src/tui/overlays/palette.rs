@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
 
 use super::Outcome;
-use super::fuzzy::Haystack;
+use crate::fuzzy::Haystack;
 use crate::text::fit;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
@@ -45,14 +45,14 @@ pub struct Palette {
     matched_for: String,
 }
 
+/// How many recent queries keep their ranking.
+const RECENT: usize = 32;
+
 impl std::fmt::Debug for Palette {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Palette").field("input", &self.input).field("matches", &self.matches.len()).finish()
     }
 }
-
-/// How many recent queries keep their ranking.
-const RECENT: usize = 32;
 
 impl Palette {
     pub fn new(overview: Option<&Overview>) -> Self {
@@ -86,7 +86,7 @@ impl Palette {
 
     pub fn with_items(items: Vec<Item>) -> Self {
         let matches = (0..items.len()).collect();
-        let haystack = Haystack::new(items.iter().map(|i| i.label.clone()).collect());
+        let haystack = Haystack::new(items.iter().map(|i| &i.label));
         Self {
             input: Input::default(),
             items,
@@ -99,8 +99,8 @@ impl Palette {
     }
 
     /// Re-ranks after the query changed. A query that extends the last one
-    /// only looks at the last matches (a fuzzy match of the longer query is a
-    /// match of the shorter); see `fuzzy` for how a keystroke stays cheap.
+    /// only looks at the last matches (each word of a query is matched on its own, so a
+    /// match of the longer query is a match of the shorter); see `fuzzy` for how a keystroke stays cheap.
     pub fn refilter(&mut self) {
         let query = self.input.text.trim().to_string();
         if let Some((_, matches)) = self.recent.iter().find(|(q, _)| *q == query) {

@@ -4,8 +4,6 @@
 //! its sources' freshness. Enter drills into its evidence.
 
 use crossterm::event::KeyEvent;
-use fuzzy_matcher::FuzzyMatcher;
-use fuzzy_matcher::skim::SkimMatcherV2;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -14,6 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
 
 use super::{freshness_style, is_motion, list_table, moved, result_glyph, table_state};
 use crate::audit::full_population::{SpecOutcome, TestResult};
+use crate::fuzzy::Haystack;
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
@@ -50,16 +49,9 @@ impl State {
         if query.is_empty() {
             self.shown = (0..overview.controls.len()).filter(|&i| mapped(&overview.controls[i])).collect();
         } else {
-            let matcher = SkimMatcherV2::default();
-            let mut scored: Vec<(i64, usize)> = overview
-                .controls
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| mapped(c))
-                .filter_map(|(i, c)| matcher.fuzzy_match(&haystack(c), query).map(|s| (s, i)))
-                .collect();
-            scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            self.shown = scored.into_iter().map(|(_, i)| i).collect();
+            let controls = &overview.controls;
+            let mut haystack = Haystack::new(controls.iter().map(haystack));
+            self.shown = haystack.rank(query, (0..controls.len()).filter(|&i| mapped(&controls[i])));
         }
         self.selected = self.selected.min(self.shown.len().saturating_sub(1));
     }

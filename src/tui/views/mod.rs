@@ -17,7 +17,7 @@ pub mod sources;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Color, Style, Stylize};
+use ratatui::style::{Color, Style};
 use ratatui::widgets::{Block, Borders, Row, Table, TableState};
 
 use crate::audit::lifecycle::{FindingStatus, Severity};
