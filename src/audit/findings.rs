@@ -4,9 +4,10 @@
 
 use chrono::NaiveDate;
 use duckdb::Connection;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
+use super::population_rows::{PopulationRow, find_population_row};
 use super::sampling::key::{SampleKey, find_sampled_row};
 use super::{AuditError, record};
 use crate::workspace::action_log;
@@ -32,6 +33,8 @@ pub struct Finding {
     pub closed_in: Option<String>,
     /// Linked sample rows: (sample id, key).
     pub rows: Vec<(i64, SampleKey)>,
+    /// Linked rows of the population that no sample drew.
+    pub population_rows: Vec<PopulationRow>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +55,9 @@ pub struct NewFinding {
     pub severity: Severity,
     pub owner: String,
     pub due: Option<NaiveDate>,
-    /// Keys of sampled rows of this control in this audit.
+    /// Keys of rows of this control in this audit: sampled rows, else rows
+    /// of the population a sample was drawn from (a failing row that `test`
+    /// found, say).
     pub rows: Vec<String>,
 }
 
@@ -63,9 +68,15 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
     if !audit.controls.contains(&new.control) {
         return Err(AuditError::NotInScope { audit: audit.label, control: new.control.clone() });
     }
-    let mut rows = Vec::new();
+    let (mut rows, mut population_rows) = (Vec::new(), Vec::new());
     for key in &new.rows {
-        rows.push(find_sampled_row(&ws.conn, &new.audit, &new.control, key)?);
+        match find_sampled_row(&ws.conn, &new.audit, &new.control, key) {
+            Ok(sampled) => rows.push(sampled),
+            Err(AuditError::NotSampled { .. }) => {
+                population_rows.push(find_population_row(ws, &new.audit, &new.control, key)?);
+            }
+            Err(other) => return Err(other),
+        }
     }
     let count: i64 =
         ws.conn.query_row("SELECT count(*) FROM qd.findings WHERE audit = ?", [&new.audit], |r| r.get(0))?;
@@ -92,13 +103,28 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
                 duckdb::params![id, sample_id, key.as_str()],
             )?;
         }
+        for linked in &population_rows {
+            ws.conn.execute(
+                "INSERT INTO qd.finding_population_rows VALUES (?, ?, ?, ?, ?)",
+                duckdb::params![
+                    id,
+                    linked.sample_id,
+                    linked.spec,
+                    linked.key.as_str(),
+                    Json::Object(linked.row.clone()).to_string()
+                ],
+            )?;
+        }
         event(ws, &id, None, FindingStatus::Open, Some("opened"))?;
         action_log::append(
             ws,
             "finding.add",
             json!({"id": id, "audit": new.audit, "control": new.control, "title": new.title,
                    "severity": new.severity.as_str(), "owner": new.owner, "due": new.due.map(|d| d.to_string()),
-                   "rows": rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>()}),
+                   "rows": rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
+                   "population_rows": population_rows.iter()
+                       .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key}))
+                       .collect::<Vec<_>>()}),
         )?;
         Ok(())
     })?;
@@ -246,10 +272,30 @@ pub fn load(conn: &Connection, id: &str) -> duckdb::Result<Option<Finding>> {
             f.rows = stmt
                 .query_map([id], |r| Ok((r.get(0)?, SampleKey::canonical(r.get::<_, String>(1)?))))?
                 .collect::<Result<_, _>>()?;
+            f.population_rows = population_rows(conn, id)?;
             Ok(Some(f))
         }
         None => Ok(None),
     }
+}
+
+/// The population rows a finding names, as they were when it named them.
+fn population_rows(conn: &Connection, id: &str) -> duckdb::Result<Vec<PopulationRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT sample_id, spec, key, row_json FROM qd.finding_population_rows
+         WHERE finding_id = ? ORDER BY sample_id, key",
+    )?;
+    let row = format!("{id} (population row)");
+    let at = At { table: "qd.finding_population_rows", row: &row };
+    stmt.query_map([id], |r| {
+        Ok(PopulationRow {
+            sample_id: r.get(0)?,
+            spec: r.get(1)?,
+            key: SampleKey::canonical(r.get::<_, String>(2)?),
+            row: at.json(3, "row_json", &r.get::<_, String>(3)?)?,
+        })
+    })?
+    .collect()
 }
 
 pub fn list(conn: &Connection) -> duckdb::Result<Vec<Finding>> {
@@ -306,5 +352,6 @@ fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
         created_at: at.utc(13, "created_at", &r.get::<_, String>(13)?)?,
         closed_in: r.get(14)?,
         rows: Vec::new(),
+        population_rows: Vec::new(),
     })
 }

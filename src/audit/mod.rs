@@ -8,6 +8,7 @@ pub mod browse;
 pub mod findings;
 pub mod full_population;
 pub mod lifecycle;
+pub mod population_rows;
 pub mod questions;
 pub mod record;
 pub mod replay;
@@ -45,6 +46,10 @@ pub enum AuditError {
     AmbiguousKey { typed: String, first: sampling::key::SampleKey, second: sampling::key::SampleKey },
     #[error("key `{key}` is not in audit `{audit}`'s sample of control `{control}`")]
     NotSampled { audit: String, control: String, key: String },
+    #[error(
+        "key `{key}` is neither sampled nor in the population of control `{control}` in audit `{audit}` (its period, its evidence)"
+    )]
+    NotInPopulation { audit: String, control: String, key: String },
     #[error("row `{key}`: test(s) {tests} did not pass; a pass over them needs a note with the reason")]
     PassNeedsNote { key: String, tests: String },
     #[error("unknown finding `{0}`")]

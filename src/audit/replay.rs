@@ -212,6 +212,22 @@ struct FindingState {
     due: Option<String>,
     title: String,
     events: i64,
+    /// The linked rows, `sample_id/key`, sampled and population ones apart.
+    rows: BTreeSet<String>,
+}
+
+/// A finding's linked rows as the log records them in `finding.add`.
+fn logged_rows(payload: &Value) -> BTreeSet<String> {
+    let linked = |field: &str, kind: &str| -> Vec<String> {
+        let rows = payload.get(field).and_then(Value::as_array).cloned().unwrap_or_default();
+        rows.iter()
+            .map(|r| {
+                let sample = r.get("sample_id").and_then(Value::as_i64).unwrap_or_default();
+                format!("{kind} {sample}/{}", r.get("key").and_then(Value::as_str).unwrap_or_default())
+            })
+            .collect()
+    };
+    linked("rows", "sampled").into_iter().chain(linked("population_rows", "population")).collect()
 }
 
 fn findings(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duckdb::Result<()> {
@@ -230,6 +246,7 @@ fn findings(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
                         due: text(p, "due"),
                         title: text(p, "title").unwrap_or_default(),
                         events: 1,
+                        rows: logged_rows(p),
                     },
                 );
             }
@@ -263,7 +280,11 @@ fn findings(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
     }
     let mut stmt = ws.conn.prepare(
         "SELECT f.id, f.status, f.severity, f.owner, CAST(f.due AS VARCHAR), f.title,
-                (SELECT count(*) FROM qd.finding_events e WHERE e.finding_id = f.id)
+                (SELECT count(*) FROM qd.finding_events e WHERE e.finding_id = f.id),
+                (SELECT coalesce(string_agg('sampled ' || r.sample_id || '/' || r.key, chr(30)), '')
+                   FROM qd.finding_rows r WHERE r.finding_id = f.id),
+                (SELECT coalesce(string_agg('population ' || p.sample_id || '/' || p.key, chr(30)), '')
+                   FROM qd.finding_population_rows p WHERE p.finding_id = f.id)
          FROM qd.findings f ORDER BY f.id",
     )?;
     let found: Vec<(String, FindingState)> = stmt
@@ -277,6 +298,10 @@ fn findings(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
                     due: r.get(4)?,
                     title: r.get(5)?,
                     events: r.get(6)?,
+                    rows: [r.get::<_, String>(7)?, r.get::<_, String>(8)?]
+                        .iter()
+                        .flat_map(|joined| joined.split('\u{1e}').filter(|s| !s.is_empty()).map(str::to_string))
+                        .collect::<BTreeSet<String>>(),
                 },
             ))
         })?
@@ -314,6 +339,18 @@ fn findings(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
             out.push(Divergence {
                 table: "qd.findings",
                 what: format!("finding `{shown_id}`: due is {:?} but the log says {:?}", got.due, want.due),
+            });
+        }
+        if want.rows != got.rows {
+            let shown =
+                |rows: &BTreeSet<String>| crate::text::visible(&rows.iter().cloned().collect::<Vec<_>>().join(", "));
+            out.push(Divergence {
+                table: "qd.finding_rows, qd.finding_population_rows",
+                what: format!(
+                    "finding `{shown_id}` links rows [{}] but the log says [{}]",
+                    shown(&got.rows),
+                    shown(&want.rows)
+                ),
             });
         }
         if want.events != got.events {

@@ -53,6 +53,13 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Outcome {
         return Err(crate::workspace::WorkspaceError::ReadOnly("generating the demo".into()).into());
     }
     if exists && !args.fresh {
+        if let Some(other) = generated_otherwise(&dir, args) {
+            return Err(BadInput(format!(
+                "the demo workspace at {} was generated with {other}; add --fresh to generate it anew with the options given (nothing was changed)",
+                dir.display()
+            ))
+            .into());
+        }
         say!("The demo workspace is already at {} (use --fresh to generate it anew).", dir.display());
     } else {
         create(&dir, args, ctx.threads, ctx.clock)?;
@@ -62,6 +69,28 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Outcome {
     }
     print_next_steps(&dir, ctx.clock);
     Ok(0)
+}
+
+/// How an existing demo was generated, when that differs from the options
+/// asked for now (seed, scale, and the as-of date where one is given): a
+/// tour that pins them must not run on other data.
+fn generated_otherwise(dir: &Path, args: &DemoArgs) -> Option<String> {
+    let marker = std::fs::read_to_string(dir.join(MARKER)).ok()?;
+    let recorded: toml::Table = toml::from_str(&marker).ok()?;
+    let seed = recorded.get("seed").and_then(toml::Value::as_integer);
+    let scale = recorded.get("scale").and_then(toml::Value::as_integer);
+    let as_of = recorded.get("as_of").and_then(toml::Value::as_str);
+    let differs = seed != i64::try_from(args.seed).ok()
+        || scale != Some(i64::from(args.scale))
+        || args.as_of.is_some_and(|day| as_of != Some(day.to_string().as_str()));
+    differs.then(|| {
+        format!(
+            "--seed {} --scale {} --as-of {}",
+            seed.map_or("?".into(), |s| s.to_string()),
+            scale.map_or("?".into(), |s| s.to_string()),
+            as_of.unwrap_or("?")
+        )
+    })
 }
 
 /// Generates the workspace beside `dir`, ingests it, and only then moves it

@@ -136,6 +136,9 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                     "expires": f.accept_expires.map(|d| d.to_string())})),
                 "closed_in": f.closed_in,
                 "rows": f.rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
+                "population_rows": f.population_rows.iter()
+                    .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key, "row": r.row}))
+                    .collect::<Vec<_>>(),
                 "events": events.iter().map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note})).collect::<Vec<_>>(),
             });
             if ctx.format == Format::Json {
@@ -156,6 +159,14 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
             }
             for (sample, key) in &f.rows {
                 say!("  row {} (sample {sample})", visible(&key.shown()));
+            }
+            for r in &f.population_rows {
+                say!(
+                    "  row {} (population of sample {}, {}; not sampled)",
+                    visible(&r.key.shown()),
+                    r.sample_id,
+                    visible(&r.spec)
+                );
             }
             say!("  history:");
             for e in &events {

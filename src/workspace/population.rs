@@ -78,12 +78,17 @@ impl Population {
     /// The canonical key of a row: each key column as VARCHAR, NULL as '',
     /// joined with U+001F (the unit separator).
     pub fn key_sql(&self) -> String {
-        self.key
-            .iter()
-            .map(|k| format!("coalesce(CAST({} AS VARCHAR), '')", quote_ident(k)))
-            .collect::<Vec<_>>()
-            .join(" || chr(31) || ")
+        key_sql(&self.key)
     }
+}
+
+/// The canonical key of a row over these key columns (see [`Population::key_sql`]).
+pub fn key_sql(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|k| format!("coalesce(CAST({} AS VARCHAR), '')", quote_ident(k)))
+        .collect::<Vec<_>>()
+        .join(" || chr(31) || ")
 }
 
 /// The spec's rows as SQL, before the period bound.

@@ -139,6 +139,15 @@ const MIGRATIONS: &[&str] = &[
          prev_hash VARCHAR NOT NULL,
          hash      VARCHAR NOT NULL
      );",
+    // 3: rows of an audit's population that a finding names though no
+    // sample drew them, kept as they were when the finding named them.
+    "CREATE TABLE qd.finding_population_rows (
+         finding_id VARCHAR NOT NULL,
+         sample_id  BIGINT NOT NULL,
+         spec       VARCHAR NOT NULL,
+         key        VARCHAR NOT NULL,
+         row_json   VARCHAR NOT NULL
+     );",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
