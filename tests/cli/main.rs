@@ -3,6 +3,7 @@
 
 mod common;
 
+mod actor;
 mod audit;
 mod check;
 mod dates;
