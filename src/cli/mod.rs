@@ -19,6 +19,7 @@ mod findings;
 mod ingest;
 mod init;
 pub mod output;
+mod progress;
 pub use failure::Failure;
 mod query;
 mod sample;
