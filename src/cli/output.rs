@@ -147,6 +147,20 @@ impl Terminal {
     }
 }
 
+/// `shown` (text of ours around a state's word, never evidence) in the
+/// colour tables give `state`, when `terminal` allows colour; else as it is.
+pub fn paint(shown: &str, state: &str, terminal: &Terminal) -> String {
+    // The 256-colour codes comfy-table writes for the same colours.
+    let code = match state_colour("", &state.to_lowercase()).filter(|_| terminal.colour) {
+        Some(Color::Red) => 9,
+        Some(Color::Green) => 10,
+        Some(Color::Yellow) => 11,
+        Some(Color::Magenta) => 13,
+        _ => return shown.to_string(),
+    };
+    format!("\u{1b}[38;5;{code}m{shown}\u{1b}[39m")
+}
+
 /// The colour a state's word is shown in, when it is one worth seeing at a
 /// glance: red for what needs action, yellow for what waits, green for done.
 fn state_colour(column: &str, text: &str) -> Option<Color> {

@@ -99,6 +99,13 @@ fn colour_only_when_asked_for_and_never_without_the_word() {
     let refused = Run::from(refused.unwrap()).ok();
     assert!(!refused.stdout.contains('\u{1b}'), "NO_COLOR wins: {:?}", refused.stdout);
     assert_eq!(refused.stdout, plain.stdout);
+    // The result of a test over the population too.
+    let test = ["--workspace", ws.to_str().unwrap(), "test", "CHG-1", "--period", "2026-Q3"];
+    let plain = Run::from(sb.command(&test).output().unwrap());
+    assert!(plain.stdout.contains("FAIL ") && !plain.stdout.contains('\u{1b}'), "{:?}", plain.stdout);
+    let forced = Run::from(sb.command(&test).env("CLICOLOR_FORCE", "1").output().unwrap());
+    assert!(forced.stdout.contains("\u{1b}[38;5;9mFAIL "), "{:?}", forced.stdout);
+    assert_eq!(forced.code, 1, "a failing test still exits 1");
     // JSON and CSV are never coloured.
     let csv = sb
         .command(&["--workspace", ws.to_str().unwrap(), "--format", "csv", "sources"])
