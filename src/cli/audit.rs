@@ -2,7 +2,8 @@
 
 use serde_json::json;
 
-use super::output::{Format, Listing};
+use super::output::{Format, Listing, print_json};
+use super::progress::Bar;
 use super::{Context, Outcome};
 use crate::audit::audits::close::close;
 use crate::audit::audits::summary::{self, AuditSummary};
@@ -30,9 +31,15 @@ pub enum AuditCommand {
     /// List audits with period, status and progress
     List,
     /// Scope, progress, result per control, findings, exception rate
-    Show { label: String },
+    Show {
+        /// The audit's label
+        label: String,
+    },
     /// Close an audit: settle retests; afterwards nothing in it can change
-    Close { label: String },
+    Close {
+        /// The audit's label
+        label: String,
+    },
 }
 
 pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
@@ -43,7 +50,10 @@ pub fn run(ctx: &Context, command: &AuditCommand) -> Outcome {
         AuditCommand::Start { label, period, controls, seed } => {
             let mappings = Mappings::load(&ws.root);
             let period = Period::parse(period.as_deref().unwrap_or(label), ws.config.timezone)?;
-            let started = audits::start(&ws, &mappings, label, &period, &Scope::parse(controls), seed.clone())?;
+            let bar = Bar::new(&format!("starting audit {label}"));
+            let scope = Scope::parse(controls);
+            let started = audits::start_with(&ws, &mappings, label, &period, &scope, seed.clone(), &bar)?;
+            drop(bar);
             let a = &started.audit;
             say!("audit {} started: period {period}, seed {}", a.label, a.seed);
             say!(
@@ -114,7 +124,26 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             "previous_audit": previous.as_ref().map(|p| p.label.clone()),
             "previous_exception_rate": previous_rate,
         });
-        println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&shown)?));
+        print_json(&shown)?;
+        return Ok(0);
+    }
+    let mut listing = Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided"]);
+    for r in results {
+        listing.push(vec![
+            json!(r.control),
+            json!(r.result.as_str()),
+            json!(r.sampled),
+            json!(r.passed),
+            json!(r.exceptions),
+            json!(r.not_applicable),
+            json!(r.undecided),
+        ]);
+    }
+    if ctx.format == Format::Csv {
+        // One record per control, each naming its audit, for a spreadsheet.
+        listing.columns.insert(0, "audit".into());
+        listing.rows.iter_mut().for_each(|row| row.insert(0, json!(audit.label)));
+        listing.print(Format::Csv)?;
         return Ok(0);
     }
     say!("audit {} — {} — {}", audit.label, audit.period.label, audit.status.as_str());
@@ -133,24 +162,14 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         previous.as_ref().map_or("none", |p| p.label.as_str()),
         show_rate(previous_rate)
     );
-    let mut listing = Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided"]);
-    for r in results {
-        listing.push(vec![
-            json!(r.control),
-            json!(r.result.as_str()),
-            json!(r.sampled),
-            json!(r.passed),
-            json!(r.exceptions),
-            json!(r.not_applicable),
-            json!(r.undecided),
-        ]);
-    }
     listing.print(Format::Table)?;
-    let line = |name: &str, ids: &[String]| {
+    let lines = [
+        ("findings opened", &summary.findings_opened),
+        ("findings closed by retest", &summary.findings_closed),
+        ("regressions", &summary.regressions),
+    ];
+    for (name, ids) in lines {
         say!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
-    };
-    line("findings opened", &summary.findings_opened);
-    line("findings closed by retest", &summary.findings_closed);
-    line("regressions", &summary.regressions);
+    }
     Ok(0)
 }

@@ -41,6 +41,13 @@ impl Failure {
         }
     }
 
+    /// The reader of stdout went away (`| head`): not a failure at all.
+    pub fn is_closed_pipe(&self) -> bool {
+        self.error
+            .chain()
+            .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    }
+
     /// The message for stderr: the error's chain, then the advice.
     pub fn message(&self) -> String {
         match &self.advice {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::output::{Format, Listing, visible};
+use super::output::{Format, Listing, print_json, visible};
 use super::{BadInput, Context, Outcome};
 use crate::audit::AuditError;
 use crate::audit::findings::{self, Change, NewFinding};
@@ -13,16 +13,22 @@ use crate::audit::lifecycle::{Acceptance, FindingStatus, Severity, is_overdue};
 pub enum FindingsCommand {
     /// Open a finding in an audit in fieldwork
     Add {
+        /// The audit it is found in (in fieldwork)
         #[arg(long)]
         audit: String,
+        /// The control it is about
         #[arg(long)]
         control: String,
+        /// One line that says what is wrong
         #[arg(long)]
         title: String,
+        /// The detail: what was seen, where, since when
         #[arg(long, default_value = "")]
         description: String,
+        /// How bad it is
         #[arg(long, value_enum)]
         severity: Severity,
+        /// Who remediates it
         #[arg(long)]
         owner: String,
         /// Due date (YYYY-MM-DD)
@@ -41,17 +47,25 @@ pub enum FindingsCommand {
         #[arg(long)]
         audit: Option<String>,
     },
-    /// A finding with its linked rows and remediation history
-    Show { id: String },
+    /// A finding with its linked rows and remediation history (CSV: one record of its fields)
+    Show {
+        /// The finding's id, e.g. F-2026Q3-001
+        id: String,
+    },
     /// Change status (along the lifecycle), owner, due date or severity
     Set {
+        /// The finding's id, e.g. F-2026Q3-001
         id: String,
+        /// The next status along the lifecycle
         #[arg(long, value_enum)]
         status: Option<FindingStatus>,
+        /// A new owner
         #[arg(long)]
         owner: Option<String>,
+        /// A new due date (YYYY-MM-DD)
         #[arg(long)]
         due: Option<NaiveDate>,
+        /// A new severity
         #[arg(long, value_enum)]
         severity: Option<Severity>,
         /// Why (recorded with the remediation event)
@@ -141,9 +155,44 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                     .collect::<Vec<_>>(),
                 "events": events.iter().map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note})).collect::<Vec<_>>(),
             });
-            if ctx.format == Format::Json {
-                println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&value)?));
-                return Ok(0);
+            match ctx.format {
+                Format::Json => {
+                    print_json(&value)?;
+                    return Ok(0);
+                }
+                Format::Csv => {
+                    // One record: the finding's own fields; its rows joined,
+                    // its history counted (the whole history is in JSON).
+                    let fields = [
+                        "id",
+                        "audit",
+                        "control",
+                        "title",
+                        "description",
+                        "severity",
+                        "owner",
+                        "due",
+                        "status",
+                        "overdue",
+                        "regression",
+                        "closed_in",
+                    ];
+                    let mut listing = Listing::new(&fields);
+                    // Free text shown as `findings list` shows it: made visible.
+                    let cell = |v: &serde_json::Value| v.as_str().map_or_else(|| v.clone(), |s| json!(visible(s)));
+                    let mut row: Vec<_> = fields.iter().map(|f| cell(&value[f])).collect();
+                    let acceptance = |field: &str| cell(&value["risk_acceptance"][field]);
+                    listing
+                        .columns
+                        .extend(["accepted_by", "accept_reason", "accept_expires", "rows", "events"].map(String::from));
+                    row.extend([acceptance("approver"), acceptance("reason"), acceptance("expires")]);
+                    row.push(json!(f.rows.iter().map(|(_, k)| visible(&k.shown())).collect::<Vec<_>>()));
+                    row.push(json!(events.len()));
+                    listing.push(row);
+                    listing.print(Format::Csv)?;
+                    return Ok(0);
+                }
+                Format::Table => {}
             }
             say!("{} — {} [{}]", f.id, visible(&f.title), f.severity.as_str());
             say!("  audit {}, control {}, owner {}", f.audit, f.control, f.owner);

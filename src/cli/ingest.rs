@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use super::output::{Format, Listing};
+use super::progress::Bar;
 use super::{Context, Outcome};
-use crate::workspace::ingest::ingest;
+use crate::workspace::ingest::ingest_with;
 
 pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
     let ws = ctx.open()?;
-    let report = ingest(&ws, source, files)?;
+    let report = ingest_with(&ws, source, files, &Bar::new(&format!("ingesting {source}")))?;
     if ctx.format == Format::Table {
         say!(
             "ingested {} row(s) into `{}` ({}, run {}); {} already present; {} row(s) in all",

@@ -3,14 +3,17 @@
 
 /// `println!` for text a person reads: every line passes the sanitiser, so
 /// evidence, mapping names and labels reach the terminal only as text.
+/// A closed pipe returns from the command (`?`) as `BrokenPipe`, which
+/// `run` takes for the reader having read enough: no panic, exit 0.
 macro_rules! say {
-    () => { println!() };
-    ($($arg:tt)*) => { println!("{}", $crate::text::visible_lines(&format!($($arg)*))) };
+    () => { $crate::cli::output::say("")? };
+    ($($arg:tt)*) => { $crate::cli::output::say(&$crate::text::visible_lines(&format!($($arg)*)))? };
 }
 
 mod ask;
 mod audit;
 mod check;
+mod completions;
 mod controls;
 mod criteria;
 mod demo;
@@ -19,6 +22,7 @@ mod findings;
 mod ingest;
 mod init;
 pub mod output;
+mod progress;
 pub use failure::Failure;
 mod query;
 mod sample;
@@ -37,6 +41,8 @@ use crate::workspace::discovery::{Discovered, discover};
 use crate::workspace::{Access, Clock, OpenOptions, Workspace, WorkspaceError};
 use output::Format;
 
+const GLOBAL: &str = "Global options";
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -49,20 +55,27 @@ Exit codes:
   5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) or was stopped; nothing changed";
 
 #[derive(Debug, Parser)]
-#[command(name = "quarterdeck", version, about = "SOC 2 audit preparation over a DuckDB evidence workspace", after_help = EXIT_CODES)]
+#[command(
+    name = "quarterdeck",
+    version,
+    propagate_version = true,
+    about = "SOC 2 audit preparation over a DuckDB evidence workspace",
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// Workspace folder (else $QUARTERDECK_WORKSPACE, else the current folder
-    /// if it holds quarterdeck.toml, else the demo workspace)
-    #[arg(long, global = true, value_name = "DIR")]
+    /// if it holds quarterdeck.toml; only the terminal UI falls back to the
+    /// demo workspace)
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
     pub workspace: Option<PathBuf>,
     /// Open the workspace read-only: every write is refused
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub read_only: bool,
-    /// Output format of listings
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    /// Output format; a command that cannot give it refuses it (exit 2)
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table, help_heading = GLOBAL)]
     pub format: Format,
     /// DuckDB worker threads (default: one per core)
-    #[arg(long, global = true, hide = true, env = "QUARTERDECK_THREADS")]
+    #[arg(long, global = true, hide = true, env = "QUARTERDECK_THREADS", help_heading = GLOBAL)]
     pub threads: Option<u32>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -71,7 +84,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new workspace with example configuration, controls and evidence
-    Init { dir: PathBuf },
+    Init {
+        /// The folder to create (it must not hold a workspace yet)
+        dir: PathBuf,
+    },
     /// Generate the demo workspace of a fictional company
     Demo(demo::DemoArgs),
     /// Validate every control mapping against the catalog and the workspace
@@ -88,19 +104,24 @@ pub enum Command {
     },
     /// Load files into an evidence source (append or replace, one transaction)
     Ingest {
+        /// The source's name in quarterdeck.toml
         source: String,
         /// Files to load (default: the source's path in quarterdeck.toml)
         files: Vec<PathBuf>,
     },
     /// Run a control's attribute tests over the whole population of a period
     Test {
+        /// The control's id, e.g. CHG-1
         control: String,
         /// Period: 2026-Q3, 2026-07, 2026 or FROM..TO (default: the last full quarter)
         #[arg(long)]
         period: Option<String>,
     },
     /// Run one read-only SELECT against the workspace
-    Query { sql: String },
+    Query {
+        /// One SELECT (or WITH … SELECT) over the evidence tables
+        sql: String,
+    },
     /// Mock audits: start, list, show, close
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -108,12 +129,16 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// Record a verdict on a sampled row: pass, exception or na
     Verdict {
+        /// The audit's label
         audit: String,
+        /// The control's id
         control: String,
         /// The row's key as `sample` shows it (key columns joined by " | ")
         key: String,
+        /// The verdict
         #[arg(value_enum)]
         verdict: crate::audit::verdicts::Verdict,
+        /// Why (needed for a pass over a failing test)
         #[arg(long)]
         note: Option<String>,
     },
@@ -122,6 +147,7 @@ pub enum Command {
     Findings(findings::FindingsCommand),
     /// Answer an auditor's question with a frozen sample, and track the request
     Ask {
+        /// The auditor's question, in their words
         text: String,
         /// When the auditor needs the answer (YYYY-MM-DD)
         #[arg(long)]
@@ -137,6 +163,18 @@ pub enum Command {
         /// A head held elsewhere (SEQ:HASH, as `verify` prints it) that the log must still contain
         #[arg(long, value_name = "SEQ:HASH")]
         expect_head: Option<String>,
+    },
+    /// Print a shell completion script to stdout (needs no workspace)
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command (needs no workspace)
+    Man {
+        /// Write quarterdeck.1 and one page per subcommand into this folder instead
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -154,6 +192,9 @@ pub struct Context {
     pub threads: Option<u32>,
     /// What "now" is: the wall clock, or `QUARTERDECK_NOW`.
     pub clock: Clock,
+    /// Whether no workspace found means the demo (the terminal UI only: a
+    /// command must never read or write the demo by accident).
+    pub demo_fallback: bool,
 }
 
 impl Context {
@@ -161,8 +202,8 @@ impl Context {
         if self.read_only { Access::ReadOnly } else { Access::ReadWrite }
     }
 
-    /// Opens the workspace chosen by flag, environment, current folder or,
-    /// failing those, the demo workspace (generated on first use).
+    /// Opens the workspace chosen by flag, environment or current folder
+    /// (for the terminal UI, failing those, the demo workspace).
     pub fn open(&self) -> Result<Workspace, Failure> {
         let dir = self.discover()?;
         self.open_at(&dir)
@@ -187,11 +228,15 @@ impl Context {
         }
     }
 
-    /// The workspace folder to use (the demo is generated on first use).
+    /// The workspace folder to use; the demo only where it may be the
+    /// fallback (generated on first use), else exit 3 with what to do.
     pub fn discover(&self) -> Result<PathBuf, Failure> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
         let env = std::env::var("QUARTERDECK_WORKSPACE").ok();
         let located = discover(self.workspace.as_deref(), env.as_deref(), &cwd);
+        if matches!(located, Discovered::Demo(_)) && !self.demo_fallback {
+            return Err(NoWorkspace.into());
+        }
         if let Discovered::Demo(dir) = &located
             && !dir.join(crate::workspace::config::CONFIG_FILE).exists()
         {
@@ -229,10 +274,31 @@ impl Context {
 /// A command's result: an exit code when it ran but found problems.
 pub type Outcome = Result<i32, Failure>;
 
+/// Runs the command line. A reader that closed the pipe early (`| head`)
+/// has read what it wanted: that is a success, said nowhere.
 pub fn run(cli: Cli) -> Outcome {
+    match dispatch(cli) {
+        Err(failure) if failure.is_closed_pipe() => Ok(0),
+        other => other,
+    }
+}
+
+fn dispatch(cli: Cli) -> Outcome {
+    let (name, formats) = formats(cli.command.as_ref());
+    if !formats.contains(&cli.format) {
+        let asked = clap::ValueEnum::to_possible_value(&cli.format).map(|v| v.get_name().to_string());
+        eprintln!("error: --format {} is not supported by {name}", asked.unwrap_or_default());
+        return Ok(2);
+    }
     let clock = Clock::from_env().map_err(|e| BadInput(e.to_string()))?;
-    let ctx =
-        Context { workspace: cli.workspace, read_only: cli.read_only, format: cli.format, threads: cli.threads, clock };
+    let ctx = Context {
+        workspace: cli.workspace,
+        read_only: cli.read_only,
+        format: cli.format,
+        threads: cli.threads,
+        clock,
+        demo_fallback: cli.command.is_none(),
+    };
     match cli.command {
         None => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
@@ -260,8 +326,53 @@ pub fn run(cli: Cli) -> Outcome {
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
         Some(Command::Requests(RequestsCommand::List)) => ask::run_list(&ctx),
         Some(Command::Verify { expect_head }) => verify::run(&ctx, expect_head.as_deref()),
+        Some(Command::Completions { shell }) => completions::completions(shell),
+        Some(Command::Man { out }) => completions::man(out.as_deref()),
     }
 }
+
+/// The command's name as typed, and the formats it can give: every output
+/// honours `--format` or refuses it, never ignores it.
+fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
+    use Format::{Csv, Json, Table};
+    const ALL: &[Format] = &[Table, Json, Csv];
+    const TEXT: &[Format] = &[Table];
+    match command {
+        None => ("the terminal UI", TEXT),
+        Some(Command::Init { .. }) => ("init", TEXT),
+        Some(Command::Demo(_)) => ("demo", TEXT),
+        Some(Command::Check) => ("check", ALL),
+        Some(Command::Criteria) => ("criteria", ALL),
+        Some(Command::Controls) => ("controls", ALL),
+        Some(Command::Sources { .. }) => ("sources", ALL),
+        Some(Command::Ingest { .. }) => ("ingest", ALL),
+        Some(Command::Test { .. }) => ("test", ALL),
+        Some(Command::Query { .. }) => ("query", ALL),
+        Some(Command::Audit(audit::AuditCommand::Start { .. })) => ("audit start", TEXT),
+        Some(Command::Audit(audit::AuditCommand::List)) => ("audit list", ALL),
+        Some(Command::Audit(audit::AuditCommand::Show { .. })) => ("audit show", ALL),
+        Some(Command::Audit(audit::AuditCommand::Close { .. })) => ("audit close", TEXT),
+        Some(Command::Sample(_)) => ("sample", ALL),
+        Some(Command::Verdict { .. }) => ("verdict", TEXT),
+        Some(Command::Findings(findings::FindingsCommand::Add { .. })) => ("findings add", TEXT),
+        Some(Command::Findings(findings::FindingsCommand::List { .. })) => ("findings list", ALL),
+        Some(Command::Findings(findings::FindingsCommand::Show { .. })) => ("findings show", ALL),
+        Some(Command::Findings(findings::FindingsCommand::Set { .. })) => ("findings set", TEXT),
+        Some(Command::Ask { .. }) => ("ask", ALL),
+        Some(Command::Requests(RequestsCommand::List)) => ("requests list", ALL),
+        Some(Command::Verify { .. }) => ("verify", &[Table, Json]),
+        Some(Command::Completions { .. }) => ("completions", TEXT),
+        Some(Command::Man { .. }) => ("man", TEXT),
+    }
+}
+
+/// No workspace was named and none is here; only the terminal UI falls
+/// back to the demo.
+#[derive(Debug, thiserror::Error)]
+#[error("no workspace here: pass --workspace DIR, set QUARTERDECK_WORKSPACE, cd into one, or run `quarterdeck demo`")]
+pub struct NoWorkspace;
+
+crate::error::kind!(Unusable: NoWorkspace);
 
 /// Input the user can fix, reported as exit code 4.
 #[derive(Debug, thiserror::Error)]
@@ -282,3 +393,6 @@ pub fn period_or_last_quarter(
         None => Period::last_full_quarter(ws.today(), tz)?,
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,9 @@
 //! Listings as a table for people, JSON (an array of objects keyed by the
 //! columns, snake_case) or CSV for scripts.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -18,25 +19,38 @@ pub enum Format {
 pub struct Listing {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
+    /// The columns that say which row it is (a key, an id, a label): a table
+    /// narrowed to the terminal never cuts them. By default the first column.
+    pub identifiers: Vec<String>,
 }
 
 impl Listing {
     pub fn new(columns: &[&str]) -> Self {
-        Self { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+        let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        Self { identifiers: columns.first().cloned().into_iter().collect(), columns, rows: Vec::new() }
+    }
+
+    /// These columns, not just the first, identify a row.
+    pub fn identified_by(mut self, columns: &[&str]) -> Self {
+        self.identifiers = columns.iter().map(|c| c.to_string()).collect();
+        self
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
         self.rows.push(row);
     }
 
+    /// On stdout; a closed pipe comes back as `BrokenPipe`, which `cli::run`
+    /// takes for the reader having read enough.
     pub fn print(&self, format: Format) -> std::io::Result<()> {
         let stdout = std::io::stdout();
-        let mut out = stdout.lock();
+        let mut out = std::io::BufWriter::new(stdout.lock());
         match format {
             Format::Table => self.write_table(&mut out),
             Format::Json => self.write_json(&mut out),
             Format::Csv => self.write_csv(&mut out),
-        }
+        }?;
+        out.flush()
     }
 
     pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
@@ -60,31 +74,107 @@ impl Listing {
         Ok(())
     }
 
+    /// The table on stdout as `Terminal::detect` sees it.
     pub fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let cells: Vec<Vec<String>> =
-            self.rows.iter().map(|r| r.iter().map(|v| fit(&plain(v), MAX_CELL_WIDTH)).collect()).collect();
-        let headers: Vec<String> = self.columns.iter().map(|c| fit(&c.to_uppercase(), MAX_CELL_WIDTH)).collect();
-        let widths: Vec<usize> = (0..headers.len())
-            .map(|i| {
-                cells.iter().map(|r| r.get(i).map_or(0, |c| width(c))).chain([width(&headers[i])]).max().unwrap_or(0)
-            })
-            .collect();
-        let line = |cols: &[String]| {
-            let mut text = String::new();
-            for (i, c) in cols.iter().enumerate() {
-                if i > 0 {
-                    text.push_str("  ");
-                }
-                text.push_str(c);
-                text.extend(std::iter::repeat_n(' ', widths[i].saturating_sub(width(c))));
+        self.write_table_for(out, &Terminal::detect())
+    }
+
+    /// Plain columns, kubectl-like: upper-case headers, no borders, each
+    /// column as wide as its content. When a width is known the table fits
+    /// it: long text is cut with `…`, identifiers are never cut. A state
+    /// keeps its word; colour is only added, and only when `terminal` says so.
+    pub fn write_table_for(&self, out: &mut impl Write, terminal: &Terminal) -> std::io::Result<()> {
+        let mut table = Table::new();
+        table.load_preset(comfy_table::presets::NOTHING).set_truncation_indicator("…");
+        match terminal.width {
+            Some(width) => {
+                table.set_content_arrangement(ContentArrangement::Dynamic).set_width(width);
             }
-            text.trim_end().to_string()
-        };
-        writeln!(out, "{}", line(&headers))?;
-        for row in &cells {
-            writeln!(out, "{}", line(row))?;
+            None => {
+                table.force_no_tty().set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        if terminal.colour {
+            table.enforce_styling();
+        }
+        let mut header = Row::from(self.columns.iter().map(|c| Cell::new(fit(&c.to_uppercase(), MAX_CELL_WIDTH))));
+        header.max_height(1);
+        table.set_header(header);
+        for values in &self.rows {
+            let cells = values.iter().zip(&self.columns).map(|(value, column)| {
+                let text = fit(&plain(value), MAX_CELL_WIDTH);
+                match state_colour(column, &text).filter(|_| terminal.colour) {
+                    Some(colour) => Cell::new(text).fg(colour),
+                    None => Cell::new(text),
+                }
+            });
+            let mut row = Row::from(cells);
+            row.max_height(1);
+            table.add_row(row);
+        }
+        let last = self.columns.len().saturating_sub(1);
+        for (i, column) in table.column_iter_mut().enumerate() {
+            column.set_padding((0, if i == last { 0 } else { 2 }));
+            if self.identifiers.contains(&self.columns[i]) {
+                column.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+        for line in table.lines() {
+            writeln!(out, "{}", line.trim_end())?;
         }
         Ok(())
+    }
+}
+
+/// Where a table goes: how wide it may be and whether it may be coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Terminal {
+    /// `$COLUMNS` when set, else the terminal's width; `None` in a pipe
+    /// (nothing is cut to fit, beyond `MAX_CELL_WIDTH`).
+    pub width: Option<u16>,
+    /// Stdout is a terminal (or `CLICOLOR_FORCE` is set) and `NO_COLOR` is not.
+    pub colour: bool,
+}
+
+impl Terminal {
+    pub fn detect() -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()).filter(|&c| c > 0);
+        let width = columns.or_else(|| tty.then(|| Table::new().width()).flatten());
+        let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && (tty || set("CLICOLOR_FORCE"));
+        Self { width, colour }
+    }
+}
+
+/// `shown` (text of ours around a state's word, never evidence) in the
+/// colour tables give `state`, when `terminal` allows colour; else as it is.
+pub fn paint(shown: &str, state: &str, terminal: &Terminal) -> String {
+    // The 256-colour codes comfy-table writes for the same colours.
+    let code = match state_colour("", &state.to_lowercase()).filter(|_| terminal.colour) {
+        Some(Color::Red) => 9,
+        Some(Color::Green) => 10,
+        Some(Color::Yellow) => 11,
+        Some(Color::Magenta) => 13,
+        _ => return shown.to_string(),
+    };
+    format!("\u{1b}[38;5;{code}m{shown}\u{1b}[39m")
+}
+
+/// The colour a state's word is shown in, when it is one worth seeing at a
+/// glance: red for what needs action, yellow for what waits, green for done.
+fn state_colour(column: &str, text: &str) -> Option<Color> {
+    match (column, text) {
+        ("overdue" | "regression", "true") | ("mapped", "false") => Some(Color::Red),
+        (_, "fail" | "failed" | "exception" | "exceptions noted" | "stale" | "abandoned" | "open" | "critical") => {
+            Some(Color::Red)
+        }
+        (_, "inconclusive" | "empty" | "never loaded" | "not tested" | "remediating" | "ready-for-retest" | "high") => {
+            Some(Color::Yellow)
+        }
+        (_, "risk-accepted") => Some(Color::Magenta),
+        (_, "pass" | "ok" | "fresh" | "effective") => Some(Color::Green),
+        _ => None,
     }
 }
 
@@ -102,7 +192,19 @@ pub fn plain(value: &Value) -> String {
 }
 
 pub use crate::text::visible;
-use crate::text::{fit, width};
+
+/// One line of text on stdout (already sanitised by `say!`); a closed pipe
+/// is returned, never a panic.
+pub fn say(line: &str) -> std::io::Result<()> {
+    writeln!(std::io::stdout().lock(), "{line}")
+}
+
+/// A JSON document on stdout, pretty, with bidi controls escaped.
+pub fn print_json(value: &Value) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(std::io::Error::other)?;
+    say(&crate::text::json_safe(&text))
+}
+use crate::text::fit;
 
 /// One CSV record (RFC 4180 quoting), without its line end.
 pub fn csv_line(fields: &[String]) -> String {
@@ -116,6 +218,7 @@ fn csv_field(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::width;
     use serde_json::json;
 
     fn listing() -> Listing {

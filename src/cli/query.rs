@@ -18,24 +18,21 @@ pub fn run(ctx: &Context, sql: &str) -> Outcome {
     if ctx.format == Format::Table {
         let mut listing = Listing::default();
         auditor_query_each(&ws, sql, &mut listing)?;
-        return match listing.print(ctx.format) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-            other => other.map(|()| 0).map_err(Into::into),
-        };
+        listing.print(ctx.format)?;
+        return Ok(0);
     }
     let stdout = std::io::stdout();
     let out = std::io::BufWriter::new(stdout.lock());
     let mut stream = Stream { out, format: ctx.format, columns: Vec::new(), written: 0, failed: None };
     auditor_query_each(&ws, sql, &mut stream)?;
-    match stream.finish() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        other => other.map(|()| 0).map_err(Into::into),
-    }
+    stream.finish()?;
+    Ok(0)
 }
 
 impl RowSink for Listing {
     fn columns(&mut self, names: &[String]) {
         self.columns = names.to_vec();
+        self.identifiers = names.first().cloned().into_iter().collect();
     }
 
     fn row(&mut self, values: Vec<Value>) -> bool {

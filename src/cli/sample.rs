@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::output::{Format, Listing, visible};
+use super::output::{Format, Listing, print_json, visible};
 use super::{BadInput, Context, Outcome};
 use crate::audit::sampling::audit_sample::{SampleRequest, audit_sample};
 use crate::audit::sampling::rank::sample_seed;
@@ -14,6 +14,7 @@ use crate::workspace::period::Period;
 
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
+    /// The control's id, e.g. CHG-1
     pub control: String,
     /// Evidence spec name (needed when the control has several)
     #[arg(long)]
@@ -73,9 +74,7 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
 
 pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
     match format {
-        Format::Json => {
-            println!("{}", crate::text::json_safe(&serde_json::to_string_pretty(&sample.to_json()).unwrap_or_default()))
-        }
+        Format::Json => print_json(&sample.to_json())?,
         Format::Table | Format::Csv => {
             if format == Format::Table {
                 say!(
@@ -104,13 +103,8 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
                         row.rank.as_str()
                     }),
                 ];
-                cells.extend(row.tests.iter().map(|(_, r)| {
-                    json!(match r {
-                        Some(true) => "✓",
-                        Some(false) => "✗",
-                        None => "?",
-                    })
-                }));
+                // A test's result is true or false, or empty when inconclusive.
+                cells.extend(row.tests.iter().map(|(_, r)| json!(r)));
                 cells.push(json!(row.verdict));
                 cells.push(json!(row.note));
                 listing.push(cells);

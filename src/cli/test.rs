@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::output::{Format, Listing, visible};
+use super::output::{Format, Listing, Terminal, paint, visible};
 use super::{Context, Outcome, period_or_last_quarter};
 use crate::audit::find_control;
 use crate::audit::full_population::{TestResult, test_control};
@@ -61,14 +61,17 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
         }
     }
     if ctx.format == Format::Table {
+        let terminal = Terminal::detect();
         say!("{} {} — period {period}", control.id, visible(&control.title));
         for spec in &outcomes {
             say!("  {}: {} row(s) in the population", spec.spec, spec.count);
             for t in &spec.tests {
+                // Every part made visible before the result's word is coloured.
+                let result = format!("{:<13}", t.result.as_str().to_uppercase());
                 let mut line = format!(
-                    "    {:<13} {:<24} {} passed, {} failed, {} inconclusive",
-                    t.result.as_str().to_uppercase(),
-                    t.name,
+                    "    {} {:<24} {} passed, {} failed, {} inconclusive",
+                    paint(&result, t.result.as_str(), &terminal),
+                    visible(&t.name),
                     t.passed,
                     t.failed,
                     t.inconclusive
@@ -79,7 +82,7 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
                 if !t.inconclusive_keys.is_empty() {
                     line.push_str(&format!("; first inconclusive: {}", visible(&t.inconclusive_keys.join(" ; "))));
                 }
-                say!("{line}");
+                super::output::say(&line)?;
             }
         }
     } else {

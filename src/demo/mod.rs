@@ -33,6 +33,7 @@ use self::csv::CsvOut;
 use self::people::Directory;
 use self::plan::Plan;
 use self::rng::Rng;
+use crate::progress::{Progress, Silent};
 
 /// What to generate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +109,7 @@ pub(crate) struct Ctx<'a> {
     pub clock: Clock,
     pub people: Directory,
     pub plan: Plan,
+    pub progress: &'a dyn Progress,
 }
 
 impl Ctx<'_> {
@@ -140,6 +142,15 @@ fn write_text(dir: &Path, rel: &str, text: &str) -> Result<PathBuf, DemoError> {
 /// Writes quarterdeck.toml, controls/*.toml, evidence/*.csv into `dir`
 /// (which exists and is empty, or is created).
 pub fn write_demo_files(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
+    write_demo_files_with(dir, opts, &Silent)
+}
+
+/// [`write_demo_files`], telling `progress` of each source written.
+pub fn write_demo_files_with(
+    dir: &Path,
+    opts: &DemoOptions,
+    progress: &dyn Progress,
+) -> Result<DemoSummary, DemoError> {
     if opts.scale == 0 || opts.scale > DemoOptions::MAX_SCALE {
         return Err(DemoError::InvalidScale { scale: opts.scale, max: DemoOptions::MAX_SCALE });
     }
@@ -164,7 +175,7 @@ pub fn write_demo_files(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, D
     }
 
     let plan = Plan::new(&clock);
-    let ctx = Ctx { dir, opts, people: Directory::new(opts.seed, opts.scale), clock, plan };
+    let ctx = Ctx { dir, opts, people: Directory::new(opts.seed, opts.scale), clock, plan, progress };
     let mut planted = Vec::new();
     sources::write_all(&ctx, &mut files, &mut planted)?;
     Ok(DemoSummary { files, planted })

@@ -210,12 +210,49 @@ impl Workspace {
     }
 }
 
-/// Who is acting: $QUARTERDECK_ACTOR, else the OS user.
+/// Who is acting: $QUARTERDECK_ACTOR, else the OS account this process
+/// runs as. `$USER` is not asked: it can be unset (cron, containers, sudo)
+/// or say someone else, and the action log must name who really acted.
 pub fn actor() -> String {
-    ["QUARTERDECK_ACTOR", "USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
+    match std::env::var("QUARTERDECK_ACTOR") {
+        Ok(name) if !name.trim().is_empty() => name,
+        _ => os_account(),
+    }
+}
+
+/// The name of the effective user in the OS's account database; an
+/// account without a name (a container's bare uid) is `uid:N`.
+#[cfg(unix)]
+fn os_account() -> String {
+    // SAFETY: geteuid cannot fail. getpwuid_r writes only into `entry` and
+    // `buffer`, whose sizes it is told; `found` is non-null only when
+    // `entry` was filled, and its `pw_name` then points into `buffer`,
+    // which outlives the read below.
+    let uid = unsafe { libc::geteuid() };
+    let mut size = 1024;
+    while size <= 1 << 20 {
+        let mut buffer = vec![0 as libc::c_char; size];
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let code = unsafe { libc::getpwuid_r(uid, &mut entry, buffer.as_mut_ptr(), buffer.len(), &mut found) };
+        if code == libc::ERANGE {
+            size *= 4;
+            continue;
+        }
+        if code == 0 && !found.is_null() && !entry.pw_name.is_null() {
+            let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) }.to_string_lossy().into_owned();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+        break;
+    }
+    format!("uid:{uid}")
+}
+
+#[cfg(not(unix))]
+fn os_account() -> String {
+    std::env::var("USERNAME").ok().filter(|v| !v.trim().is_empty()).unwrap_or_else(|| "unknown".to_string())
 }
 
 /// DuckDB's lock message names the holder and its PID; surface them.

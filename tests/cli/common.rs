@@ -54,6 +54,10 @@ impl Sandbox {
         cmd.args(args)
             .current_dir(self.path())
             .env_remove("QUARTERDECK_WORKSPACE")
+            // Tables are as wide as their content and plain unless a test says otherwise.
+            .env_remove("COLUMNS")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
             .env("HOME", self.path())
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env("XDG_CONFIG_HOME", self.path().join("config"))
@@ -83,6 +87,33 @@ impl Sandbox {
         all.extend_from_slice(args);
         self.run(&all)
     }
+}
+
+/// The example workspace with an audit of 2026-Q3 and one finding in it.
+pub fn workspace_in_audit(sb: &Sandbox) -> (PathBuf, String) {
+    let ws = sb.example_workspace();
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--seed", "s"]).ok();
+    let added = sb.at(
+        &ws,
+        &[
+            "findings",
+            "add",
+            "--audit",
+            "2026-Q3",
+            "--control",
+            "CHG-1",
+            "--title",
+            "Deploy without review",
+            "--severity",
+            "high",
+            "--owner",
+            "ana@acme.example",
+            "--due",
+            "2026-10-01",
+        ],
+    );
+    let id = added.ok().stdout.trim().to_string();
+    (ws, id)
 }
 
 /// A value read straight from the workspace's database, from this process.

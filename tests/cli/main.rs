@@ -3,14 +3,17 @@
 
 mod common;
 
+mod actor;
 mod audit;
 mod check;
 mod dates;
 mod demo;
+mod formats;
 mod ingest;
 mod population_rows;
 mod query;
 mod real_data;
 mod tour;
 mod tui;
+mod unix;
 mod workspace;

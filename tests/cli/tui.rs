@@ -289,3 +289,21 @@ fn the_console_in_a_shared_read_only_session_writes_nothing_and_esc_cancels() {
     assert!(!shell.exists(), "the console wrote {}", shell.display());
     assert_eq!(crate::common::file_hash(&db), before, "the workspace changed");
 }
+
+#[test]
+fn with_no_workspace_named_the_tui_alone_opens_the_demo() {
+    if tmux_missing() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let demo = sb.path().join("data/quarterdeck/demo");
+    sb.run(&["demo", "--no-open", "--as-of", "2026-11-26"]).ok();
+    let named = quarterdeck_command(&sb, &demo);
+    let unnamed = named.replace(&format!(" --workspace {}", quote(demo.to_str().unwrap())), "");
+    assert_ne!(named, unnamed);
+    let tmux = Tmux::start("fallback", &sb, &format!("{unnamed}; echo QD-EXITED $?; sleep 30"));
+    // The demo's twelve sources: it is the demo that opened.
+    tmux.wait_for(&["Dashboard", "Sources — 12"]);
+    tmux.send("q");
+    tmux.wait_for(&["QD-EXITED 0"]);
+}

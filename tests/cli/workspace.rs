@@ -40,15 +40,37 @@ fn the_workspace_comes_from_flag_then_env_then_current_folder() {
 }
 
 #[test]
-fn without_a_workspace_the_demo_is_created_in_the_data_folder() {
+fn without_a_workspace_a_command_refuses_and_never_touches_the_demo() {
     let sb = Sandbox::new();
-    let run = sb.run(&["--format", "json", "controls"]).ok();
-    assert!(run.stderr.contains("creating the demo workspace"), "{}", run.stderr);
-    assert!(sb.path().join("data/quarterdeck/demo/quarterdeck.toml").is_file());
-    assert!(run.json().as_array().unwrap().len() >= 15);
-    // Second time it is simply opened.
-    let again = sb.run(&["controls"]).ok();
-    assert!(!again.stderr.contains("creating"), "{}", again.stderr);
+    let commands: [&[&str]; 8] = [
+        &["--format", "json", "controls"],
+        &["sources"],
+        &["check"],
+        &["ingest", "deploys"],
+        &["query", "SELECT 1"],
+        &["audit", "start", "2026-Q3"],
+        &["findings", "list"],
+        &["verify"],
+    ];
+    for args in commands {
+        let run = sb.run(args);
+        assert_eq!(run.code, 3, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "no workspace here: pass --workspace DIR, set QUARTERDECK_WORKSPACE, cd into one, or run `quarterdeck demo`"
+            ),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+    }
+    assert!(!sb.path().join("data/quarterdeck/demo").exists(), "no command may create the demo");
+    // `demo` is how the demo is made, and then it is there for --workspace.
+    let demo = sb.path().join("data/quarterdeck/demo");
+    sb.run(&["demo", "--no-open", "--as-of", "2026-11-26"]).ok();
+    assert!(demo.join("quarterdeck.toml").is_file());
+    assert_eq!(sb.run(&["controls"]).code, 3, "the demo existing changes nothing");
+    assert!(sb.at(&demo, &["--format", "json", "controls"]).ok().json().as_array().unwrap().len() >= 15);
 }
 
 #[test]

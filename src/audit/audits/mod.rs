@@ -15,6 +15,7 @@ use super::record::{self, Audit, AuditStatus};
 use super::sampling::rank::{rank_hex, sample_seed};
 use super::sampling::store;
 use super::sampling::{default_size, draw};
+use crate::progress::{Progress, Silent};
 use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
@@ -59,6 +60,20 @@ pub fn start(
     scope: &Scope,
     seed: Option<String>,
 ) -> Result<Started, AuditError> {
+    start_with(ws, mappings, label, period, scope, seed, &Silent)
+}
+
+/// [`start`], telling `progress` of each sample drawn (a big population
+/// takes a while).
+pub fn start_with(
+    ws: &Workspace,
+    mappings: &Mappings,
+    label: &str,
+    period: &Period,
+    scope: &Scope,
+    seed: Option<String>,
+    progress: &dyn Progress,
+) -> Result<Started, AuditError> {
     ws.ensure_writable("starting an audit")?;
     if record::load(ws, label)?.is_some() {
         return Err(AuditError::AuditExists(label.to_string()));
@@ -94,14 +109,17 @@ pub fn start(
         created_at: ws.now_text(),
         closed_at: None,
     };
+    let specs: u64 = controls.iter().filter_map(|id| mappings.control(id)).map(|c| c.evidence.len() as u64).sum();
     let mut drawn = Vec::new();
     for id in &controls {
         let control = super::find_control(mappings, id)?;
         for spec in &control.evidence {
+            progress.step(&format!("drawing {} / {}", control.id, spec.name), drawn.len() as u64, specs + 1);
             let n = default_size(ws, control, spec);
             drawn.push(draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?);
         }
     }
+    progress.step("storing the samples", specs, specs + 1);
     action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.audits VALUES (?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, 'planned', ?, ?,

@@ -63,21 +63,33 @@ where
 /// full quarter's gaps first, then the stale and missing data, then the
 /// quarter before.
 pub fn write_all(ctx: &Ctx, files: &mut Vec<FileRows>, planted: &mut Vec<PlantedGap>) -> Result<(), DemoError> {
+    let step = |done: u64, what: &str| ctx.progress.step(&format!("writing {what}"), done, 10);
+    step(0, "the sign-in log");
     files.push(auth::write_idp_auth_log(ctx)?);
+    step(1, "the IAM audit log");
     files.push(auth::write_iam_audit_log(ctx)?);
+    step(2, "provisioning");
     files.push(access::write_provisioning(ctx)?);
+    step(3, "deprovisioning");
     let (deprov_file, deprov_gap) = access::write_deprovisioning(ctx)?;
     files.push(deprov_file);
+    step(4, "access reviews");
     files.push(access::write_access_reviews(ctx)?);
+    step(5, "changes");
     let (change_files, change_gaps) = change::write_changes(ctx)?;
     files.extend(change_files);
+    step(6, "incidents and alerts");
     let (incident_file, incidents, incident_gap) = operations::write_incidents(ctx)?;
     files.push(operations::write_alerts(ctx, &incidents)?);
     files.push(incident_file);
+    step(7, "vulnerability scans");
     let (vuln_file, vuln_gap) = operations::write_vuln_scans(ctx)?;
     files.push(vuln_file);
+    step(8, "backups");
     files.push(resilience::write_backups(ctx)?);
+    step(9, "vendor reviews");
     files.push(resilience::write_vendor_reviews(ctx)?);
+    step(10, "done");
 
     // Change gaps carry their instant: the last full quarter's come first.
     let (mut recent, mut earlier): (Vec<_>, Vec<_>) = change_gaps.into_iter().partition(|(t, _)| *t >= ctx.clock.lfq.0);

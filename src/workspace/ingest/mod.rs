@@ -12,6 +12,7 @@ use super::config::{IngestMode, SourceConfig, SourceFormat};
 use super::problems::did_you_mean;
 use super::sql::{quote_ident, quote_literal};
 use super::{Workspace, WorkspaceError, actor};
+use crate::progress::{Progress, Silent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -142,6 +143,20 @@ pub fn ingest_all(ws: &Workspace) -> Result<Vec<IngestReport>, IngestError> {
 
 /// Loads `files` (or the source's configured path) into `source_name`.
 pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<IngestReport, IngestError> {
+    ingest_with(ws, source_name, files, &Silent)
+}
+
+/// The steps of one ingest, as `Progress` is told them.
+const STEPS: u64 = 4;
+
+/// [`ingest`], telling `progress` of each step (reading, checking, writing,
+/// recording the run).
+pub fn ingest_with(
+    ws: &Workspace,
+    source_name: &str,
+    files: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<IngestReport, IngestError> {
     ws.ensure_writable("ingest")?;
     let source = ws.config.source(source_name).ok_or_else(|| IngestError::UnknownSource {
         name: source_name.to_string(),
@@ -159,7 +174,7 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
             give_way();
             hash_files(&files)
         });
-        let loaded = load(&ws.conn, &ws.functions.probes, source, &files, &started);
+        let loaded = load(&ws.conn, &ws.functions.probes, source, &files, &started, progress);
         (hashing.join(), loaded)
     });
     let hashed = match hashed {
@@ -171,6 +186,7 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
         _ => Err(IngestError::Changed(file.clone())),
     });
     let outcome = unchanged.and(hashed).and_then(|hashed| loaded.map(|counts| (hashed, counts)));
+    progress.step("recording the run", STEPS - 1, STEPS);
     match outcome {
         Ok((hashed, counts)) => {
             let run_id = record_run(ws, source, &started, "ok", &counts, &hashed, None).and_then(|id| {
@@ -314,6 +330,7 @@ fn load(
     source: &SourceConfig,
     files: &[PathBuf],
     now: &str,
+    progress: &dyn Progress,
 ) -> Result<Counts, IngestError> {
     let table = quote_ident(&source.name);
     let staging = quote_ident(&format!("{STAGING_PREFIX}{}", source.name));
@@ -321,6 +338,7 @@ fn load(
     let existing = table_columns(conn, &source.name)?;
     drop_rejects(conn);
     conn.execute_batch("BEGIN TRANSACTION")?;
+    progress.step(&format!("reading {} file(s) into {}", files.len(), source.name), 0, STEPS);
     let reader = reader_sql(source, files, &existing);
     if let Err(e) = conn.execute_batch(&format!("CREATE TABLE {staging} AS {reader}")) {
         return Err(IngestError::Malformed { file: shown, message: reader_message(&e) });
@@ -335,10 +353,12 @@ fn load(
         conn.execute_batch(&format!("ALTER TABLE {staging} ALTER COLUMN {} TYPE VARCHAR", quote_ident(column)))?;
         *kind = "VARCHAR".into();
     }
+    progress.step("checking columns and keys", 1, STEPS);
     check_columns(source, &shown, &columns)?;
     normalise_timestamp(conn, source, &staging, &shown, &columns)?;
     check_unique_keys(conn, probes, source, &staging, &columns, &shown)?;
 
+    progress.step(&format!("writing into {}", source.name), 2, STEPS);
     let ts = quote_ident(&source.timestamp);
     let staged: u64 = conn.query_row(&format!("SELECT count(*) FROM {staging}"), [], |r| r.get(0))?;
     let replace = source.mode == IngestMode::Replace || existing.is_empty();
