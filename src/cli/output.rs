@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table, Width};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -19,10 +19,35 @@ pub enum Format {
 pub struct Listing {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<Value>>,
-    /// The columns that say which row it is (a key, an id, a label): a table
-    /// narrowed to the terminal never cuts them. By default the first column.
+    /// Columns that say which row it is (a key, an id, a label, a file) even
+    /// where their name reads like prose: never cut. By default the first.
     pub identifiers: Vec<String>,
 }
+
+/// The columns of free text (titles, notes, owners, messages, lists): the
+/// only ones a table narrowed to the terminal cuts with `…`. Every other
+/// column — ids, keys, labels, states, dates, numbers, booleans — keeps its
+/// width: it says which row it is, or what state the row is in.
+/// The narrowest a prose column is cut to (less when its content is shorter).
+const PROSE_FLOOR: usize = 12;
+
+const PROSE: &[&str] = &[
+    "title",
+    "description",
+    "note",
+    "message",
+    "owner",
+    "files",
+    "file",
+    "criteria",
+    "controls",
+    "evidence",
+    "text",
+    "question",
+    "asked_by",
+    "spec",
+    "error",
+];
 
 impl Listing {
     pub fn new(columns: &[&str]) -> Self {
@@ -34,6 +59,38 @@ impl Listing {
     pub fn identified_by(mut self, columns: &[&str]) -> Self {
         self.identifiers = columns.iter().map(|c| c.to_string()).collect();
         self
+    }
+
+    /// A column's width: its widest cell or its header.
+    fn content_width(&self, i: usize) -> usize {
+        let cells =
+            self.rows.iter().filter_map(|r| r.get(i)).map(|v| crate::text::width(&fit(&plain(v), MAX_CELL_WIDTH)));
+        cells.chain(self.columns.get(i).map(|c| crate::text::width(c))).max().unwrap_or(0)
+    }
+
+    /// How narrow a prose column may be cut: [`PROSE_FLOOR`] when the
+    /// columns kept whole already overflow `width` (the table cannot fit, so
+    /// the prose may as well stay readable), else as much as leaves the
+    /// table within `width`.
+    fn prose_floor(&self, width: Option<u16>) -> usize {
+        let Some(width) = width else { return PROSE_FLOOR };
+        let (mut whole, mut prose) = (0, 0);
+        for (i, column) in self.columns.iter().enumerate() {
+            match self.may_cut(column) {
+                true => prose += 1,
+                false => whole += self.content_width(i),
+            }
+        }
+        let padding = 2 * self.columns.len().saturating_sub(1);
+        match usize::from(width).checked_sub(whole + padding) {
+            Some(room) if prose > 0 => (room / prose).min(PROSE_FLOOR),
+            _ => PROSE_FLOOR,
+        }
+    }
+
+    /// Whether a narrow table may cut this column: prose, not an identifier.
+    fn may_cut(&self, column: &str) -> bool {
+        PROSE.contains(&column) && !self.identifiers.iter().any(|c| c == column)
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
@@ -81,7 +138,7 @@ impl Listing {
 
     /// Plain columns, kubectl-like: upper-case headers, no borders, each
     /// column as wide as its content. When a width is known the table fits
-    /// it: long text is cut with `…`, identifiers are never cut. A state
+    /// it: prose columns are cut with `…`, no other column is (see `PROSE`). A state
     /// keeps its word; colour is only added, and only when `terminal` says so.
     pub fn write_table_for(&self, out: &mut impl Write, terminal: &Terminal) -> std::io::Result<()> {
         let mut table = Table::new();
@@ -113,10 +170,14 @@ impl Listing {
             table.add_row(row);
         }
         let last = self.columns.len().saturating_sub(1);
+        let floor = self.prose_floor(terminal.width);
         for (i, column) in table.column_iter_mut().enumerate() {
             column.set_padding((0, if i == last { 0 } else { 2 }));
-            if self.identifiers.contains(&self.columns[i]) {
+            if !self.may_cut(&self.columns[i]) {
                 column.set_constraint(ColumnConstraint::ContentWidth);
+            } else {
+                let floor = self.content_width(i).clamp(1, floor.max(1)) as u16;
+                column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(floor)));
             }
         }
         for line in table.lines() {

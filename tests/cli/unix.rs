@@ -75,6 +75,17 @@ fn a_narrow_terminal_cuts_long_text_but_never_the_identifier() {
     let controls = Run::from(controls.unwrap()).ok();
     assert!(controls.stdout.lines().all(|l| l.chars().count() <= 60), "{}", controls.stdout);
     assert!(controls.stdout.contains("CHG-1 ") && controls.stdout.contains('…'), "{}", controls.stdout);
+    // Only prose is cut: a label, a state, a date and a number stay whole
+    // even where the table cannot fit.
+    let states = "SELECT 'F-2026Q3-001' AS id, '2026-Q3' AS audit, 'remediating' AS status, \
+                  DATE '2026-12-31' AS due, 1234567 AS rows, repeat('a long title ', 8) AS title";
+    let narrow = sb.command(&["--workspace", ws.to_str().unwrap(), "query", states]).env("COLUMNS", "40").output();
+    let narrow = Run::from(narrow.unwrap()).ok();
+    let row = narrow.stdout.lines().nth(1).unwrap_or_default();
+    for whole in ["F-2026Q3-001", "2026-Q3", "remediating", "2026-12-31", "1234567"] {
+        assert!(row.contains(whole), "{whole} is whole: {}", narrow.stdout);
+    }
+    assert!(row.contains('…') && !row.contains(&"a long title ".repeat(2)), "{}", narrow.stdout);
     // In a pipe (no $COLUMNS) nothing is cut to fit.
     let wide = Run::from(sb.command(&["--workspace", ws.to_str().unwrap(), "query", &sql]).output().unwrap()).ok();
     assert!(wide.stdout.contains(&"a long title ".repeat(7)) && !wide.stdout.contains('…'), "{}", wide.stdout);
