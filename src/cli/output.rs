@@ -123,10 +123,18 @@ impl Listing {
         writeln!(out, "{}", crate::text::json_safe(&text))
     }
 
+    /// CSV with every cell as it is (a script gets the evidence unchanged);
+    /// on a terminal, where an escape in a cell would reach the screen, each
+    /// cell is made visible first.
     pub fn write_csv(&self, out: &mut impl Write) -> std::io::Result<()> {
-        writeln!(out, "{}", csv_line(&self.columns))?;
+        self.write_csv_for(out, std::io::stdout().is_terminal())
+    }
+
+    pub fn write_csv_for(&self, out: &mut impl Write, terminal: bool) -> std::io::Result<()> {
+        let cell = |text: String| if terminal { crate::text::visible(&text) } else { text };
+        writeln!(out, "{}", csv_line(&self.columns.iter().cloned().map(cell).collect::<Vec<_>>()))?;
         for row in &self.rows {
-            writeln!(out, "{}", csv_line(&row.iter().map(plain).collect::<Vec<_>>()))?;
+            writeln!(out, "{}", csv_line(&row.iter().map(|v| cell(plain(v))).collect::<Vec<_>>()))?;
         }
         Ok(())
     }
@@ -281,6 +289,18 @@ mod tests {
     use super::*;
     use crate::text::width;
     use serde_json::json;
+
+    #[test]
+    fn csv_keeps_cells_for_scripts_and_shows_them_on_a_terminal() {
+        let mut l = Listing::new(&["name"]);
+        l.push(vec![json!("a\u{1b}[2Jb, c")]);
+        let mut piped = Vec::new();
+        l.write_csv_for(&mut piped, false).unwrap();
+        assert_eq!(String::from_utf8(piped).unwrap(), "name\n\"a\u{1b}[2Jb, c\"\n");
+        let mut shown = Vec::new();
+        l.write_csv_for(&mut shown, true).unwrap();
+        assert_eq!(String::from_utf8(shown).unwrap(), "name\n\"a\\e[2Jb, c\"\n");
+    }
 
     fn listing() -> Listing {
         let mut l = Listing::new(&["name", "rows"]);
