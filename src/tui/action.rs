@@ -37,6 +37,9 @@ pub enum Action {
     FailingRows,
     SampleRows,
     NextSpec,
+    PrevSpec,
+    ScrollLeft,
+    ScrollRight,
     NewFinding,
     EditFinding,
     StartAudit,
@@ -45,7 +48,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -77,6 +80,9 @@ impl Action {
         Action::FailingRows,
         Action::SampleRows,
         Action::NextSpec,
+        Action::PrevSpec,
+        Action::ScrollLeft,
+        Action::ScrollRight,
         Action::NewFinding,
         Action::EditFinding,
         Action::StartAudit,
@@ -118,6 +124,9 @@ impl Action {
             Action::FailingRows => "Browse the population's failing rows",
             Action::SampleRows => "Back to the frozen sample",
             Action::NextSpec => "Next evidence spec of the control",
+            Action::PrevSpec => "Previous evidence spec of the control",
+            Action::ScrollLeft => "Scroll the columns left (the key stays)",
+            Action::ScrollRight => "Scroll the columns right (the key stays)",
             Action::NewFinding => "New finding",
             Action::EditFinding => "Edit the finding",
             Action::StartAudit => "Start a mock audit",

@@ -182,8 +182,14 @@ impl App {
             Outcome::Stay => {}
             Outcome::Close => self.overlay = None,
             Outcome::Cancel => {
-                self.overlay = None;
-                self.message("cancelled");
+                let said = match self.overlay.take() {
+                    Some(Overlay::Form(form)) => form.on_cancel,
+                    _ => None,
+                };
+                match said {
+                    Some(text) => self.error(&text),
+                    None => self.message("cancelled"),
+                }
             }
             Outcome::Chosen(target) => {
                 self.overlay = None;

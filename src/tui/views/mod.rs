@@ -9,8 +9,11 @@ pub mod controls;
 pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
+pub mod evidence_draw;
 pub mod evidence_table;
+pub mod filter;
 pub mod findings;
+pub mod grid;
 pub mod query;
 pub mod sources;
 
