@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::effect::Tab;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
@@ -133,6 +135,46 @@ impl Action {
             Action::CloseAudit => "Close the current audit",
             Action::Ingest => "Ingest the source from its configured path",
         }
+    }
+
+    /// The tab an action belongs to: the palette switches there before
+    /// running it. None: it works on any tab (or on the tab shown).
+    pub fn home(self) -> Option<Tab> {
+        match self {
+            Action::Pass
+            | Action::Exception
+            | Action::NotApplicable
+            | Action::Note
+            | Action::WholePopulation
+            | Action::FailingRows
+            | Action::SampleRows
+            | Action::NextSpec
+            | Action::PrevSpec => Some(Tab::Evidence),
+            Action::NewFinding | Action::EditFinding => Some(Tab::Findings),
+            Action::StartAudit | Action::CloseAudit => Some(Tab::Audits),
+            Action::Ingest => Some(Tab::Sources),
+            _ => None,
+        }
+    }
+
+    /// A motion (or the palette itself): a key, not a command to pick from
+    /// the palette.
+    pub fn is_motion(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+                | Action::ScrollLeft
+                | Action::ScrollRight
+                | Action::Select
+                | Action::NextPane
+                | Action::Back
+                | Action::Palette
+        )
     }
 
     /// The action's name as the keymap file spells it.

@@ -55,6 +55,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overlays::draw(frame, body, overlay, &app.keymap);
     }
     scrub(frame.buffer_mut());
+    if app.no_color {
+        decolour(frame.buffer_mut());
+    }
+}
+
+/// NO_COLOR: every colour gone, bold and reverse kept; what a colour said
+/// is said by a word or a glyph too, so nothing is lost.
+fn decolour(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        cell.set_fg(ratatui::style::Color::Reset);
+        cell.set_bg(ratatui::style::Color::Reset);
+    }
 }
 
 /// The last line of defence, whatever a view forgot to pass through the

@@ -33,14 +33,17 @@ mod tests {
     use crate::workspace::problems::Location;
 
     fn test(expr: &str) -> AttributeTest {
-        AttributeTest { name: "t".into(), expr: expr.into(), location: Location { file: "c.toml".into(), line: 1, col: 1 } }
+        AttributeTest {
+            name: "t".into(),
+            expr: expr.into(),
+            location: Location { file: "c.toml".into(), line: 1, col: 1 },
+        }
     }
 
     #[test]
     fn the_period_and_what_the_tests_read_come_first() {
-        let columns: Vec<String> = ["deploy_id", "environment", "service", "deployer", "deployed_at", "approver"]
-            .map(String::from)
-            .into();
+        let columns: Vec<String> =
+            ["deploy_id", "environment", "service", "deployer", "deployed_at", "approver"].map(String::from).into();
         let order = question_order(
             &columns,
             &["deploy_id".to_string()],

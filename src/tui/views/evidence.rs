@@ -70,6 +70,8 @@ pub struct State {
     pub filter: ListFilter,
     /// The rows the filter lets through, as indices; `selected` is into it.
     pub shown: Vec<usize>,
+    /// The current audit at the last refresh: when it changes, Evidence follows.
+    current_seen: Option<String>,
 }
 
 impl Default for State {
@@ -92,14 +94,32 @@ impl Default for State {
             first_column: 0,
             filter: ListFilter::default(),
             shown: Vec::new(),
+            current_seen: None,
         }
     }
 }
 
 impl State {
-    /// Opens a control's spec (the first when none is named).
+    /// Opens a control's spec (the first when none is named) in the audit
+    /// shown (the current one when none is).
     pub fn drill(&mut self, control: String, spec: Option<String>, overview: &Overview) -> Vec<Effect> {
-        let Some(current) = overview.current_audit() else {
+        let audit = self.audit.clone();
+        self.drill_in(audit.as_deref(), control, spec, overview)
+    }
+
+    /// Opens a control's spec in the audit labelled `audit` (None: the current one).
+    pub fn drill_in(
+        &mut self,
+        audit: Option<&str>,
+        control: String,
+        spec: Option<String>,
+        overview: &Overview,
+    ) -> Vec<Effect> {
+        let chosen = match audit {
+            Some(label) => overview.audits.iter().find(|a| a.audit.label == label),
+            None => overview.current_audit(),
+        };
+        let Some(current) = chosen.or_else(|| overview.current_audit()) else {
             return vec![Effect::Error("no mock audit yet: start one in the Audits tab (5, then S)".into())];
         };
         let spec = spec.or_else(|| {
@@ -288,7 +308,7 @@ impl State {
     fn verdict_request(&mut self, verdict: Verdict, note: Option<String>) -> Vec<Effect> {
         let (Some(audit), Some(control), Some(key)) = (self.audit.clone(), self.control.clone(), self.selected_key())
         else {
-            return Vec::new();
+            return vec![no_row()];
         };
         let note = note.or_else(|| self.notes.remove(&key));
         vec![Effect::Send(Request::Verdict { audit, control, key, verdict, note })]
@@ -305,8 +325,11 @@ impl State {
             Action::Exception => {
                 let mut effects = self.verdict_request(Verdict::Exception, None);
                 if let (Some(audit), Some(control), Some(key)) = (&self.audit, &self.control, self.selected_key()) {
-                    let kind =
-                        FormKind::NewFinding { audit: audit.clone(), control: control.clone(), rows: vec![key.clone()] };
+                    let kind = FormKind::NewFinding {
+                        audit: audit.clone(),
+                        control: control.clone(),
+                        rows: vec![key.clone()],
+                    };
                     let mut form = Form::new(kind, Some(overview));
                     // The exception is recorded before the form opens: cancelling it leaves no finding.
                     form.on_cancel = Some(format!(
@@ -328,7 +351,7 @@ impl State {
                     }
                     self.selected = self.shown.iter().position(|&s| s == i).unwrap_or(0);
                 }
-                let Some(key) = self.selected_key() else { return Vec::new() };
+                let Some(key) = self.selected_key() else { return vec![no_row()] };
                 let existing = self
                     .sample
                     .as_ref()
@@ -360,8 +383,9 @@ impl State {
                 self.page = None;
                 self.selected = 0;
                 self.refilter();
-                Vec::new()
+                vec![Effect::Message("back to the frozen sample".into())]
             }
+            Action::SampleRows => vec![Effect::Message("the frozen sample is shown".into())],
             Action::Back => vec![Effect::Show(crate::tui::effect::Tab::Controls)],
             Action::Filter => {
                 self.filter.start();
@@ -438,17 +462,28 @@ impl State {
     }
 }
 
+/// Why a verdict or a note did nothing.
+fn no_row() -> Effect {
+    Effect::Error("no sampled row selected: choose a control in Controls (2) and press enter".into())
+}
+
 impl super::View for State {
     fn on_enter(&mut self, overview: &Overview) -> Vec<Effect> {
         self.entered(overview)
     }
 
-    /// Evidence follows the current audit: a new audit shows its own sample.
+    /// Evidence follows the current audit: a new audit shows its own sample
+    /// (an older audit opened from the Audits tab stays until then).
     fn on_refresh(&mut self, overview: &Overview, _shown: bool) -> Vec<Effect> {
-        match (&self.audit, &self.control) {
-            (Some(shown), Some(control)) if overview.current_audit().is_some_and(|a| a.audit.label != *shown) => {
+        let current = overview.current_audit().map(|a| a.audit.label.clone());
+        if current == self.current_seen {
+            return Vec::new();
+        }
+        self.current_seen = current.clone();
+        match (&self.audit, &self.control, current) {
+            (Some(shown), Some(control), Some(current)) if *shown != current => {
                 let (control, spec) = (control.clone(), self.spec.clone());
-                self.drill(control, spec, overview)
+                self.drill_in(Some(&current), control, spec, overview)
             }
             _ => Vec::new(),
         }

@@ -179,7 +179,8 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
         (false, true) => "last page",
         (false, false) => "",
     };
-    let block = block.title_top(Line::from(format!(" {} row(s) on this page {edge} ", page.rows.len())).right_aligned());
+    let block =
+        block.title_top(Line::from(format!(" {} row(s) on this page {edge} ", page.rows.len())).right_aligned());
     let table = EvidenceTable {
         columns: &columns,
         period_column: state.period_column.as_ref(),

@@ -139,7 +139,7 @@ mod tests {
     fn pinned_columns_keep_their_width_and_the_rest_are_cut_or_wait() {
         // key 11 pinned, then 19, 10, 10 in 40 cells.
         let w = widths(&[11, 19, 10, 10], &[true, false, false, false], 40, 0);
-        assert_eq!(w, vec![Some(11), Some(19), Some(7), None]);
+        assert_eq!(w, vec![Some(11), Some(19), Some(8), None]);
         // Scrolled one flexible column to the right: the key stays.
         let w = widths(&[11, 19, 10, 10], &[true, false, false, false], 40, 1);
         assert_eq!(w, vec![Some(11), None, Some(10), Some(10)]);

@@ -180,8 +180,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         let [left, library] = Layout::vertical([Constraint::Min(8), Constraint::Length(7)]).areas(area);
         (left, library)
     } else {
-        let [left, library] =
-            Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
+        let [left, library] = Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
         (left, library)
     };
     let [sql, results] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(left);
@@ -264,10 +263,7 @@ fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
         }
         _ => {
             let hint = " Type a SELECT over the workspace's sources, e.g. SELECT count(*) FROM deploys; or pick a question (tab).";
-            frame.render_widget(
-                Paragraph::new(hint).wrap(Wrap { trim: true }).block(block.title(" Results ")),
-                area,
-            );
+            frame.render_widget(Paragraph::new(hint).wrap(Wrap { trim: true }).block(block.title(" Results ")), area);
         }
     }
 }
