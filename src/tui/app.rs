@@ -253,6 +253,7 @@ impl App {
             Action::NextTab => self.show(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             Action::PrevTab => self.show(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
             Action::Refresh => {
+                self.message("reloading from the workspace");
                 self.send(Request::Overview);
                 let effects = self.view_action(Action::Refresh);
                 self.apply(effects);
@@ -266,7 +267,7 @@ impl App {
 
     /// A command from the palette: on its own tab (switched to first), and
     /// never silent: when it came to nothing, the status line says so.
-    fn command(&mut self, action: Action) {
+    pub fn command(&mut self, action: Action) {
         if action.writes() && !self.may_write() {
             return;
         }

@@ -96,7 +96,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         right.push(Span::styled(" READ-ONLY ", Style::new().black().on_yellow().bold()));
         right.push(Span::raw(" "));
     }
-    if let Some(o) = &app.overview {
+    // A narrow screen keeps its status line for the message.
+    let wide = area.width >= 120;
+    if let Some(o) = app.overview.as_ref().filter(|_| wide) {
         let audit = o.current_audit().map(|a| format!("audit {} {}", a.audit.label, a.audit.status.as_str()));
         right.push(Span::styled(
             crate::text::visible(&format!(
@@ -107,7 +109,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             Style::new().dark_gray(),
         ));
     }
-    right.push(Span::styled("? help · : palette · q quit", Style::new().dark_gray()));
+    let keys = if wide { "? help · : palette · q quit" } else { "? help · : palette" };
+    right.push(Span::styled(keys, Style::new().dark_gray()));
     let right_width: usize = right.iter().map(|s| s.content.chars().count()).sum();
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)]).areas(area);

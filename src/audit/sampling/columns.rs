@@ -1,8 +1,8 @@
 //! The order a sample's columns are shown in, for every edge: what an
 //! auditor's question asks for first. After the key (shown on its own), the
 //! period (timestamp) column, then the columns the attribute tests read
-//! ("with their approvals": the approver, the approval time), then the rest
-//! in the row's own order.
+//! ("with their approvals": the approver, the approval time), the most
+//! tested first, then the rest in the row's own order.
 
 use crate::workspace::mapping::AttributeTest;
 
@@ -15,10 +15,18 @@ pub fn question_order(
     tests: &[AttributeTest],
 ) -> Vec<String> {
     let data: Vec<&String> = columns.iter().filter(|c| !key_columns.contains(c)).collect();
-    let tested = |c: &str| tests.iter().any(|t| mentions(&t.expr, c));
+    // How many tests read a column, and the first that does.
+    let reads = |c: &str| {
+        let readers: Vec<usize> = (0..tests.len()).filter(|&i| mentions(&tests[i].expr, c)).collect();
+        (readers.len(), readers.first().copied().unwrap_or(usize::MAX))
+    };
     let period = data.iter().filter(|c| Some(c.as_str()) == period_column);
-    let read = data.iter().filter(|c| Some(c.as_str()) != period_column && tested(c));
-    let rest = data.iter().filter(|c| Some(c.as_str()) != period_column && !tested(c));
+    let mut read: Vec<&&String> = data.iter().filter(|c| Some(c.as_str()) != period_column && reads(c).0 > 0).collect();
+    read.sort_by_key(|c| {
+        let (count, first) = reads(c);
+        (std::cmp::Reverse(count), first)
+    });
+    let rest = data.iter().filter(|c| Some(c.as_str()) != period_column && reads(c).0 == 0);
     period.chain(read).chain(rest).map(|c| (*c).clone()).collect()
 }
 
@@ -50,6 +58,7 @@ mod tests {
             Some("deployed_at"),
             &[test("approver IS NOT NULL"), test("\"approver\" <> deployer")],
         );
-        assert_eq!(order, ["deployed_at", "deployer", "approver", "environment", "service"]);
+        // approver is read by both tests, deployer by one.
+        assert_eq!(order, ["deployed_at", "approver", "deployer", "environment", "service"]);
     }
 }

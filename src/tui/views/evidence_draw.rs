@@ -179,8 +179,7 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
         (false, true) => "last page",
         (false, false) => "",
     };
-    let block =
-        block.title_top(Line::from(format!(" {} row(s) on this page {edge} ", page.rows.len())).right_aligned());
+    let block = block.title_bottom(format!(" {} row(s) on this page {edge} ", page.rows.len()));
     let table = EvidenceTable {
         columns: &columns,
         period_column: state.period_column.as_ref(),
@@ -191,13 +190,16 @@ fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter)
     evidence_table::draw(frame, area, block, table, state.selected, state.first_column);
 }
 
-/// The whole selected row, every field, wrapped (nothing cut).
+/// The whole selected row, every field (one line each, wrapped, nothing
+/// cut), in the domain's order: key, tests, period, what the tests read.
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
     let block = Block::default().borders(Borders::ALL).title(" Record ");
     let mut lines: Vec<Line> = Vec::new();
     let mut field = |name: &str, value: &Json| {
-        lines.push(Line::styled(visible(name), Style::new().cyan()));
-        lines.push(Line::from(format!("  {}", cell(value))));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", visible(name)), Style::new().cyan()),
+            Span::raw(cell(value)),
+        ]));
     };
     let at = state.selected_row();
     match state.mode {
@@ -215,8 +217,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
                 if let Some(note) = &row.note {
                     field("note", &Json::String(note.clone()));
                 }
-                for (name, value) in &row.row {
-                    field(name, value);
+                let available: Vec<String> = row.row.keys().cloned().collect();
+                let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();
+                for name in chosen(state, &available, &key_columns) {
+                    if let Some(value) = row.row.get(&name) {
+                        field(&name, value);
+                    }
                 }
                 field("rank", &Json::String(row.rank.clone()));
             }
@@ -224,8 +230,19 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
         Mode::Population(_) => {
             if let Some((page, row)) = state.page.as_ref().zip(at).and_then(|(p, i)| p.rows.get(i).map(|r| (p, r))) {
                 field("key", &Json::String(SampleKey::canonical(row.key.clone()).shown()));
-                for (name, value) in page.columns.iter().zip(&row.values) {
-                    field(name, value);
+                for (name, result) in page.tests.iter().zip(&row.tests) {
+                    let shown = match result {
+                        Some(true) => "✓ pass",
+                        Some(false) => "✗ fail",
+                        None => "? inconclusive (NULL)",
+                    };
+                    field(&format!("test {name}"), &Json::String(shown.into()));
+                }
+                let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();
+                for name in chosen(state, &page.columns, &key_columns) {
+                    if let Some(i) = page.columns.iter().position(|c| *c == name) {
+                        field(&name, row.values.get(i).unwrap_or(&Json::Null));
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ use super::test_glyph;
 use crate::text::fit;
 
 /// The widest a test's column gets (its name cut with `…`).
-const TEST_WIDTH: usize = 8;
+const TEST_WIDTH: usize = 6;
 
 /// One evidence row as shown: its key, its column values, its tests and,
 /// for a sampled row, its verdict cell.

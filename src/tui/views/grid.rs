@@ -7,7 +7,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::window;
@@ -104,7 +104,7 @@ pub fn draw<'a>(frame: &mut Frame, area: Rect, block: Block, grid: Grid<'a>, sel
     let shown = widths(&natural, &grid.pinned, available, first);
     let hidden = shown.iter().enumerate().filter(|(i, w)| w.is_none() && !grid.pinned[*i]).count();
     let block = if hidden > 0 || first > 0 {
-        block.title_bottom(format!(" {hidden} column(s) off screen · h/l scroll "))
+        block.title_bottom(Line::from(format!(" {hidden} more column(s) · h/l ")).right_aligned())
     } else {
         block
     };
