@@ -65,7 +65,8 @@ fn evidence_shows_the_frozen_sample_and_its_failing_rows() {
     assert!(screen.contains("Failing or inconclusive rows"), "{screen}");
     assert!(screen.contains("dep-0002834"), "{screen}");
     insta::assert_snapshot!("evidence_failing_rows", screen);
-    let (x, y) = find(&buffer, "dep-0002834").expect("row");
+    // The table's row (the record pane names the key too, one line higher).
+    let (x, y) = find(&buffer, "│dep-0002834").map(|(x, y)| (x + 1, y)).expect("row");
     let row: String = (x..W).map(|x| buffer[(x, y)].symbol().to_string()).collect();
     let cross = row.find('✗').expect("a failing test glyph");
     let cross_x = x + row[..cross].chars().count() as u16;

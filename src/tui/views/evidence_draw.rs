@@ -31,7 +31,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         return;
     };
     let [header, body, footer] =
-        Layout::vertical([Constraint::Length(4), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Length(header_height(area)), Constraint::Min(3), Constraint::Length(1)])
+            .areas(area);
     draw_header(frame, header, state, control);
     // A narrow screen gives the table more room; the record wraps.
     let share = if area.width < 120 { 68 } else { 62 };
@@ -60,28 +61,43 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     }
 }
 
+/// A narrow screen gives the header a line more: nothing in it is cut.
+fn header_height(area: Rect) -> u16 {
+    if area.width < 120 { 5 } else { 4 }
+}
+
+/// The header: control, spec, audit, period, population, fingerprint and
+/// the whole seed (to copy), on more lines when the screen is narrow.
 fn draw_header(frame: &mut Frame, area: Rect, state: &State, control: &str) {
-    let spec = state.spec.as_deref().unwrap_or("");
-    let audit = state.audit.as_deref().unwrap_or("");
+    let spec = visible(state.spec.as_deref().unwrap_or(""));
+    let audit = visible(state.audit.as_deref().unwrap_or(""));
+    let narrow = header_height(area) > 4;
     let mut lines = Vec::new();
     match &state.sample {
         Some(s) => {
-            lines.push(Line::from(vec![
-                format!("{control} / {spec}").bold(),
-                Span::raw(format!(
-                    "  audit {audit} · period {} [{} .. {})",
-                    s.period.label,
-                    s.period.start.format("%Y-%m-%d %H:%M"),
-                    s.period.end.format("%Y-%m-%d %H:%M")
-                )),
-            ]));
-            lines.push(Line::from(format!(
-                "population {} row(s) · sample {} · fingerprint {} · seed {}",
+            let period = format!(
+                "period {} [{} .. {})",
+                s.period.label,
+                s.period.start.format("%Y-%m-%d %H:%M"),
+                s.period.end.format("%Y-%m-%d %H:%M")
+            );
+            let counts = format!(
+                "population {} row(s) · sample {} · fingerprint {}",
                 s.population_count,
                 s.size,
-                &s.fingerprint[..s.fingerprint.len().min(16)],
-                fit(&s.seed, 20)
-            )));
+                &s.fingerprint[..s.fingerprint.len().min(16)]
+            );
+            let seed = format!("seed {}", visible(&s.seed));
+            let title = format!("{control} / {spec}").bold();
+            if narrow {
+                lines.push(Line::from(vec![title, Span::raw(format!("  audit {audit}"))]));
+                lines.push(Line::from(period));
+                lines.push(Line::from(counts));
+                lines.push(Line::from(seed));
+            } else {
+                lines.push(Line::from(vec![title, Span::raw(format!("  audit {audit} · {period}"))]));
+                lines.push(Line::from(format!("{counts} · {seed}")));
+            }
         }
         None => {
             lines.push(Line::from(vec![format!("{control} / {spec}").bold(), Span::raw(format!("  audit {audit}"))]))

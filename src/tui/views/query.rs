@@ -177,7 +177,7 @@ impl State {
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     // A narrow screen stacks the library under the results, which get the whole width.
     let (left, library) = if area.width < 110 {
-        let [left, library] = Layout::vertical([Constraint::Min(8), Constraint::Length(7)]).areas(area);
+        let [left, library] = Layout::vertical([Constraint::Min(8), Constraint::Length(6)]).areas(area);
         (left, library)
     } else {
         let [left, library] = Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
