@@ -372,3 +372,20 @@ fn no_color_draws_without_any_colour_and_meaning_survives() {
     let findings = text_of(&h.buffer(W, H));
     assert!(findings.contains("/ filters"), "{findings}");
 }
+
+#[test]
+fn lists_scroll_sideways_with_their_names_pinned() {
+    let mut h = Harness::new();
+    h.keys("6");
+    let header = |s: &str| s.lines().find(|l| l.starts_with("│source ")).unwrap_or_default().to_string();
+    let before = h.screen(W, H);
+    assert!(header(&before).contains("state"), "{before}");
+    h.keys("l");
+    let after = h.screen(W, H);
+    assert!(!header(&after).contains("state") && header(&after).contains("rows"), "{after}");
+    assert!(after.contains("idp_auth_log") && after.contains("deprovisioning"), "names stay:\n{after}");
+    h.keys("lllllllll");
+    assert_eq!(h.app.views.sources.first_column, 5, "never past the last column");
+    h.keys("hhhhhhhhhh");
+    assert!(header(&h.screen(W, H)).contains("state"));
+}

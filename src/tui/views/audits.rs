@@ -33,7 +33,12 @@ pub struct State {
     pub filter: ListFilter,
     /// Drilled into the selected audit's results: the control selected there.
     pub control: Option<usize>,
+    /// The first flexible column of the list on screen (`h` / `l`).
+    pub first_column: usize,
 }
+
+/// The list's columns after the label (status, decided, exc., findings, period).
+const FLEXIBLE: usize = 5;
 
 impl State {
     pub fn refreshed(&mut self, overview: &Overview) {
@@ -133,6 +138,10 @@ impl State {
                 }
                 None => vec![Effect::Message("no audit selected: S starts one".into())],
             },
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
             Action::Filter => {
                 self.control = None;
                 self.filter.start();
@@ -212,7 +221,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     }
     let border = if state.control.is_none() { Style::new().cyan() } else { Style::new() };
     let block = Block::default().borders(Borders::ALL).border_style(border).title(" Audits ");
-    grid::draw(frame, list, block, grid, Some(state.selected), 0);
+    grid::draw(frame, list, block, grid, Some(state.selected), state.first_column);
     draw_detail(frame, detail, state, overview);
 }
 
@@ -251,6 +260,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
     ];
     frame.render_widget(Paragraph::new(head_lines), head);
     let mut grid = Grid::new(&[("", true), ("control", true), ("result", false), ("prev", false), ("verdicts", false)]);
+    grid.scrolls = false;
     for r in &summary.results {
         let (glyph, style) = result_glyph(Some(r.result));
         let before = previous.and_then(|p| p.results.iter().find(|q| q.control == r.control)).map(|q| q.result);

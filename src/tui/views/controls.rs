@@ -35,6 +35,8 @@ pub struct State {
     pub criteria: Option<usize>,
     /// Only the controls mapped to this criterion.
     pub criterion: Option<String>,
+    /// The first flexible column on screen (`h` / `l`); the id stays.
+    pub first_column: usize,
 }
 
 impl State {
@@ -133,6 +135,11 @@ impl State {
             }
             Action::Refresh => {
                 self.detail = None;
+                Vec::new()
+            }
+            Action::ScrollLeft | Action::ScrollRight => {
+                // Title and criteria scroll; the glyph, id and flag stay.
+                self.first_column = grid::scrolled(self.first_column, action, 2);
                 Vec::new()
             }
             a if is_motion(a) => {
@@ -239,7 +246,7 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) 
         ]);
     }
     let block = Block::default().borders(Borders::ALL).title(" Controls ");
-    grid::draw(frame, table, block, grid, Some(state.selected), 0);
+    grid::draw(frame, table, block, grid, Some(state.selected), state.first_column);
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {

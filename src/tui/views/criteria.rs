@@ -25,6 +25,8 @@ pub fn controls_of<'a>(overview: &'a Overview, criterion: &str) -> Vec<&'a str> 
 
 pub fn draw_list(frame: &mut Frame, area: Rect, selected: usize, overview: &Overview) {
     let mut grid = Grid::new(&[("id", true), ("controls", false), ("criterion", false)]);
+    // The criterion pane beside it shows the whole title.
+    grid.scrolls = false;
     for criterion in &overview.catalog.criteria {
         let controls = controls_of(overview, &criterion.id);
         let mapped = if controls.is_empty() {

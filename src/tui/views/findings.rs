@@ -23,6 +23,9 @@ use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
 use crate::tui::overview::Overview;
 
+/// The columns after the id (severity, title, owner, due, age, ↺).
+const FLEXIBLE: usize = 6;
+
 #[derive(Debug, Default)]
 pub struct State {
     /// Indices of findings, grouped by status (those the filter lets through).
@@ -31,6 +34,8 @@ pub struct State {
     pub events: Option<(String, Vec<Event>)>,
     /// `/` over id, title, owner, control, severity and status.
     pub filter: ListFilter,
+    /// The first flexible column on screen (`h` / `l`); the id stays.
+    pub first_column: usize,
 }
 
 impl State {
@@ -117,6 +122,10 @@ impl State {
                 self.events = None;
                 Vec::new()
             }
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
             Action::Filter => {
                 self.filter.start();
                 self.apply_filter(overview);
@@ -179,7 +188,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     }
     let block = Block::default().borders(Borders::ALL).title(" Findings ");
     let selected = (!state.order.is_empty()).then_some(selected_row);
-    grid::draw(frame, list, block, grid, selected, 0);
+    grid::draw(frame, list, block, grid, selected, state.first_column);
     draw_detail(frame, detail, state, overview);
 }
 

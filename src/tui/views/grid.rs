@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Cell, Row, Table, TableState};
 
 use super::window;
 use crate::text::{fit, visible, width};
+use crate::tui::action::Action;
 
 /// A flexible column is never wider than this.
 const FLEX_CAP: usize = 32;
@@ -26,6 +27,9 @@ pub struct Grid<'a> {
     pub rows: Vec<Vec<Span<'a>>>,
     /// A style per row (a group heading), none for most.
     pub row_styles: Vec<Style>,
+    /// Whether `h` / `l` scroll this table (else a pane beside it shows
+    /// the whole row, and the hint says only how much is off screen).
+    pub scrolls: bool,
 }
 
 impl<'a> Grid<'a> {
@@ -35,6 +39,7 @@ impl<'a> Grid<'a> {
             pinned: headers.iter().map(|(_, p)| *p).collect(),
             rows: Vec::new(),
             row_styles: Vec::new(),
+            scrolls: true,
         }
     }
 
@@ -51,6 +56,16 @@ impl<'a> Grid<'a> {
     /// How many flexible columns there are (what `first` counts).
     pub fn flexible(&self) -> usize {
         self.pinned.iter().filter(|p| !**p).count()
+    }
+}
+
+/// The first flexible column after `h` (ScrollLeft) or `l` (ScrollRight)
+/// among `flexible` columns; other actions leave it.
+pub fn scrolled(first: usize, action: Action, flexible: usize) -> usize {
+    match action {
+        Action::ScrollLeft => first.saturating_sub(1),
+        Action::ScrollRight => (first + 1).min(flexible.saturating_sub(1)),
+        _ => first,
     }
 }
 
@@ -104,7 +119,8 @@ pub fn draw<'a>(frame: &mut Frame, area: Rect, block: Block, grid: Grid<'a>, sel
     let shown = widths(&natural, &grid.pinned, available, first);
     let hidden = shown.iter().enumerate().filter(|(i, w)| w.is_none() && !grid.pinned[*i]).count();
     let block = if hidden > 0 || first > 0 {
-        block.title_bottom(Line::from(format!(" {hidden} more column(s) · h/l ")).right_aligned())
+        let how = if grid.scrolls { " · h/l" } else { "" };
+        block.title_bottom(Line::from(format!(" {hidden} more column(s){how} ")).right_aligned())
     } else {
         block
     };

@@ -33,7 +33,12 @@ pub struct State {
     /// Indices of the sources the filter lets through.
     pub shown: Vec<usize>,
     pub filter: ListFilter,
+    /// The first flexible column on screen (`h` / `l`); the name stays.
+    pub first_column: usize,
 }
+
+/// The columns after the name (state, rows, age, newest, format, last run).
+const FLEXIBLE: usize = 6;
 
 impl State {
     pub fn refreshed(&mut self, overview: &Overview) {
@@ -96,6 +101,10 @@ impl State {
                 }))],
                 None => vec![Effect::Message("no source selected".into())],
             },
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
             Action::Filter => {
                 self.filter.start();
                 self.apply_filter(overview);
@@ -150,7 +159,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         grid.push(row(s));
     }
     let block = Block::default().borders(Borders::ALL).title(" Sources ");
-    grid::draw(frame, table, block, grid, Some(state.selected), 0);
+    grid::draw(frame, table, block, grid, Some(state.selected), state.first_column);
     draw_daily(frame, chart, state, overview);
 }
 
