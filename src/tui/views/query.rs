@@ -188,7 +188,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let sql_block = Block::default()
         .borders(Borders::ALL)
         .border_style(focused(Pane::Sql))
-        .title(" SQL — one read-only SELECT; enter runs, esc leaves ");
+        .title(format!("{}SQL — one read-only SELECT; enter runs, esc leaves ", mark(state, Pane::Sql)));
     let inner = sql_block.inner(sql);
     let shown = fit(&state.input.text, inner.width as usize);
     frame.render_widget(Paragraph::new(shown).block(sql_block), sql);
@@ -200,7 +200,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(focused(Pane::Library))
-        .title(" Auditor questions — enter asks ");
+        .title(format!("{}Auditor questions — enter asks ", mark(state, Pane::Library)));
     if let Some(problem) = &overview.questions_problem {
         let text = Line::styled(visible(&format!("cannot be read: {problem}")), Style::new().red());
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), library);
@@ -214,11 +214,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     frame.render_stateful_widget(list, library, &mut list_state);
 }
 
+/// The focused pane's title starts with ▶: its colour is not all that says so.
+fn mark(state: &State, pane: Pane) -> &'static str {
+    if state.focus == pane { "▶ " } else { " " }
+}
+
 fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
     let block = Block::default().borders(Borders::ALL).border_style(border);
+    // Every title of the pane starts where ▶ marks focus.
+    let titled = |title: &str| format!("{}{}", mark(state, Pane::Results), title.trim_start());
     if let Some(problem) = &state.problem {
         let text = vec![Line::styled(visible(problem), Style::new().red())];
-        frame.render_widget(Paragraph::new(text).block(block.title(" Refused / failed ")), area);
+        frame.render_widget(Paragraph::new(text).block(block.title(titled(" Refused / failed "))), area);
         return;
     }
     match (&state.result, &state.answered) {
@@ -235,7 +242,7 @@ fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
             for row in &result.rows {
                 grid.push(row.iter().map(|v| Span::raw(cell(v))).collect());
             }
-            grid::draw(frame, area, block.title(title), grid, Some(state.selected), state.first_column);
+            grid::draw(frame, area, block.title(titled(&title)), grid, Some(state.selected), state.first_column);
         }
         (None, Some(answer)) => {
             let sample = &answer.sample;
@@ -259,11 +266,14 @@ fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
                 rows,
                 verdicts: false,
             };
-            evidence_table::draw(frame, area, block.title(title), table, state.selected, state.first_column);
+            evidence_table::draw(frame, area, block.title(titled(&title)), table, state.selected, state.first_column);
         }
         _ => {
             let hint = " Type a SELECT over the workspace's sources, e.g. SELECT count(*) FROM deploys; or pick a question (tab).";
-            frame.render_widget(Paragraph::new(hint).wrap(Wrap { trim: true }).block(block.title(" Results ")), area);
+            frame.render_widget(
+                Paragraph::new(hint).wrap(Wrap { trim: true }).block(block.title(titled(" Results "))),
+                area,
+            );
         }
     }
 }
