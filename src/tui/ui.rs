@@ -17,16 +17,23 @@ pub const MIN_HEIGHT: u16 = 15;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// The gap between tab titles: none on a narrow screen, where all seven
+/// titles then still fit in 80 columns.
+fn tab_gap(area: Rect) -> u16 {
+    if area.width < 90 { 0 } else { 1 }
+}
+
 /// Where each tab title sits on the tab bar (x from, x to), for the mouse.
 pub fn tab_positions(area: Rect) -> Vec<(u16, u16, Tab)> {
     let mut x = area.x + 1;
+    let gap = tab_gap(area);
     Tab::ALL
         .iter()
         .enumerate()
         .map(|(i, tab)| {
             let width = format!(" {} {} ", i + 1, tab.title()).chars().count() as u16;
             let span = (x, x + width, *tab);
-            x += width + 1;
+            x += width + gap;
             span
         })
         .collect()
@@ -81,11 +88,12 @@ fn scrub(buffer: &mut ratatui::buffer::Buffer) {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::raw(" ")];
+    let gap = " ".repeat(tab_gap(area) as usize);
     for (i, tab) in Tab::ALL.iter().enumerate() {
         let title = format!(" {} {} ", i + 1, tab.title());
         let style = if *tab == app.tab { Style::new().reversed().bold() } else { Style::new() };
         spans.push(Span::styled(title, style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::raw(gap.clone()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

@@ -389,3 +389,19 @@ fn lists_scroll_sideways_with_their_names_pinned() {
     h.keys("hhhhhhhhhh");
     assert!(header(&h.screen(W, H)).contains("state"));
 }
+
+#[test]
+fn at_80x24_every_tab_title_is_on_the_tab_bar() {
+    let mut h = Harness::new();
+    let screen = h.screen(W, H);
+    let bar = screen.lines().next().unwrap_or_default();
+    for tab in Tab::ALL {
+        assert!(bar.contains(&format!("{} {}", tab.index() + 1, tab.title())), "{tab:?} on the bar: {bar:?}");
+    }
+    // A click lands where the title is drawn.
+    let hits = crate::tui::ui::tab_positions(ratatui::layout::Rect::new(0, 0, W, 1));
+    let (x0, _, tab) = hits[6];
+    assert_eq!(tab, Tab::Query);
+    let drawn = bar.chars().skip(x0 as usize).collect::<String>();
+    assert!(drawn.starts_with(" 7 Query"), "{drawn:?}");
+}
