@@ -661,6 +661,7 @@ fn palette_items(n: usize) -> Vec<Item> {
                 kind,
                 label: format!("{kind} {id} {title} (owner team {}, item {i})", i % 37),
                 target: Target::Control(id),
+                keys: String::new(),
             }
         })
         .collect()

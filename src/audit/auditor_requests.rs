@@ -6,6 +6,7 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::questions::Library;
+use super::sampling::columns::question_order;
 use super::sampling::rank::sample_seed;
 use super::sampling::store;
 use super::sampling::{Sample, draw};
@@ -13,6 +14,7 @@ use super::{AuditError, find_control, find_spec};
 use crate::workspace::action_log;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
+use crate::workspace::population;
 use crate::workspace::{Workspace, actor};
 
 #[derive(Debug, Clone)]
@@ -29,10 +31,13 @@ pub struct AuditorRequest {
     pub sample_id: Option<i64>,
 }
 
-/// An answered request and its sample.
+/// An answered request, its sample, and the sample's columns in the order
+/// the question asks for them (`columns::question_order`).
 pub struct Answer {
     pub request: AuditorRequest,
     pub sample: Sample,
+    pub period_column: String,
+    pub columns: Vec<String>,
 }
 
 /// Matches the request to the library, draws and freezes the sample that
@@ -90,7 +95,10 @@ pub fn ask(
         .find(|r| r.id == id)
         .ok_or_else(|| AuditError::Refused(format!("request {id} was not recorded")))?;
     debug_assert_eq!(request.sample_id, Some(sample_id));
-    Ok(Answer { request, sample })
+    let period_column = population::resolve(&ws.conn, &ws.config, control, spec)?.period_column;
+    let row_columns: Vec<String> = sample.rows.first().map(|r| r.row.keys().cloned().collect()).unwrap_or_default();
+    let columns = question_order(&row_columns, &sample.key_columns, Some(&period_column), &spec.tests);
+    Ok(Answer { request, sample, period_column, columns })
 }
 
 pub fn list(conn: &Connection) -> duckdb::Result<Vec<AuditorRequest>> {

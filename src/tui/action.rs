@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::effect::Tab;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
@@ -37,6 +39,9 @@ pub enum Action {
     FailingRows,
     SampleRows,
     NextSpec,
+    PrevSpec,
+    ScrollLeft,
+    ScrollRight,
     NewFinding,
     EditFinding,
     StartAudit,
@@ -45,7 +50,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -77,6 +82,9 @@ impl Action {
         Action::FailingRows,
         Action::SampleRows,
         Action::NextSpec,
+        Action::PrevSpec,
+        Action::ScrollLeft,
+        Action::ScrollRight,
         Action::NewFinding,
         Action::EditFinding,
         Action::StartAudit,
@@ -118,12 +126,55 @@ impl Action {
             Action::FailingRows => "Browse the population's failing rows",
             Action::SampleRows => "Back to the frozen sample",
             Action::NextSpec => "Next evidence spec of the control",
+            Action::PrevSpec => "Previous evidence spec of the control",
+            Action::ScrollLeft => "Scroll the columns left (the key stays)",
+            Action::ScrollRight => "Scroll the columns right (the key stays)",
             Action::NewFinding => "New finding",
             Action::EditFinding => "Edit the finding",
             Action::StartAudit => "Start a mock audit",
             Action::CloseAudit => "Close the current audit",
             Action::Ingest => "Ingest the source from its configured path",
         }
+    }
+
+    /// The tab an action belongs to: the palette switches there before
+    /// running it. None: it works on any tab (or on the tab shown).
+    pub fn home(self) -> Option<Tab> {
+        match self {
+            Action::Pass
+            | Action::Exception
+            | Action::NotApplicable
+            | Action::Note
+            | Action::WholePopulation
+            | Action::FailingRows
+            | Action::SampleRows
+            | Action::NextSpec
+            | Action::PrevSpec => Some(Tab::Evidence),
+            Action::NewFinding | Action::EditFinding => Some(Tab::Findings),
+            Action::StartAudit | Action::CloseAudit => Some(Tab::Audits),
+            Action::Ingest => Some(Tab::Sources),
+            _ => None,
+        }
+    }
+
+    /// A motion (or the palette itself): a key, not a command to pick from
+    /// the palette.
+    pub fn is_motion(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+                | Action::ScrollLeft
+                | Action::ScrollRight
+                | Action::Select
+                | Action::NextPane
+                | Action::Back
+                | Action::Palette
+        )
     }
 
     /// The action's name as the keymap file spells it.

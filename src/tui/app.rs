@@ -59,6 +59,8 @@ pub struct App {
     pub cancel_requested: bool,
     /// Where the tab titles were drawn, for mouse clicks.
     pub tab_hits: Vec<(u16, u16, u16, Tab)>,
+    /// NO_COLOR is set: frames are drawn without any colour.
+    pub no_color: bool,
     next_id: u64,
 }
 
@@ -82,6 +84,7 @@ impl App {
             progress: None,
             cancel_requested: false,
             tab_hits: Vec::new(),
+            no_color: false,
             next_id: 0,
         };
         app.send(Request::Overview);
@@ -182,8 +185,14 @@ impl App {
             Outcome::Stay => {}
             Outcome::Close => self.overlay = None,
             Outcome::Cancel => {
-                self.overlay = None;
-                self.message("cancelled");
+                let said = match self.overlay.take() {
+                    Some(Overlay::Form(form)) => form.on_cancel,
+                    _ => None,
+                };
+                match said {
+                    Some(text) => self.error(&text),
+                    None => self.message("cancelled"),
+                }
             }
             Outcome::Chosen(target) => {
                 self.overlay = None;
@@ -224,14 +233,16 @@ impl App {
             return;
         }
         if let Some(overlay) = &mut self.overlay {
-            let outcome = overlay.act(action);
+            let outcome = overlay.act(action, &self.keymap);
             self.overlay_outcome(outcome);
             return;
         }
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.overlay = Some(Overlay::Help(0)),
-            Action::Palette => self.overlay = Some(Overlay::Palette(Box::new(Palette::new(self.overview.as_ref())))),
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette(Box::new(Palette::new(self.overview.as_ref(), &self.keymap))))
+            }
             Action::ShowDashboard => self.show(Tab::Dashboard),
             Action::ShowControls => self.show(Tab::Controls),
             Action::ShowEvidence => self.show(Tab::Evidence),
@@ -242,6 +253,7 @@ impl App {
             Action::NextTab => self.show(Tab::ALL[(self.tab.index() + 1) % Tab::ALL.len()]),
             Action::PrevTab => self.show(Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]),
             Action::Refresh => {
+                self.message("reloading from the workspace");
                 self.send(Request::Overview);
                 let effects = self.view_action(Action::Refresh);
                 self.apply(effects);
@@ -250,6 +262,30 @@ impl App {
                 let effects = self.view_action(other);
                 self.apply(effects);
             }
+        }
+    }
+
+    /// A command from the palette: on its own tab (switched to first), and
+    /// never silent: when it came to nothing, the status line says so.
+    pub fn command(&mut self, action: Action) {
+        if action.writes() && !self.may_write() {
+            return;
+        }
+        if self.overview.is_none() {
+            self.error("the workspace is still opening: try again in a moment");
+            return;
+        }
+        if let Some(tab) = action.home()
+            && tab != self.tab
+        {
+            self.show(tab);
+        }
+        let before = (self.outbox.len(), self.status.clone(), self.tab, self.typing(), self.quit);
+        self.act(action);
+        let after = (self.outbox.len(), self.status.clone(), self.tab, self.typing(), self.quit);
+        if before == after && self.overlay.is_none() {
+            let why = format!("{}: nothing to do on the {} tab now", action.describe(), self.tab.title());
+            self.message(&why);
         }
     }
 
@@ -273,7 +309,7 @@ impl App {
     fn choose(&mut self, target: Target) -> Vec<Effect> {
         match target {
             Target::Action(action) => {
-                self.act(action);
+                self.command(action);
                 Vec::new()
             }
             Target::Control(id) => {
@@ -311,13 +347,19 @@ impl App {
                 Effect::Send(request) => self.send(request),
                 Effect::Open(overlay) => self.overlay = Some(overlay),
                 Effect::Show(tab) => self.show(tab),
-                Effect::Drill { control, spec } => {
+                Effect::Drill { control, spec, audit } => {
                     let effects = match &self.overview {
-                        Some(overview) => self.views.evidence.drill(control, spec, overview),
+                        Some(overview) => self.views.evidence.drill_in(audit.as_deref(), control, spec, overview),
                         None => Vec::new(),
                     };
                     self.tab = Tab::Evidence;
                     self.apply(effects);
+                }
+                Effect::OpenAudit(label) => {
+                    self.show(Tab::Audits);
+                    if let Some(overview) = &self.overview {
+                        self.views.audits.open_label(&label, overview);
+                    }
                 }
                 Effect::Message(text) => self.message(&text),
                 Effect::Error(text) => self.error(&text),

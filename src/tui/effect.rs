@@ -42,11 +42,15 @@ pub enum Effect {
     Send(Request),
     Open(Overlay),
     Show(Tab),
-    /// Open the Evidence tab on a control's spec in the current audit.
+    /// Open the Evidence tab on a control's spec in an audit (the current
+    /// one when none is named).
     Drill {
         control: String,
         spec: Option<String>,
+        audit: Option<String>,
     },
+    /// Open the Audits tab on this audit, drilled into its results.
+    OpenAudit(String),
     Message(String),
     Error(String),
 }

@@ -1,7 +1,10 @@
 //! Keys to actions: defaults in the spirit of k9s and lazygit, changeable in
-//! `keymap.toml` in the user's config folder:
+//! `keymap.toml` in the user's config folder, which also turns mouse
+//! capture off (so that a seed or a fingerprint can be selected and copied):
 //!
 //! ```toml
+//! mouse = false
+//!
 //! [keys]
 //! "ctrl-p" = "palette"
 //! "x" = "exception"
@@ -189,6 +192,10 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("e", Action::FailingRows),
     ("s", Action::SampleRows),
     ("]", Action::NextSpec),
+    ("[", Action::PrevSpec),
+    ("h", Action::ScrollLeft),
+    ("l", Action::ScrollRight),
+    ("shift-tab", Action::PrevTab),
     ("N", Action::NewFinding),
     ("E", Action::EditFinding),
     ("S", Action::StartAudit),
@@ -196,22 +203,28 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("I", Action::Ingest),
 ];
 
-/// The live keymap.
+/// The live keymap, and the settings read from the same file.
 #[derive(Debug, Clone)]
 pub struct Keymap {
     bindings: BTreeMap<Key, Action>,
+    /// Whether the UI captures the mouse (`mouse = false` lets the
+    /// terminal select text instead).
+    pub mouse: bool,
+    /// The file the keymap is read from (whether or not it exists).
+    pub file: Option<PathBuf>,
 }
 
 impl Default for Keymap {
     fn default() -> Self {
         let bindings = DEFAULTS.iter().filter_map(|(k, a)| Key::parse(k).map(|k| (k, *a))).collect();
-        Self { bindings }
+        Self { bindings, mouse: true, file: None }
     }
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeymapFile {
+    mouse: Option<bool>,
     #[serde(default)]
     keys: BTreeMap<String, String>,
 }
@@ -224,7 +237,7 @@ impl Keymap {
 
     /// The defaults with the user's file laid over them (when it exists).
     pub fn load(file: Option<&Path>) -> Result<Self, KeymapError> {
-        let mut keymap = Self::default();
+        let mut keymap = Self { file: file.map(Path::to_path_buf), ..Self::default() };
         let Some(file) = file.filter(|f| f.exists()) else {
             return Ok(keymap);
         };
@@ -239,6 +252,9 @@ impl Keymap {
         let parsed: KeymapFile = toml::from_str(text).map_err(|e| KeymapError::Parse {
             message: crate::workspace::problems::toml_problem(Path::new(file), text, &e).to_string(),
         })?;
+        if let Some(mouse) = parsed.mouse {
+            self.mouse = mouse;
+        }
         for (key_text, action_text) in parsed.keys {
             let key = Key::parse(&key_text).ok_or_else(|| KeymapError::Key {
                 file: file.to_string(),
@@ -287,6 +303,20 @@ mod tests {
         assert_eq!(keymap.action(&Key::parse("ctrl-p").unwrap()), Some(Action::Palette));
         assert_eq!(keymap.action(&Key::parse("q").unwrap()), None);
         assert_eq!(keymap.keys_of(Action::Palette), vec![":", "ctrl-k", "ctrl-p"]);
+    }
+
+    #[test]
+    fn mouse_capture_is_turned_off_in_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("keymap.toml");
+        assert!(Keymap::load(Some(&file)).unwrap().mouse, "on by default, with no file");
+        std::fs::write(&file, "mouse = false\n[keys]\n\"P\" = \"pass\"\n").unwrap();
+        let keymap = Keymap::load(Some(&file)).unwrap();
+        assert!(!keymap.mouse);
+        assert_eq!(keymap.action(&Key::parse("P").unwrap()), Some(Action::Pass));
+        assert_eq!(keymap.file.as_deref(), Some(file.as_path()));
+        let err = Keymap::default().overlay("k.toml", "mouse = \"no\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("k.toml:1:"), "{err}");
     }
 
     #[test]

@@ -121,10 +121,12 @@ pub enum Reply {
         control: String,
         specs: Vec<SpecOutcome>,
     },
-    /// A frozen sample, with the population's period (timestamp) column.
+    /// A frozen sample, with the population's period (timestamp) column
+    /// and its columns in the order the domain shows them.
     Sample {
         sample: Box<Sample>,
         period_column: String,
+        columns: Vec<String>,
     },
     Page {
         filter: Filter,
@@ -143,6 +145,8 @@ pub enum Reply {
     Answered {
         request: AuditorRequest,
         sample: Box<Sample>,
+        period_column: String,
+        columns: Vec<String>,
     },
     Done(String),
 }

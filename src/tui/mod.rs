@@ -87,8 +87,10 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     let (worker_replies, mut replies) = tokio::sync::mpsc::unbounded_channel();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Result<worker::RunningQuery, WorkspaceError>>();
     let mut running: Option<worker::RunningQuery> = None;
-    let mut guard = Guard::enter().context("cannot set up the terminal")?;
+    let mut guard = Guard::enter(keymap.mouse).context("cannot set up the terminal")?;
     let mut app = App::new(keymap, read_only);
+    // https://no-color.org: set and not empty, no colours at all.
+    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     draw(&mut guard.terminal, &mut app)?;
     // Fault injection for the end-to-end test that the terminal is restored
     // after a panic; only in debug builds.

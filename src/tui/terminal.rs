@@ -27,11 +27,14 @@ pub struct Guard {
 }
 
 impl Guard {
-    pub fn enter() -> std::io::Result<Self> {
+    /// `mouse`: capture the mouse (off, the terminal selects and copies text).
+    pub fn enter(mouse: bool) -> std::io::Result<Self> {
         install_panic_hook();
         enable_raw_mode()?;
         let mut out = stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+        let entered = execute!(out, EnterAlternateScreen)
+            .and_then(|()| if mouse { execute!(out, EnableMouseCapture) } else { Ok(()) });
+        if let Err(e) = entered {
             restore();
             return Err(e);
         }

@@ -17,16 +17,23 @@ pub const MIN_HEIGHT: u16 = 15;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
+/// The gap between tab titles: none on a narrow screen, where all seven
+/// titles then still fit in 80 columns.
+fn tab_gap(area: Rect) -> u16 {
+    if area.width < 90 { 0 } else { 1 }
+}
+
 /// Where each tab title sits on the tab bar (x from, x to), for the mouse.
 pub fn tab_positions(area: Rect) -> Vec<(u16, u16, Tab)> {
     let mut x = area.x + 1;
+    let gap = tab_gap(area);
     Tab::ALL
         .iter()
         .enumerate()
         .map(|(i, tab)| {
             let width = format!(" {} {} ", i + 1, tab.title()).chars().count() as u16;
             let span = (x, x + width, *tab);
-            x += width + 1;
+            x += width + gap;
             span
         })
         .collect()
@@ -55,6 +62,18 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overlays::draw(frame, body, overlay, &app.keymap);
     }
     scrub(frame.buffer_mut());
+    if app.no_color {
+        decolour(frame.buffer_mut());
+    }
+}
+
+/// NO_COLOR: every colour gone, bold and reverse kept; what a colour said
+/// is said by a word or a glyph too, so nothing is lost.
+fn decolour(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in buffer.content.iter_mut() {
+        cell.set_fg(ratatui::style::Color::Reset);
+        cell.set_bg(ratatui::style::Color::Reset);
+    }
 }
 
 /// The last line of defence, whatever a view forgot to pass through the
@@ -69,11 +88,12 @@ fn scrub(buffer: &mut ratatui::buffer::Buffer) {
 
 fn draw_tabs(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![Span::raw(" ")];
+    let gap = " ".repeat(tab_gap(area) as usize);
     for (i, tab) in Tab::ALL.iter().enumerate() {
         let title = format!(" {} {} ", i + 1, tab.title());
         let style = if *tab == app.tab { Style::new().reversed().bold() } else { Style::new() };
         spans.push(Span::styled(title, style));
-        spans.push(Span::raw(" "));
+        spans.push(Span::raw(gap.clone()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -84,7 +104,9 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
         right.push(Span::styled(" READ-ONLY ", Style::new().black().on_yellow().bold()));
         right.push(Span::raw(" "));
     }
-    if let Some(o) = &app.overview {
+    // A narrow screen keeps its status line for the message.
+    let wide = area.width >= 120;
+    if let Some(o) = app.overview.as_ref().filter(|_| wide) {
         let audit = o.current_audit().map(|a| format!("audit {} {}", a.audit.label, a.audit.status.as_str()));
         right.push(Span::styled(
             crate::text::visible(&format!(
@@ -95,7 +117,8 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
             Style::new().dark_gray(),
         ));
     }
-    right.push(Span::styled("? help · : palette · q quit", Style::new().dark_gray()));
+    let keys = if wide { "? help · : palette · q quit" } else { "? help · : palette" };
+    right.push(Span::styled(keys, Style::new().dark_gray()));
     let right_width: usize = right.iter().map(|s| s.content.chars().count()).sum();
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width as u16)]).areas(area);

@@ -19,6 +19,7 @@ use crate::audit::findings;
 use crate::audit::full_population::test_control;
 use crate::audit::questions::Library;
 use crate::audit::sampling::audit_sample::frozen_sample;
+use crate::audit::sampling::columns::question_order;
 use crate::audit::verdicts;
 use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::error::ErrorKind;
@@ -144,7 +145,11 @@ impl Worker {
                 // Loading a sample only reads: an audit draws its samples as it starts.
                 let sample = frozen_sample(&self.ws, &mappings, &audit, &control, &spec)?;
                 let period_column = self.population(&mappings, &control, &spec)?.period_column.clone();
-                Reply::Sample { sample: Box::new(sample), period_column }
+                let tests = find_spec(find_control(&mappings, &control)?, Some(&spec))?.tests.clone();
+                let row_columns: Vec<String> =
+                    sample.rows.first().map(|r| r.row.keys().cloned().collect()).unwrap_or_default();
+                let columns = question_order(&row_columns, &sample.key_columns, Some(&period_column), &tests);
+                Reply::Sample { sample: Box::new(sample), period_column, columns }
             }
             Request::Page { audit, control, spec, filter, position, limit } => {
                 let found = find_control(&mappings, &control)?;
@@ -172,7 +177,12 @@ impl Worker {
                 let library = Library::load(&self.ws.root)?;
                 let period = self.current_period()?;
                 let answer = auditor_requests::ask(&self.ws, &mappings, &library, &text, None, &period)?;
-                Reply::Answered { request: answer.request, sample: Box::new(answer.sample) }
+                Reply::Answered {
+                    request: answer.request,
+                    sample: Box::new(answer.sample),
+                    period_column: answer.period_column,
+                    columns: answer.columns,
+                }
             }
             Request::Verdict { audit, control, key, verdict, note } => {
                 verdicts::record(&self.ws, &audit, &control, &key, verdict, note.as_deref())?;

@@ -61,11 +61,16 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// Starts `command` (run by `sh -c`) in a detached session.
+    /// Starts `command` (run by `sh -c`) in a detached 160×45 session.
     fn start(name: &str, sb: &Sandbox, command: &str) -> Self {
+        Self::start_sized(name, sb, command, (160, 45))
+    }
+
+    /// Starts `command` in a detached session of `size` (columns, rows).
+    fn start_sized(name: &str, sb: &Sandbox, command: &str, size: (u16, u16)) -> Self {
         let mut tmux = Self { socket: format!("qd-{name}-{}", std::process::id()), socket_path: None };
-        let out =
-            tmux.command(&["new-session", "-d", "-x", "160", "-y", "45"]).current_dir(sb.path()).arg(command).output();
+        let (x, y) = (size.0.to_string(), size.1.to_string());
+        let out = tmux.command(&["new-session", "-d", "-x", &x, "-y", &y]).current_dir(sb.path()).arg(command).output();
         let out = out.expect("run tmux");
         assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
         let path = tmux.run(&["display-message", "-p", "#{socket_path}"]).stdout;
@@ -175,6 +180,44 @@ fn a_verdict_recorded_in_the_tui_is_in_the_workspace() {
         rows.iter().filter(|r| r["verdict"] == "pass").map(|r| r["key"].as_str().unwrap_or("")).collect();
     assert_eq!(passed, [rows[0]["key"].as_str().unwrap()], "one pass, on the first sampled row: {sample:#}");
     assert!(rows.iter().skip(1).all(|r| r["verdict"].is_null()), "{sample:#}");
+}
+
+#[test]
+fn the_palette_starts_an_audit_from_the_dashboard_at_80x24() {
+    if tmux_missing() {
+        return;
+    }
+    let sb = Sandbox::new();
+    let ws = sb.path().join("ws");
+    sb.run(&["demo", ws.to_str().unwrap(), "--no-open", "--as-of", "2026-11-26"]).ok();
+    let command = format!("{}; echo QD-EXITED $?; sleep 30", quarterdeck_command(&sb, &ws));
+    let tmux = Tmux::start_sized("palette", &sb, &command, (80, 24));
+
+    tmux.wait_for(&["Dashboard", "No mock audit yet"]);
+    tmux.send(":");
+    tmux.wait_for(&["Palette"]);
+    for c in "start a mock".chars() {
+        tmux.send(&c.to_string());
+    }
+    // The command names its tab and shows its key.
+    let screen = tmux.wait_for(&["Audits: Start a mock audit"]);
+    let line = screen.lines().find(|l| l.contains("Audits: Start a mock audit")).unwrap_or_default();
+    assert!(line.trim_end().trim_end_matches('│').trim_end().ends_with(" S"), "{screen}");
+    tmux.send("Enter");
+    // The palette switched to the Audits tab and opened the form there.
+    tmux.wait_for(&["Start a mock audit", "Label (e.g. 2026-Q3)"]);
+    tmux.send("Enter");
+    let screen = tmux.wait_for(&["started:", "sample(s) drawn"]);
+    assert!(screen.contains("fieldwork"), "{screen}");
+    tmux.send("q");
+    tmux.wait_for(&["QD-EXITED 0"]);
+
+    let list = sb.at(&ws, &["audit", "list"]).ok();
+    assert!(
+        list.stdout.contains("fieldwork"),
+        "the audit started from the palette is in the workspace: {}",
+        list.stdout
+    );
 }
 
 #[test]

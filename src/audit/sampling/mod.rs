@@ -4,6 +4,7 @@
 //! selected rows read back whole with their attribute test results.
 
 pub mod audit_sample;
+pub mod columns;
 pub mod fingerprint;
 pub mod key;
 pub mod rank;

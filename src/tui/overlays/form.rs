@@ -56,7 +56,13 @@ pub struct Form {
     pub focus: usize,
     /// A field-level problem found at submit.
     pub problem: Option<String>,
+    /// What the status line says when the form is cancelled (the
+    /// exception the form follows is already recorded).
+    pub on_cancel: Option<String>,
 }
+
+/// The fields a form cannot be saved without (`build` refuses them empty).
+const REQUIRED: [&str; 4] = ["Control", "Title", "Owner", "Label (e.g. 2026-Q3)"];
 
 const UNCHANGED: &str = "(unchanged)";
 
@@ -132,7 +138,9 @@ impl Form {
                 )
             }
         };
-        Self { kind, title, fields, focus: 0, problem: None }
+        // The form opens where the typing starts: its first empty required field.
+        let focus = fields.iter().position(|f| REQUIRED.contains(&f.label) && f.value().is_empty()).unwrap_or(0);
+        Self { kind, title, fields, focus, problem: None, on_cancel: None }
     }
 
     /// A key in the form; Enter submits it (sends, or names the problem).

@@ -57,14 +57,17 @@ impl Overlay {
     }
 
     /// An action (a key through the keymap) while the overlay is open.
-    pub fn act(&mut self, action: Action) -> Outcome {
+    pub fn act(&mut self, action: Action, keymap: &Keymap) -> Outcome {
+        let last = help::lines(keymap).len().saturating_sub(1);
         match (self, action) {
             (_, Action::Back) => Outcome::Close,
             (Overlay::Help(_), Action::Help | Action::Quit) => Outcome::Close,
-            (Overlay::Help(scroll), Action::Down) => help::scrolled(scroll, 1),
-            (Overlay::Help(scroll), Action::Up) => help::scrolled(scroll, -1),
-            (Overlay::Help(scroll), Action::PageDown) => help::scrolled(scroll, 10),
-            (Overlay::Help(scroll), Action::PageUp) => help::scrolled(scroll, -10),
+            (Overlay::Help(scroll), Action::Down) => help::scrolled(scroll, 1, last),
+            (Overlay::Help(scroll), Action::Up) => help::scrolled(scroll, -1, last),
+            (Overlay::Help(scroll), Action::PageDown) => help::scrolled(scroll, 10, last),
+            (Overlay::Help(scroll), Action::PageUp) => help::scrolled(scroll, -10, last),
+            (Overlay::Help(scroll), Action::Top) => help::scrolled(scroll, -(last as isize), last),
+            (Overlay::Help(scroll), Action::Bottom) => help::scrolled(scroll, last as isize, last),
             (Overlay::Confirm(confirm), Action::Select) => confirm.answer(true),
             (Overlay::Confirm(confirm), Action::Quit) => confirm.answer(false),
             _ => Outcome::Stay,

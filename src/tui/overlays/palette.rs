@@ -13,6 +13,7 @@ use crate::fuzzy::Haystack;
 use crate::text::fit;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
+use crate::tui::keymap::Keymap;
 use crate::tui::overview::Overview;
 
 /// What choosing an item does.
@@ -30,6 +31,8 @@ pub struct Item {
     pub kind: &'static str,
     pub label: String,
     pub target: Target,
+    /// The keys bound to a command (from the live keymap), shown beside it.
+    pub keys: String,
 }
 
 pub struct Palette {
@@ -55,30 +58,38 @@ impl std::fmt::Debug for Palette {
 }
 
 impl Palette {
-    pub fn new(overview: Option<&Overview>) -> Self {
+    /// Every command (motions are keys, not commands) with its keys, then
+    /// the controls, findings, sources and questions.
+    pub fn new(overview: Option<&Overview>, keymap: &Keymap) -> Self {
         let mut items: Vec<Item> = Action::ALL
             .iter()
-            .map(|a| Item { kind: "action", label: a.describe().to_string(), target: Target::Action(*a) })
+            .filter(|a| !a.is_motion())
+            .map(|a| Item {
+                kind: "command",
+                label: match a.home() {
+                    Some(tab) => format!("{}: {}", tab.title(), a.describe()),
+                    None => a.describe().to_string(),
+                },
+                target: Target::Action(*a),
+                keys: keymap.keys_of(*a).join(" "),
+            })
             .collect();
+        let item = |kind, label: String, target| Item { kind, label, target, keys: String::new() };
         if let Some(o) = overview {
-            items.extend(o.controls.iter().map(|c| Item {
-                kind: "control",
-                label: format!("{} {}", c.id, c.title),
-                target: Target::Control(c.id.clone()),
-            }));
-            items.extend(o.findings.iter().map(|f| Item {
-                kind: "finding",
-                label: format!("{} {}", f.id, f.title),
-                target: Target::Finding(f.id.clone()),
-            }));
-            items.extend(o.sources.iter().map(|s| Item {
-                kind: "source",
-                label: s.name.clone(),
-                target: Target::Source(s.name.clone()),
-            }));
+            items.extend(
+                o.controls
+                    .iter()
+                    .map(|c| item("control", format!("{} {}", c.id, c.title), Target::Control(c.id.clone()))),
+            );
+            items.extend(
+                o.findings
+                    .iter()
+                    .map(|f| item("finding", format!("{} {}", f.id, f.title), Target::Finding(f.id.clone()))),
+            );
+            items.extend(o.sources.iter().map(|s| item("source", s.name.clone(), Target::Source(s.name.clone()))));
             items.extend(o.questions.iter().map(|q| {
                 let text = q.text.replace("{n}", &q.size.to_string()).replace("{period}", "last quarter");
-                Item { kind: "question", label: text.clone(), target: Target::Question(text) }
+                item("question", text.clone(), Target::Question(text))
             }));
         }
         Self::with_items(items)
@@ -165,7 +176,8 @@ pub fn draw(frame: &mut Frame, area: Rect, palette: &Palette) {
     frame.render_widget(block, rect);
     let [input, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
     frame.render_widget(Paragraph::new(Line::from(vec![":".bold(), Span::raw(palette.input.text.clone())])), input);
-    let width = list.width.saturating_sub(12) as usize;
+    let keys_width = 12;
+    let width = list.width.saturating_sub(12 + keys_width) as usize;
     let shown = list.height as usize;
     let first = palette.selected.saturating_sub(shown.saturating_sub(1));
     let items: Vec<ListItem> = palette
@@ -175,9 +187,13 @@ pub fn draw(frame: &mut Frame, area: Rect, palette: &Palette) {
         .take(shown)
         .map(|&i| {
             let item = &palette.items[i];
+            let label = fit(&item.label, width);
+            let pad = width.saturating_sub(crate::text::width(&label));
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{:<9} ", item.kind), Style::new().dark_gray()),
-                Span::raw(fit(&item.label, width)),
+                Span::raw(label),
+                Span::raw(" ".repeat(pad + 1)),
+                Span::styled(fit(&item.keys, keys_width as usize), Style::new().cyan().bold()),
             ]))
         })
         .collect();

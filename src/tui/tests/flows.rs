@@ -36,7 +36,8 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     h.act(Action::Pass).act(Action::Down).act(Action::Exception);
     let Some(Overlay::Form(form)) = &h.app.overlay else { panic!("the exception opens the finding form") };
     assert!(form.title.contains("AC-1 in 2026-Q3, row"), "{}", form.title);
-    h.key(KeyCode::Tab).keys("MFA not enforced for one sign-in").key(KeyCode::Enter);
+    // The form opens on its first empty required field, the title.
+    h.keys("MFA not enforced for one sign-in").key(KeyCode::Enter);
     assert!(h.app.overlay.is_none(), "{:?}", h.app.status);
 
     // Note on the first row (already passed): re-recorded with the note.
@@ -312,7 +313,7 @@ fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
     let failing = |r: &crate::audit::sampling::SampleRow| r.tests.iter().any(|(_, t)| *t == Some(false));
     let mut found = None;
     for control in controls {
-        h.app.apply(vec![crate::tui::effect::Effect::Drill { control, spec: None }]);
+        h.app.apply(vec![crate::tui::effect::Effect::Drill { control, spec: None, audit: None }]);
         h.settle();
         let Some(sample) = h.app.views.evidence.sample.as_ref() else { continue };
         let bad = sample.rows.iter().position(failing);

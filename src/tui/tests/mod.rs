@@ -3,6 +3,7 @@
 //! the real worker, served inline so that every step is deterministic.
 
 mod flows;
+mod narrow;
 mod views;
 
 use std::path::Path;

@@ -1,13 +1,18 @@
 //! Mock audits by quarter with their progress; the selected audit's result
-//! per control beside the previous audit's; `S` starts one, `C` closes one.
+//! per control beside the previous audit's (the domain's `AuditSummary`);
+//! Enter drills into those results, Enter on a control opens its sample in
+//! Evidence. `S` starts one, `C` closes one, `/` filters.
 
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::{is_motion, list_table, moved, result_glyph, table_state};
+use super::filter::{ListFilter, Typed};
+use super::grid::{self, Grid};
+use super::{is_motion, moved, result_glyph};
 use crate::audit::audits::summary::AuditSummary;
 use crate::audit::record::AuditStatus;
 use crate::tui::action::Action;
@@ -20,28 +25,136 @@ use crate::tui::overview::Overview;
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// Into `shown`.
     pub selected: usize,
     seen: usize,
+    /// Indices of the audits the filter lets through.
+    pub shown: Vec<usize>,
+    pub filter: ListFilter,
+    /// Drilled into the selected audit's results: the control selected there.
+    pub control: Option<usize>,
+    /// The first flexible column of the list on screen (`h` / `l`).
+    pub first_column: usize,
 }
+
+/// The list's columns after the label (status, decided, exc., findings, period).
+const FLEXIBLE: usize = 5;
 
 impl State {
     pub fn refreshed(&mut self, overview: &Overview) {
+        self.apply_filter(overview);
         // A new audit (just started) becomes the selected one.
         if overview.audits.len() != self.seen {
-            self.selected = overview.current.unwrap_or(0);
             self.seen = overview.audits.len();
+            self.filter.clear();
+            self.apply_filter(overview);
+            self.selected = overview.current.and_then(|c| self.shown.iter().position(|&i| i == c)).unwrap_or(0);
+            self.control = None;
         }
-        self.selected = self.selected.min(overview.audits.len().saturating_sub(1));
+    }
+
+    fn apply_filter(&mut self, overview: &Overview) {
+        let labels = overview.audits.iter().map(|a| {
+            format!(
+                "{} {} {} {}",
+                a.audit.label,
+                a.audit.period.label,
+                a.audit.status.as_str(),
+                a.audit.controls.join(" ")
+            )
+        });
+        self.shown = self.filter.matching(labels);
+        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+    }
+
+    /// The audit selected (through the filter).
+    pub fn selected_audit<'a>(&self, overview: &'a Overview) -> Option<&'a AuditSummary> {
+        self.shown.get(self.selected).and_then(|&i| overview.audits.get(i))
+    }
+
+    /// Selects the audit labelled `label`, drilled into its results.
+    pub fn open_label(&mut self, label: &str, overview: &Overview) {
+        self.filter.clear();
+        self.apply_filter(overview);
+        if let Some(at) = self.shown.iter().position(|&i| overview.audits[i].audit.label == label) {
+            self.selected = at;
+            self.control = Some(0);
+        }
+    }
+
+    pub fn type_key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        if self.filter.key(key) != Typed::Nothing
+            && let Some(overview) = overview
+        {
+            self.selected = 0;
+            self.apply_filter(overview);
+        }
+        Vec::new()
+    }
+
+    fn act_on_results(&mut self, action: Action, at: usize, overview: &Overview) -> Vec<Effect> {
+        let Some(summary) = self.selected_audit(overview) else {
+            self.control = None;
+            return Vec::new();
+        };
+        match action {
+            a if is_motion(a) => {
+                self.control = Some(moved(at, summary.results.len(), a, 10));
+                Vec::new()
+            }
+            Action::Select => match summary.results.get(at) {
+                Some(r) => vec![Effect::Drill {
+                    control: r.control.clone(),
+                    spec: None,
+                    audit: Some(summary.audit.label.clone()),
+                }],
+                None => vec![Effect::Message(format!("{} has no controls in its scope", summary.audit.label))],
+            },
+            Action::Back | Action::NextPane => {
+                self.control = None;
+                Vec::new()
+            }
+            _ => self.act_on_audits(action, overview),
+        }
     }
 
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match self.control {
+            Some(at) => self.act_on_results(action, at, overview),
+            None => self.act_on_audits(action, overview),
+        }
+    }
+
+    fn act_on_audits(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         match action {
             a if is_motion(a) => {
-                self.selected = moved(self.selected, overview.audits.len(), a, 5);
+                self.selected = moved(self.selected, self.shown.len(), a, 5);
+                Vec::new()
+            }
+            Action::Select | Action::NextPane if self.control.is_none() => match self.selected_audit(overview) {
+                Some(_) => {
+                    self.control = Some(0);
+                    Vec::new()
+                }
+                None => vec![Effect::Message("no audit selected: S starts one".into())],
+            },
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
+            Action::Filter => {
+                self.control = None;
+                self.filter.start();
+                self.apply_filter(overview);
+                Vec::new()
+            }
+            Action::Back if self.filter.active() => {
+                self.filter.clear();
+                self.apply_filter(overview);
                 Vec::new()
             }
             Action::StartAudit => vec![Effect::Open(Overlay::Form(Form::new(FormKind::StartAudit, Some(overview))))],
-            Action::CloseAudit => match overview.audits.get(self.selected) {
+            Action::CloseAudit => match self.selected_audit(overview) {
                 Some(a) if a.audit.status != AuditStatus::Closed => {
                     let undecided = a.sampled - a.decided;
                     let question = format!(
@@ -59,7 +172,7 @@ impl State {
                     }))]
                 }
                 Some(a) => vec![Effect::Error(format!("{} is already closed", a.audit.label))],
-                None => Vec::new(),
+                None => vec![Effect::Message("no audit to close: S starts one".into())],
             },
             _ => Vec::new(),
         }
@@ -75,50 +188,54 @@ fn rate(summary: Option<&AuditSummary>) -> String {
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let [list, detail] = Layout::horizontal([Constraint::Percentage(48), Constraint::Percentage(52)]).areas(area);
-    let rows: Vec<Row> = overview
-        .audits
-        .iter()
-        .map(|s| {
-            let status_style = match s.audit.status {
-                AuditStatus::Closed => Style::new().dark_gray(),
-                _ => Style::new().cyan(),
-            };
-            let progress = (s.decided * 100).checked_div(s.sampled).unwrap_or(0);
-            Row::new(vec![
-                Cell::from(s.audit.label.clone()),
-                Cell::from(s.audit.period.label.clone()),
-                Cell::from(Span::styled(s.audit.status.as_str(), status_style)),
-                Cell::from(format!("{}/{} ({progress}%)", s.decided, s.sampled)),
-                Cell::from(rate(Some(s))),
-                Cell::from(format!("+{} −{}", s.findings_opened.len(), s.findings_closed.len())),
-            ])
-        })
-        .collect();
-    let mut table_state = table_state(state.selected, overview.audits.len(), list);
-    let table = list_table(
-        rows,
-        [
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(16),
-            Constraint::Length(8),
-            Constraint::Length(8),
-        ],
-        vec!["audit", "period", "status", "decided", "exc.", "findings"],
-        " Audits — S start · C close ",
+    let [filter, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(list);
+    state.filter.draw(
+        frame,
+        filter,
+        "enter: results · S start · C close · / filter",
+        state.shown.len(),
+        overview.audits.len(),
     );
-    frame.render_stateful_widget(table, list, &mut table_state);
+    let mut grid = Grid::new(&[
+        ("audit", true),
+        ("status", false),
+        ("decided", false),
+        ("exc.", false),
+        ("findings", false),
+        ("period", false),
+    ]);
+    for s in state.shown.iter().filter_map(|&i| overview.audits.get(i)) {
+        let status_style = match s.audit.status {
+            AuditStatus::Closed => Style::new().dark_gray(),
+            _ => Style::new().cyan(),
+        };
+        let progress = (s.decided * 100).checked_div(s.sampled).unwrap_or(0);
+        grid.push(vec![
+            Span::raw(s.audit.label.clone()),
+            Span::styled(s.audit.status.as_str(), status_style),
+            Span::raw(format!("{}/{} ({progress}%)", s.decided, s.sampled)),
+            Span::raw(rate(Some(s))),
+            Span::raw(format!("+{} −{}", s.findings_opened.len(), s.findings_closed.len())),
+            Span::raw(s.audit.period.label.clone()),
+        ]);
+    }
+    let border = if state.control.is_none() { Style::new().cyan() } else { Style::new() };
+    let block = Block::default().borders(Borders::ALL).border_style(border).title(" Audits ");
+    grid::draw(frame, list, block, grid, Some(state.selected), state.first_column);
     draw_detail(frame, detail, state, overview);
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let block = Block::default().borders(Borders::ALL).title(" Result per control ");
-    let Some(summary) = overview.audits.get(state.selected) else {
+    let (border, title) = match state.control {
+        Some(_) => (Style::new().cyan(), " Result per control — enter: its sample · esc back "),
+        None => (Style::new(), " Result per control — enter drills in "),
+    };
+    let block = Block::default().borders(Borders::ALL).border_style(border).title(title);
+    let Some(summary) = state.selected_audit(overview) else {
         frame.render_widget(Paragraph::new(" No audits yet: press S to start the first.").block(block), area);
         return;
     };
-    let previous = state.selected.checked_sub(1).and_then(|i| overview.audits.get(i));
+    let previous = state.shown.get(state.selected).and_then(|i| i.checked_sub(1)).and_then(|i| overview.audits.get(i));
     let [head, table] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(block.inner(area));
     frame.render_widget(block, area);
     let compare = match previous {
@@ -142,37 +259,26 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
         )),
     ];
     frame.render_widget(Paragraph::new(head_lines), head);
-    let rows: Vec<Row> = summary
-        .results
-        .iter()
-        .map(|r| {
-            let (glyph, style) = result_glyph(Some(r.result));
-            let before = previous.and_then(|p| p.results.iter().find(|q| q.control == r.control)).map(|q| q.result);
-            let (before_glyph, before_style) = result_glyph(before);
-            Row::new(vec![
-                Cell::from(Span::styled(glyph, style)),
-                Cell::from(r.control.clone()),
-                Cell::from(r.result.as_str()),
-                Cell::from(format!(
-                    "{} pass · {} exc · {} n/a · {} open",
-                    r.passed, r.exceptions, r.not_applicable, r.undecided
-                )),
-                Cell::from(Span::styled(before_glyph, before_style)),
-            ])
-        })
-        .collect();
-    let widget = Table::new(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(8),
-            Constraint::Length(17),
-            Constraint::Min(10),
-            Constraint::Length(5),
-        ],
-    )
-    .header(Row::new(vec!["", "control", "result", "verdicts", "prev"]).style(Style::new().bold()));
-    frame.render_widget(widget, table);
+    let mut grid = Grid::new(&[("", true), ("control", true), ("result", false), ("prev", false), ("verdicts", false)]);
+    grid.scrolls = false;
+    for r in &summary.results {
+        let (glyph, style) = result_glyph(Some(r.result));
+        let before = previous.and_then(|p| p.results.iter().find(|q| q.control == r.control)).map(|q| q.result);
+        let (before_glyph, before_style) = result_glyph(before);
+        grid.push(vec![
+            Span::styled(glyph, style),
+            Span::raw(r.control.clone()),
+            Span::raw(r.result.as_str()),
+            Span::styled(before_glyph, before_style),
+            Span::raw(format!(
+                "{} pass · {} exc · {} n/a · {} open",
+                r.passed, r.exceptions, r.not_applicable, r.undecided
+            )),
+        ]);
+    }
+    // Borderless: the grid's block is the detail pane's own.
+    let table = Rect { x: table.x.saturating_sub(1), width: table.width + 2, ..table };
+    grid::draw(frame, table, Block::default().borders(Borders::LEFT | Borders::RIGHT), grid, state.control, 0);
 }
 
 impl super::View for State {
@@ -183,6 +289,14 @@ impl super::View for State {
 
     fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         self.act(action, overview)
+    }
+
+    fn typing(&self) -> bool {
+        self.filter.typing
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key, overview)
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {

@@ -8,9 +8,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{freshness_style, is_motion, list_table, moved, result_glyph, table_state};
+use super::grid::{self, Grid};
+use super::{freshness_style, is_motion, moved, result_glyph};
 use crate::audit::full_population::{SpecOutcome, TestResult};
 use crate::fuzzy::Haystack;
 use crate::text::{fit, visible};
@@ -34,6 +35,8 @@ pub struct State {
     pub criteria: Option<usize>,
     /// Only the controls mapped to this criterion.
     pub criterion: Option<String>,
+    /// The first flexible column on screen (`h` / `l`); the id stays.
+    pub first_column: usize,
 }
 
 impl State {
@@ -134,12 +137,17 @@ impl State {
                 self.detail = None;
                 Vec::new()
             }
+            Action::ScrollLeft | Action::ScrollRight => {
+                // Title and criteria scroll; the glyph, id and flag stay.
+                self.first_column = grid::scrolled(self.first_column, action, 2);
+                Vec::new()
+            }
             a if is_motion(a) => {
                 self.selected = moved(self.selected, self.shown.len(), a, 10);
                 self.selection_changed(overview)
             }
             Action::Select => match self.selected_control(overview) {
-                Some(c) => vec![Effect::Drill { control: c.id.clone(), spec: None }],
+                Some(c) => vec![Effect::Drill { control: c.id.clone(), spec: None, audit: None }],
                 None => Vec::new(),
             },
             _ => Vec::new(),
@@ -221,39 +229,24 @@ fn draw_list(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) 
         let x = (filter.x + 1 + state.filter.cursor as u16).min(filter.right().saturating_sub(1));
         frame.set_cursor_position((x, filter.y));
     }
-    let rows: Vec<Row> = state
-        .shown
-        .iter()
-        .map(|&i| {
-            let c = &overview.controls[i];
-            let result = current.and_then(|a| a.results.iter().find(|r| r.control == c.id)).map(|r| r.result);
-            let (glyph, style) = result_glyph(result);
-            let findings = overview.findings.iter().filter(|f| f.control == c.id && f.status.is_active()).count();
-            let flag = if findings > 0 { format!("⚑{findings}") } else { String::new() };
-            let criteria: Vec<&str> = c.criteria.iter().map(|l| l.value.as_str()).collect();
-            Row::new(vec![
-                Span::styled(glyph, style).into(),
-                Line::from(c.id.clone()),
-                Line::from(visible(&c.title)),
-                Line::from(criteria.join(",")),
-                Line::styled(flag, Style::new().red()),
-            ])
-        })
-        .collect();
-    let mut table_state = table_state(state.selected, state.shown.len(), table);
-    let widget = list_table(
-        rows,
-        [
-            Constraint::Length(1),
-            Constraint::Length(8),
-            Constraint::Min(10),
-            Constraint::Length(12),
-            Constraint::Length(3),
-        ],
-        vec!["", "id", "title", "criteria", ""],
-        " Controls ",
-    );
-    frame.render_stateful_widget(widget, table, &mut table_state);
+    let mut grid = Grid::new(&[("", true), ("id", true), ("", true), ("title", false), ("criteria", false)]);
+    for &i in &state.shown {
+        let c = &overview.controls[i];
+        let result = current.and_then(|a| a.results.iter().find(|r| r.control == c.id)).map(|r| r.result);
+        let (glyph, style) = result_glyph(result);
+        let findings = overview.findings.iter().filter(|f| f.control == c.id && f.status.is_active()).count();
+        let flag = if findings > 0 { format!("⚑{findings}") } else { String::new() };
+        let criteria: Vec<&str> = c.criteria.iter().map(|l| l.value.as_str()).collect();
+        grid.push(vec![
+            Span::styled(glyph, style),
+            Span::raw(c.id.clone()),
+            Span::styled(flag, Style::new().red()),
+            Span::raw(visible(&c.title)),
+            Span::raw(criteria.join(",")),
+        ]);
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Controls ");
+    grid::draw(frame, table, block, grid, Some(state.selected), state.first_column);
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {

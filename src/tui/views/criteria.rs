@@ -3,12 +3,13 @@
 //! shows the controls of the selected criterion.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{list_table, result_glyph, table_state};
+use super::grid::{self, Grid};
+use super::result_glyph;
 use crate::text::{fit, visible};
 use crate::tui::overview::Overview;
 
@@ -23,28 +24,20 @@ pub fn controls_of<'a>(overview: &'a Overview, criterion: &str) -> Vec<&'a str> 
 }
 
 pub fn draw_list(frame: &mut Frame, area: Rect, selected: usize, overview: &Overview) {
-    let rows: Vec<Row> = overview
-        .catalog
-        .criteria
-        .iter()
-        .map(|criterion| {
-            let controls = controls_of(overview, &criterion.id);
-            let mapped = if controls.is_empty() {
-                Span::styled("unmapped", Style::new().yellow())
-            } else {
-                Span::raw(controls.join(","))
-            };
-            Row::new(vec![Cell::from(criterion.id.clone()), Cell::from(visible(&criterion.title)), Cell::from(mapped)])
-        })
-        .collect();
-    let mut state = table_state(selected, rows.len(), area);
-    let table = list_table(
-        rows,
-        [Constraint::Length(7), Constraint::Min(12), Constraint::Length(16)],
-        vec!["id", "criterion", "controls"],
-        " Criteria — enter: its controls · tab: controls ",
-    );
-    frame.render_stateful_widget(table, area, &mut state);
+    let mut grid = Grid::new(&[("id", true), ("controls", false), ("criterion", false)]);
+    // The criterion pane beside it shows the whole title.
+    grid.scrolls = false;
+    for criterion in &overview.catalog.criteria {
+        let controls = controls_of(overview, &criterion.id);
+        let mapped = if controls.is_empty() {
+            Span::styled("unmapped", Style::new().yellow())
+        } else {
+            Span::raw(controls.join(","))
+        };
+        grid.push(vec![Span::raw(criterion.id.clone()), mapped, Span::raw(visible(&criterion.title))]);
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Criteria — enter: its controls · tab: controls ");
+    grid::draw(frame, area, block, grid, Some(selected), 0);
 }
 
 pub fn draw_detail(frame: &mut Frame, area: Rect, selected: usize, overview: &Overview) {

@@ -1,6 +1,7 @@
 //! Readiness at a glance: controls by result, findings by severity and
 //! status (overdue highlighted), sources by freshness, the current audit's
 //! progress, and exceptions and findings opened/closed per past audit.
+//! Tab or j/k selects a panel (marked ▶), Enter opens the list it sums up.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,36 +12,94 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, Paragraph
 use super::{freshness_style, result_glyph, severity_style};
 use crate::audit::lifecycle::{FindingStatus, Severity, is_overdue};
 use crate::audit::verdicts::ControlResult;
+use crate::tui::action::Action;
+use crate::tui::effect::{Effect, Tab};
 use crate::tui::overview::Overview;
 use crate::workspace::sources::Freshness;
 
-/// The dashboard: nothing to select, everything from the overview.
-#[derive(Debug, Default)]
-pub struct State;
+/// The dashboard's panels, in the order Tab visits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Panel {
+    #[default]
+    Controls,
+    Findings,
+    Sources,
+    Audit,
+    History,
+}
 
-impl super::View for State {
-    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
-        draw(frame, area, overview);
+impl Panel {
+    const ALL: [Panel; 5] = [Panel::Controls, Panel::Findings, Panel::Sources, Panel::Audit, Panel::History];
+
+    fn step(self, by: isize) -> Panel {
+        let at = Panel::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        Panel::ALL[(at + by).rem_euclid(Panel::ALL.len() as isize) as usize]
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, overview: &Overview) {
+/// The dashboard: the selected panel; everything else from the overview.
+#[derive(Debug, Default)]
+pub struct State {
+    pub panel: Panel,
+}
+
+impl super::View for State {
+    fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match action {
+            Action::NextPane | Action::Down | Action::ScrollRight => {
+                self.panel = self.panel.step(1);
+                Vec::new()
+            }
+            Action::Up | Action::ScrollLeft => {
+                self.panel = self.panel.step(-1);
+                Vec::new()
+            }
+            Action::Select => match self.panel {
+                Panel::Controls => vec![Effect::Show(Tab::Controls)],
+                Panel::Findings => vec![Effect::Show(Tab::Findings)],
+                Panel::Sources => vec![Effect::Show(Tab::Sources)],
+                Panel::Audit => match overview.current_audit() {
+                    Some(a) => vec![Effect::OpenAudit(a.audit.label.clone())],
+                    None => vec![Effect::Show(Tab::Audits), Effect::Message("no mock audit yet: S starts one".into())],
+                },
+                Panel::History => vec![Effect::Show(Tab::Audits)],
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
+        draw(frame, area, self, overview);
+    }
+}
+
+/// A panel's block: the selected one marked ▶ and drawn in cyan.
+fn panel_block(state: &State, panel: Panel, title: String) -> Block<'static> {
+    let block = Block::default().borders(Borders::ALL);
+    if state.panel == panel {
+        block.border_style(Style::new().cyan()).title(format!("▶{} — enter opens ", title.trim_end()))
+    } else {
+        block.title(title)
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let [top, gauge, chart] =
         Layout::vertical([Constraint::Length(9), Constraint::Length(3), Constraint::Min(0)]).areas(area);
     let [controls, findings, sources] =
         Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).areas(top);
-    draw_controls(frame, controls, overview);
-    draw_findings(frame, findings, overview);
-    draw_sources(frame, sources, overview);
-    draw_progress(frame, gauge, overview);
-    draw_history(frame, chart, overview);
+    draw_controls(frame, controls, state, overview);
+    draw_findings(frame, findings, state, overview);
+    draw_sources(frame, sources, state, overview);
+    draw_progress(frame, gauge, state, overview);
+    draw_history(frame, chart, state, overview);
 }
 
 fn count_line(glyph: &'static str, style: Style, label: &str, n: usize) -> Line<'static> {
     Line::from(vec![Span::styled(format!(" {glyph} "), style), Span::raw(format!("{n:>4}  {label}"))])
 }
 
-fn draw_controls(frame: &mut Frame, area: Rect, overview: &Overview) {
+fn draw_controls(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let current = overview.current_audit();
     let result_of = |id: &str| current.and_then(|a| a.results.iter().find(|r| r.control == id)).map(|r| r.result);
     let count = |r: Option<ControlResult>| overview.controls.iter().filter(|c| result_of(&c.id) == r).count();
@@ -65,10 +124,10 @@ fn draw_controls(frame: &mut Frame, area: Rect, overview: &Overview) {
         Some(a) => format!(" Controls — {} ", a.audit.label),
         None => " Controls — no audit yet ".to_string(),
     };
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+    frame.render_widget(Paragraph::new(lines).block(panel_block(state, Panel::Controls, title)), area);
 }
 
-fn draw_findings(frame: &mut Frame, area: Rect, overview: &Overview) {
+fn draw_findings(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let active: Vec<_> = overview.findings.iter().filter(|f| f.status.is_active()).collect();
     let mut lines = Vec::new();
     for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
@@ -90,21 +149,21 @@ fn draw_findings(frame: &mut Frame, area: Rect, overview: &Overview) {
         lines.push(Line::styled(format!(" {regressions} regression(s)"), Style::new().red()));
     }
     let title = format!(" Findings — {} active ", active.len());
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+    frame.render_widget(Paragraph::new(lines).block(panel_block(state, Panel::Findings, title)), area);
 }
 
-fn draw_sources(frame: &mut Frame, area: Rect, overview: &Overview) {
+fn draw_sources(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let mut lines = Vec::new();
-    for state in [Freshness::Fresh, Freshness::Stale, Freshness::Abandoned, Freshness::Empty, Freshness::NeverLoaded] {
-        let n = overview.sources.iter().filter(|s| s.state == state).count();
-        lines.push(count_line("●", freshness_style(state), state.as_str(), n));
+    for fresh in [Freshness::Fresh, Freshness::Stale, Freshness::Abandoned, Freshness::Empty, Freshness::NeverLoaded] {
+        let n = overview.sources.iter().filter(|s| s.state == fresh).count();
+        lines.push(count_line("●", freshness_style(fresh), fresh.as_str(), n));
     }
     let title = format!(" Sources — {} ", overview.sources.len());
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)), area);
+    frame.render_widget(Paragraph::new(lines).block(panel_block(state, Panel::Sources, title)), area);
 }
 
-fn draw_progress(frame: &mut Frame, area: Rect, overview: &Overview) {
-    let block = Block::default().borders(Borders::ALL);
+fn draw_progress(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    let block = panel_block(state, Panel::Audit, " Current audit ".into());
     match overview.current_audit() {
         Some(a) => {
             let ratio = if a.sampled == 0 { 0.0 } else { a.decided as f64 / a.sampled as f64 };
@@ -117,23 +176,25 @@ fn draw_progress(frame: &mut Frame, area: Rect, overview: &Overview) {
                 a.exceptions
             );
             let gauge = Gauge::default()
-                .block(block.title(" Current audit "))
+                .block(block)
                 .gauge_style(Style::new().cyan())
                 .ratio(ratio.clamp(0.0, 1.0))
                 .label(label);
             frame.render_widget(gauge, area);
         }
-        None => frame.render_widget(
-            Paragraph::new(" No mock audit yet: press 5, then S, to start one.").block(block.title(" Current audit ")),
-            area,
-        ),
+        None => {
+            frame.render_widget(Paragraph::new(" No mock audit yet: press 5, then S, to start one.").block(block), area)
+        }
     }
 }
 
-fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Per audit: exceptions (red) · findings opened (yellow) · closed (green) ");
+fn draw_history(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    // Each bar is labelled (e x · o y · c z): its colour is never all it says.
+    let block = panel_block(
+        state,
+        Panel::History,
+        " Per audit: e exceptions (red) · o findings opened (yellow) · c closed (green) ".into(),
+    );
     if overview.audits.is_empty() {
         frame.render_widget(Paragraph::new(" No audits yet.").block(block), area);
         return;
@@ -141,15 +202,16 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [table, chart_area] = Layout::horizontal([Constraint::Length(52), Constraint::Min(0)]).areas(inner);
+    let label_width = overview.audits.iter().map(|s| s.audit.label.chars().count()).max().unwrap_or(5).max(5);
     let mut lines = vec![Line::styled(
-        format!("{:<10} {:>10} {:>9} {:>7} {:>7}", "audit", "exceptions", "rate", "opened", "closed"),
+        format!("{:<label_width$} {:>10} {:>9} {:>7} {:>7}", "audit", "exceptions", "rate", "opened", "closed"),
         Style::new().bold(),
     )];
     for s in overview.audits.iter().rev().take(table.height.saturating_sub(1) as usize).rev() {
         let rate = s.exception_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into());
         lines.push(Line::from(format!(
-            "{:<10} {:>10} {:>9} {:>7} {:>7}",
-            s.audit.label,
+            "{:<label_width$} {:>10} {:>9} {:>7} {:>7}",
+            crate::text::visible(&s.audit.label),
             s.exceptions,
             rate,
             s.findings_opened.len(),
@@ -161,9 +223,18 @@ fn draw_history(frame: &mut Frame, area: Rect, overview: &Overview) {
     let mut chart = BarChart::default().bar_width(3).bar_gap(1).group_gap(3);
     for summary in &overview.audits {
         let bars = [
-            Bar::default().value(summary.exceptions).style(Style::new().red()),
-            Bar::default().value(summary.findings_opened.len() as u64).style(Style::new().yellow()),
-            Bar::default().value(summary.findings_closed.len() as u64).style(Style::new().green()),
+            Bar::default()
+                .value(summary.exceptions)
+                .text_value(format!("e{}", summary.exceptions))
+                .style(Style::new().red()),
+            Bar::default()
+                .value(summary.findings_opened.len() as u64)
+                .text_value(format!("o{}", summary.findings_opened.len()))
+                .style(Style::new().yellow()),
+            Bar::default()
+                .value(summary.findings_closed.len() as u64)
+                .text_value(format!("c{}", summary.findings_closed.len()))
+                .style(Style::new().green()),
         ];
         chart = chart.data(BarGroup::default().label(Line::from(summary.audit.label.clone())).bars(&bars));
     }

@@ -9,19 +9,15 @@ use std::collections::HashMap;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Style, Stylize};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
-use serde_json::Value as Json;
+use ratatui::layout::Rect;
 
-use super::evidence_table::{self, EvidenceRow, EvidenceTable};
+use super::filter::{ListFilter, Typed};
 use super::{is_motion, moved};
 use crate::audit::browse::{Filter, Page, Position};
 use crate::audit::sampling::Sample;
 use crate::audit::sampling::key::SampleKey;
 use crate::audit::verdicts::Verdict;
-use crate::text::{cell, fit, visible};
+use crate::text::{cell, visible};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::failure::Failure;
@@ -33,8 +29,6 @@ use crate::tui::overview::Overview;
 
 /// Rows per population page.
 pub const PAGE_ROWS: usize = 200;
-/// Columns shown in the table besides key, timestamp and tests.
-const CHOSEN_COLUMNS: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -68,6 +62,16 @@ pub struct State {
     pub problem: Option<String>,
     /// The population's timestamp column, shown first after the key.
     pub period_column: Option<String>,
+    /// The sample's columns in the domain's order (`question_order`).
+    pub columns: Vec<String>,
+    /// The first flexible column on screen (`h` / `l`); the key stays.
+    pub first_column: usize,
+    /// `/` over the rows shown (sample or page).
+    pub filter: ListFilter,
+    /// The rows the filter lets through, as indices; `selected` is into it.
+    pub shown: Vec<usize>,
+    /// The current audit at the last refresh: when it changes, Evidence follows.
+    current_seen: Option<String>,
 }
 
 impl Default for State {
@@ -86,14 +90,36 @@ impl Default for State {
             notes: HashMap::new(),
             problem: None,
             period_column: None,
+            columns: Vec::new(),
+            first_column: 0,
+            filter: ListFilter::default(),
+            shown: Vec::new(),
+            current_seen: None,
         }
     }
 }
 
 impl State {
-    /// Opens a control's spec (the first when none is named).
+    /// Opens a control's spec (the first when none is named) in the audit
+    /// shown (the current one when none is).
     pub fn drill(&mut self, control: String, spec: Option<String>, overview: &Overview) -> Vec<Effect> {
-        let Some(current) = overview.current_audit() else {
+        let audit = self.audit.clone();
+        self.drill_in(audit.as_deref(), control, spec, overview)
+    }
+
+    /// Opens a control's spec in the audit labelled `audit` (None: the current one).
+    pub fn drill_in(
+        &mut self,
+        audit: Option<&str>,
+        control: String,
+        spec: Option<String>,
+        overview: &Overview,
+    ) -> Vec<Effect> {
+        let chosen = match audit {
+            Some(label) => overview.audits.iter().find(|a| a.audit.label == label),
+            None => overview.current_audit(),
+        };
+        let Some(current) = chosen.or_else(|| overview.current_audit()) else {
             return vec![Effect::Error("no mock audit yet: start one in the Audits tab (5, then S)".into())];
         };
         let spec = spec.or_else(|| {
@@ -114,6 +140,9 @@ impl State {
         self.page = None;
         self.mode = Mode::Sample;
         self.selected = 0;
+        self.first_column = 0;
+        self.filter.clear();
+        self.shown.clear();
         self.reload()
     }
 
@@ -157,14 +186,50 @@ impl State {
         })
     }
 
-    pub fn sample_loaded(&mut self, sample: Sample, period_column: String) -> Vec<Effect> {
+    pub fn sample_loaded(&mut self, sample: Sample, period_column: String, columns: Vec<String>) -> Vec<Effect> {
         self.period_column = Some(period_column);
-        if self.mode == Mode::Sample {
-            self.selected = self.selected.min(sample.rows.len().saturating_sub(1));
-        }
+        self.columns = columns;
         self.problem = None;
         self.sample = Some(sample);
+        if self.mode == Mode::Sample {
+            self.refilter();
+        }
         Vec::new()
+    }
+
+    /// The rows' text the filter matches against: key and values.
+    fn labels(&self) -> Vec<String> {
+        match self.mode {
+            Mode::Sample => self.sample.as_ref().map_or_else(Vec::new, |s| {
+                s.rows
+                    .iter()
+                    .map(|r| {
+                        let values: Vec<String> = r.row.values().map(cell).collect();
+                        format!("{} {}", r.key.shown(), values.join(" "))
+                    })
+                    .collect()
+            }),
+            Mode::Population(_) => self.page.as_ref().map_or_else(Vec::new, |p| {
+                p.rows
+                    .iter()
+                    .map(|r| {
+                        let values: Vec<String> = r.values.iter().map(cell).collect();
+                        format!("{} {}", SampleKey::canonical(r.key.clone()).shown(), values.join(" "))
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    /// Recomputes the rows shown after the rows or the filter changed.
+    fn refilter(&mut self) {
+        self.shown = self.filter.matching(self.labels());
+        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+    }
+
+    /// The index (into the sample's or the page's rows) of the selected row.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.shown.get(self.selected).copied()
     }
 
     pub fn page_loaded(&mut self, filter: Filter, page: Page) -> Vec<Effect> {
@@ -176,6 +241,7 @@ impl State {
             Land::Last => page.rows.len().saturating_sub(1),
         };
         self.page = Some(page);
+        self.refilter();
         Vec::new()
     }
 
@@ -194,21 +260,25 @@ impl State {
     }
 
     fn len(&self) -> usize {
-        match self.mode {
-            Mode::Sample => self.sample.as_ref().map(|s| s.rows.len()).unwrap_or(0),
-            Mode::Population(_) => self.page.as_ref().map(|p| p.rows.len()).unwrap_or(0),
-        }
+        self.shown.len()
     }
 
     /// The key of the selected row.
     pub fn selected_key(&self) -> Option<String> {
         match self.mode {
-            Mode::Sample => self.sample.as_ref()?.rows.get(self.selected).map(|r| r.key.as_str().to_string()),
-            Mode::Population(_) => self.page.as_ref()?.rows.get(self.selected).map(|r| r.key.clone()),
+            Mode::Sample => self.sample.as_ref()?.rows.get(self.selected_row()?).map(|r| r.key.as_str().to_string()),
+            Mode::Population(_) => self.page.as_ref()?.rows.get(self.selected_row()?).map(|r| r.key.clone()),
         }
     }
 
     pub fn type_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        if self.filter.typing {
+            if self.filter.key(key) != Typed::Nothing {
+                self.selected = 0;
+                self.refilter();
+            }
+            return Vec::new();
+        }
         let Some(input) = self.note.as_mut() else { return Vec::new() };
         match input.key(key) {
             Edit::Submit => {
@@ -238,7 +308,7 @@ impl State {
     fn verdict_request(&mut self, verdict: Verdict, note: Option<String>) -> Vec<Effect> {
         let (Some(audit), Some(control), Some(key)) = (self.audit.clone(), self.control.clone(), self.selected_key())
         else {
-            return Vec::new();
+            return vec![no_row()];
         };
         let note = note.or_else(|| self.notes.remove(&key));
         vec![Effect::Send(Request::Verdict { audit, control, key, verdict, note })]
@@ -255,8 +325,18 @@ impl State {
             Action::Exception => {
                 let mut effects = self.verdict_request(Verdict::Exception, None);
                 if let (Some(audit), Some(control), Some(key)) = (&self.audit, &self.control, self.selected_key()) {
-                    let kind = FormKind::NewFinding { audit: audit.clone(), control: control.clone(), rows: vec![key] };
-                    effects.push(Effect::Open(Overlay::Form(Form::new(kind, Some(overview)))));
+                    let kind = FormKind::NewFinding {
+                        audit: audit.clone(),
+                        control: control.clone(),
+                        rows: vec![key.clone()],
+                    };
+                    let mut form = Form::new(kind, Some(overview));
+                    // The exception is recorded before the form opens: cancelling it leaves no finding.
+                    form.on_cancel = Some(format!(
+                        "exception recorded without a finding (row {}): N in Findings files one later",
+                        visible(&key)
+                    ));
+                    effects.push(Effect::Open(Overlay::Form(form)));
                 }
                 effects
             }
@@ -265,9 +345,13 @@ impl State {
                 if let Some((key, _)) = &self.retry
                     && let Some(i) = self.sample.as_ref().and_then(|s| s.rows.iter().position(|r| r.key == **key))
                 {
-                    self.selected = i;
+                    if !self.shown.contains(&i) {
+                        self.filter.clear();
+                        self.refilter();
+                    }
+                    self.selected = self.shown.iter().position(|&s| s == i).unwrap_or(0);
                 }
-                let Some(key) = self.selected_key() else { return Vec::new() };
+                let Some(key) = self.selected_key() else { return vec![no_row()] };
                 let existing = self
                     .sample
                     .as_ref()
@@ -286,21 +370,48 @@ impl State {
                 self.mode = Mode::Population(filter);
                 self.page = None;
                 self.selected = 0;
+                self.shown.clear();
                 vec![self.page_request(filter, Position::First, Land::First)]
+            }
+            Action::Back if self.filter.active() => {
+                self.filter.clear();
+                self.refilter();
+                Vec::new()
             }
             Action::SampleRows | Action::Back if !sampled => {
                 self.mode = Mode::Sample;
                 self.page = None;
                 self.selected = 0;
+                self.refilter();
+                vec![Effect::Message("back to the frozen sample".into())]
+            }
+            Action::SampleRows => vec![Effect::Message("the frozen sample is shown".into())],
+            Action::Back => vec![Effect::Show(crate::tui::effect::Tab::Controls)],
+            Action::Filter => {
+                self.filter.start();
+                self.refilter();
                 Vec::new()
             }
-            Action::Back => vec![Effect::Show(crate::tui::effect::Tab::Controls)],
-            Action::NextSpec => {
+            Action::ScrollLeft => {
+                self.first_column = self.first_column.saturating_sub(1);
+                Vec::new()
+            }
+            Action::ScrollRight => {
+                let tests = self.sample.as_ref().and_then(|s| s.rows.first()).map_or(0, |r| r.tests.len());
+                self.first_column = (self.first_column + 1).min((self.columns.len() + tests).saturating_sub(1));
+                Vec::new()
+            }
+            Action::NextSpec | Action::PrevSpec => {
                 let Some(control) = overview.controls.iter().find(|c| Some(&c.id) == self.control.as_ref()) else {
-                    return Vec::new();
+                    return vec![Effect::Error("choose a control first (Controls tab, enter)".into())];
                 };
+                let n = control.evidence.len().max(1);
+                if n == 1 {
+                    return vec![Effect::Message(format!("{} has one evidence spec", control.id))];
+                }
                 let at = control.evidence.iter().position(|s| Some(&s.name) == self.spec.as_ref()).unwrap_or(0);
-                let next = control.evidence.get((at + 1) % control.evidence.len().max(1)).map(|s| s.name.clone());
+                let to = if action == Action::NextSpec { (at + 1) % n } else { (at + n - 1) % n };
+                let next = control.evidence.get(to).map(|s| s.name.clone());
                 self.drill(control.id.clone(), next, overview)
             }
             Action::Refresh => self.reload(),
@@ -351,211 +462,9 @@ impl State {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let Some(control) = &state.control else {
-        let text = if overview.current_audit().is_some() {
-            " Choose a control in the Controls tab (2) and press enter."
-        } else {
-            " No mock audit yet: start one in the Audits tab (5, then S)."
-        };
-        frame.render_widget(
-            Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(" Evidence ")),
-            area,
-        );
-        return;
-    };
-    let [header, body, footer] =
-        Layout::vertical([Constraint::Length(4), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    draw_header(frame, header, state, control);
-    let [table, detail] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(body);
-    match state.mode {
-        Mode::Sample => draw_sample(frame, table, state),
-        Mode::Population(filter) => draw_population(frame, table, state, filter),
-    }
-    draw_detail(frame, detail, state);
-    let hint = match (&state.note, state.mode) {
-        (Some(note), _) => Line::from(vec!["note: ".bold(), Span::raw(visible(&note.text))]),
-        (None, Mode::Sample) => Line::styled(
-            "p pass · x exception → finding · - n/a · n note · a population · e failing rows · ] next spec",
-            Style::new().dark_gray(),
-        ),
-        (None, Mode::Population(_)) => Line::styled(
-            "j/k pgdn/pgup g/G page through the population · s back to the sample",
-            Style::new().dark_gray(),
-        ),
-    };
-    frame.render_widget(Paragraph::new(hint), footer);
-    if let Some(note) = &state.note {
-        let x = (footer.x + 6 + note.cursor as u16).min(footer.right().saturating_sub(1));
-        frame.set_cursor_position((x, footer.y));
-    }
-}
-
-fn draw_header(frame: &mut Frame, area: Rect, state: &State, control: &str) {
-    let spec = state.spec.as_deref().unwrap_or("");
-    let audit = state.audit.as_deref().unwrap_or("");
-    let mut lines = Vec::new();
-    match &state.sample {
-        Some(s) => {
-            lines.push(Line::from(vec![
-                format!("{control} / {spec}").bold(),
-                Span::raw(format!(
-                    "  audit {audit} · period {} [{} .. {})",
-                    s.period.label,
-                    s.period.start.format("%Y-%m-%d %H:%M"),
-                    s.period.end.format("%Y-%m-%d %H:%M")
-                )),
-            ]));
-            lines.push(Line::from(format!(
-                "population {} row(s) · sample {} · fingerprint {} · seed {}",
-                s.population_count,
-                s.size,
-                &s.fingerprint[..s.fingerprint.len().min(16)],
-                fit(&s.seed, 20)
-            )));
-        }
-        None => {
-            lines.push(Line::from(vec![format!("{control} / {spec}").bold(), Span::raw(format!("  audit {audit}"))]))
-        }
-    }
-    if let Some(problem) = &state.problem {
-        lines.push(Line::styled(fit(problem, area.width as usize), Style::new().red()));
-    }
-    frame.render_widget(Paragraph::new(lines), area);
-}
-
-/// The columns the table shows: the timestamp, then the first few others
-/// that are not the key.
-fn chosen<'a>(
-    columns: impl Iterator<Item = &'a String>,
-    key_columns: &[String],
-    period: Option<&String>,
-) -> Vec<String> {
-    let rest = columns.filter(|c| !key_columns.contains(c) && Some(*c) != period).take(CHOSEN_COLUMNS).cloned();
-    period.cloned().into_iter().chain(rest).collect()
-}
-
-/// The timestamp column fits a whole `YYYY-MM-DD HH:MM:SS`; the others share the rest.
-fn draw_sample(frame: &mut Frame, area: Rect, state: &State) {
-    let block = Block::default().borders(Borders::ALL).title(" Sample (frozen) ");
-    let Some(sample) = &state.sample else {
-        frame.render_widget(Paragraph::new(" loading the sample…").block(block), area);
-        return;
-    };
-    let columns = sample
-        .rows
-        .first()
-        .map(|r| chosen(r.row.keys(), &sample.key_columns, state.period_column.as_ref()))
-        .unwrap_or_default();
-    let tests: Vec<String> =
-        sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
-    let rows = sample
-        .rows
-        .iter()
-        .map(|r| {
-            let note = if r.note.is_some() || state.notes.contains_key(r.key.as_str()) { " ✎" } else { "" };
-            let style = match r.verdict {
-                Some(Verdict::Pass) => Style::new().green(),
-                Some(Verdict::Exception) => Style::new().red().bold(),
-                _ => Style::new(),
-            };
-            EvidenceRow {
-                key: r.key.shown(),
-                values: columns.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()).collect(),
-                tests: r.tests.iter().map(|(_, t)| *t).collect(),
-                verdict: Some((format!("{}{note}", r.verdict.map_or("—", Verdict::as_str)), style)),
-            }
-        })
-        .collect();
-    let table = EvidenceTable {
-        columns: &columns,
-        period_column: state.period_column.as_ref(),
-        tests: &tests,
-        rows,
-        verdicts: true,
-    };
-    evidence_table::draw(frame, area, block, table, state.selected);
-}
-
-fn draw_population(frame: &mut Frame, area: Rect, state: &State, filter: Filter) {
-    let title = match filter {
-        Filter::All => " Whole population ",
-        Filter::Failing => " Failing or inconclusive rows ",
-    };
-    let block = Block::default().borders(Borders::ALL).title(title);
-    let Some(page) = &state.page else {
-        frame.render_widget(Paragraph::new(" reading the population…").block(block), area);
-        return;
-    };
-    let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();
-    let columns = chosen(page.columns.iter(), &key_columns, state.period_column.as_ref());
-    let at: Vec<usize> = columns.iter().filter_map(|c| page.columns.iter().position(|p| p == c)).collect();
-    let rows = page
-        .rows
-        .iter()
-        .map(|r| EvidenceRow {
-            key: SampleKey::canonical(r.key.clone()).shown(),
-            values: at.iter().map(|&i| r.values.get(i).map(cell).unwrap_or_default()).collect(),
-            tests: r.tests.clone(),
-            verdict: None,
-        })
-        .collect();
-    let edge = match (page.at_start, page.at_end) {
-        (true, true) => "all rows",
-        (true, false) => "first page",
-        (false, true) => "last page",
-        (false, false) => "",
-    };
-    let block = block.title_bottom(format!(" {} row(s) on this page {edge} ", page.rows.len()));
-    let table = EvidenceTable {
-        columns: &columns,
-        period_column: state.period_column.as_ref(),
-        tests: &page.tests,
-        rows,
-        verdicts: false,
-    };
-    evidence_table::draw(frame, area, block, table, state.selected);
-}
-
-fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
-    let block = Block::default().borders(Borders::ALL).title(" Record ");
-    let width = area.width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> = Vec::new();
-    let mut field = |name: &str, value: &Json| {
-        lines.push(Line::styled(fit(name, width), Style::new().cyan()));
-        lines.push(Line::from(format!("  {}", fit(&cell(value), width.saturating_sub(2)))));
-    };
-    match state.mode {
-        Mode::Sample => {
-            if let Some(row) = state.sample.as_ref().and_then(|s| s.rows.get(state.selected)) {
-                field("key", &Json::String(row.key.shown()));
-                field("rank", &Json::String(row.rank.clone()));
-                for (name, result) in &row.tests {
-                    let shown = match result {
-                        Some(true) => "✓ pass",
-                        Some(false) => "✗ fail",
-                        None => "? inconclusive (NULL)",
-                    };
-                    field(&format!("test {name}"), &Json::String(shown.into()));
-                }
-                if let Some(note) = &row.note {
-                    field("note", &Json::String(note.clone()));
-                }
-                for (name, value) in &row.row {
-                    field(name, value);
-                }
-            }
-        }
-        Mode::Population(_) => {
-            if let Some((page, row)) = state.page.as_ref().and_then(|p| p.rows.get(state.selected).map(|r| (p, r))) {
-                field("key", &Json::String(SampleKey::canonical(row.key.clone()).shown()));
-                for (name, value) in page.columns.iter().zip(&row.values) {
-                    field(name, value);
-                }
-            }
-        }
-    }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+/// Why a verdict or a note did nothing.
+fn no_row() -> Effect {
+    Effect::Error("no sampled row selected: choose a control in Controls (2) and press enter".into())
 }
 
 impl super::View for State {
@@ -563,12 +472,18 @@ impl super::View for State {
         self.entered(overview)
     }
 
-    /// Evidence follows the current audit: a new audit shows its own sample.
+    /// Evidence follows the current audit: a new audit shows its own sample
+    /// (an older audit opened from the Audits tab stays until then).
     fn on_refresh(&mut self, overview: &Overview, _shown: bool) -> Vec<Effect> {
-        match (&self.audit, &self.control) {
-            (Some(shown), Some(control)) if overview.current_audit().is_some_and(|a| a.audit.label != *shown) => {
+        let current = overview.current_audit().map(|a| a.audit.label.clone());
+        if current == self.current_seen {
+            return Vec::new();
+        }
+        self.current_seen = current.clone();
+        match (&self.audit, &self.control, current) {
+            (Some(shown), Some(control), Some(current)) if *shown != current => {
                 let (control, spec) = (control.clone(), self.spec.clone());
-                self.drill(control, spec, overview)
+                self.drill_in(Some(&current), control, spec, overview)
             }
             _ => Vec::new(),
         }
@@ -580,14 +495,14 @@ impl super::View for State {
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
         match reply {
-            Reply::Sample { sample, period_column } => self.sample_loaded(*sample, period_column),
+            Reply::Sample { sample, period_column, columns } => self.sample_loaded(*sample, period_column, columns),
             Reply::Page { filter, page } => self.page_loaded(filter, page),
             _ => Vec::new(),
         }
     }
 
     fn typing(&self) -> bool {
-        self.note.is_some()
+        self.note.is_some() || self.filter.typing
     }
 
     fn on_type(&mut self, key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {
@@ -595,6 +510,6 @@ impl super::View for State {
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
-        draw(frame, area, self, overview);
+        super::evidence_draw::draw(frame, area, self, overview);
     }
 }

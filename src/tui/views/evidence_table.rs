@@ -1,15 +1,21 @@
 //! The one table of evidence rows the Evidence tab draws, for a frozen
-//! sample and for a page of the population alike: the key, the chosen
-//! columns, a glyph per attribute test and, for a sample, the verdict.
+//! sample and for a page of the population alike: the key (pinned), the
+//! period column, a glyph per attribute test, the other columns in the
+//! order the domain gives them (they scroll sideways), and, for a sample,
+//! the verdict (pinned).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Cell, Row, Table, TableState};
+use ratatui::widgets::Block;
 
-use super::{test_glyph, window};
-use crate::text::{fit, visible, width};
+use super::grid::{self, Grid};
+use super::test_glyph;
+use crate::text::fit;
+
+/// The widest a test's column gets (its name cut with `…`).
+const TEST_WIDTH: usize = 6;
 
 /// One evidence row as shown: its key, its column values, its tests and,
 /// for a sampled row, its verdict cell.
@@ -23,7 +29,7 @@ pub struct EvidenceRow {
 /// What the table shows: the column names, the test names, the rows.
 pub struct EvidenceTable<'a> {
     pub columns: &'a [String],
-    /// The period (timestamp) column, drawn at its full width.
+    /// The period (timestamp) column, drawn first after the key.
     pub period_column: Option<&'a String>,
     pub tests: &'a [String],
     pub rows: Vec<EvidenceRow>,
@@ -31,46 +37,37 @@ pub struct EvidenceTable<'a> {
     pub verdicts: bool,
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, block: Block, table: EvidenceTable, selected: usize) {
-    let mut header = vec!["key".to_string()];
-    header.extend(table.columns.iter().cloned());
-    header.extend(table.tests.iter().cloned());
-    if table.verdicts {
-        header.push("verdict".into());
+pub fn draw(frame: &mut Frame, area: Rect, block: Block, table: EvidenceTable, selected: usize, first: usize) {
+    // Column order on screen: key, period, tests, the rest, verdict.
+    let period_at = table.columns.iter().position(|c| Some(c) == table.period_column);
+    let rest: Vec<usize> = (0..table.columns.len()).filter(|i| Some(*i) != period_at).collect();
+    let mut headers: Vec<(&str, bool)> = vec![("key", true)];
+    if let Some(p) = period_at {
+        headers.push((table.columns[p].as_str(), false));
     }
-    let key_width = table.rows.iter().map(|r| width(&visible(&r.key))).max().unwrap_or(3).clamp(3, 24);
-    let mut widths = vec![Constraint::Length(key_width as u16)];
-    widths.extend(
-        table
-            .columns
-            .iter()
-            .map(|c| if Some(c) == table.period_column { Constraint::Length(19) } else { Constraint::Min(8) }),
-    );
-    widths.extend(table.tests.iter().map(|t| Constraint::Length(t.chars().count().clamp(3, 10) as u16)));
+    // A test's column holds one glyph: its name is cut before a value is.
+    let tests: Vec<String> = table.tests.iter().map(|t| fit(t, TEST_WIDTH)).collect();
+    headers.extend(tests.iter().map(|t| (t.as_str(), false)));
+    headers.extend(rest.iter().map(|&i| (table.columns[i].as_str(), false)));
     if table.verdicts {
-        widths.push(Constraint::Length(11));
+        headers.push(("verdict", true));
     }
-    let rows: Vec<Row> = table
-        .rows
-        .into_iter()
-        .map(|r| {
-            let mut cells = vec![Cell::from(fit(&r.key, 24))];
-            cells.extend(r.values.iter().map(|v| Cell::from(fit(v, 22))));
-            cells.extend(r.tests.iter().map(|t| {
-                let (glyph, style) = test_glyph(*t);
-                Cell::from(Span::styled(glyph, style))
-            }));
-            if let Some((text, style)) = r.verdict {
-                cells.push(Cell::from(Span::styled(text, style)));
-            }
-            Row::new(cells)
-        })
-        .collect();
-    let height = area.height.saturating_sub(3) as usize;
-    let mut state = TableState::default().with_selected(Some(selected)).with_offset(window(selected, height));
-    let widget = Table::new(rows, widths)
-        .header(Row::new(header.into_iter().map(|h| Cell::from(fit(&h, 22)))).style(Style::new().bold()))
-        .row_highlight_style(Style::new().reversed())
-        .block(block);
-    frame.render_stateful_widget(widget, area, &mut state);
+    let mut grid = Grid::new(&headers);
+    for r in table.rows {
+        let mut cells = vec![Span::raw(r.key)];
+        if let Some(p) = period_at {
+            cells.push(Span::raw(r.values.get(p).cloned().unwrap_or_default()));
+        }
+        cells.extend(r.tests.iter().map(|t| {
+            let (glyph, style) = test_glyph(*t);
+            Span::styled(glyph, style)
+        }));
+        cells.extend(rest.iter().map(|&i| Span::raw(r.values.get(i).cloned().unwrap_or_default())));
+        if table.verdicts {
+            let (text, style) = r.verdict.unwrap_or_default();
+            cells.push(Span::styled(text, style));
+        }
+        grid.push(cells);
+    }
+    grid::draw(frame, area, block, grid, Some(selected), first);
 }

@@ -2,13 +2,16 @@
 //! red), age and regression mark; the selected one's remediation history
 //! beside them. `N` files one, `E` edits one (only allowed transitions).
 
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::{is_motion, list_table, moved, severity_style, status_order, table_state};
+use super::filter::{ListFilter, Typed};
+use super::grid::{self, Grid};
+use super::{is_motion, moved, severity_style, status_order};
 use crate::audit::findings::{Event, Finding};
 use crate::audit::lifecycle::FindingStatus;
 use crate::audit::lifecycle::is_overdue;
@@ -20,24 +23,48 @@ use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{Form, FormKind};
 use crate::tui::overview::Overview;
 
+/// The columns after the id (severity, title, owner, due, age, ↺).
+const FLEXIBLE: usize = 6;
+
 #[derive(Debug, Default)]
 pub struct State {
-    /// Indices of findings, grouped by status.
+    /// Indices of findings, grouped by status (those the filter lets through).
     pub order: Vec<usize>,
     pub selected: usize,
     pub events: Option<(String, Vec<Event>)>,
+    /// `/` over id, title, owner, control, severity and status.
+    pub filter: ListFilter,
+    /// The first flexible column on screen (`h` / `l`); the id stays.
+    pub first_column: usize,
 }
 
 impl State {
     pub fn refreshed(&mut self, overview: &Overview) {
-        let mut order: Vec<usize> = (0..overview.findings.len()).collect();
+        self.apply_filter(overview);
+        self.events = None;
+    }
+
+    fn apply_filter(&mut self, overview: &Overview) {
+        let labels = overview.findings.iter().map(|f| {
+            format!("{} {} {} {} {} {}", f.id, f.title, f.owner, f.control, f.severity.as_str(), f.status.as_str())
+        });
+        let mut order = self.filter.matching(labels);
         order.sort_by_key(|&i| {
             let f = &overview.findings[i];
             (status_order(f.status), std::cmp::Reverse(f.severity), f.id.clone())
         });
         self.order = order;
         self.selected = self.selected.min(self.order.len().saturating_sub(1));
-        self.events = None;
+    }
+
+    pub fn type_key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        let typed = self.filter.key(key);
+        let Some(overview) = overview else { return Vec::new() };
+        if typed != Typed::Nothing {
+            self.selected = 0;
+            self.apply_filter(overview);
+        }
+        self.selection_changed(overview)
     }
 
     pub fn selected_finding<'a>(&self, overview: &'a Overview) -> Option<&'a Finding> {
@@ -45,6 +72,8 @@ impl State {
     }
 
     pub fn select_id(&mut self, id: &str, overview: &Overview) -> Vec<Effect> {
+        self.filter.clear();
+        self.apply_filter(overview);
         if let Some(at) = self.order.iter().position(|&i| overview.findings[i].id == id) {
             self.selected = at;
         }
@@ -87,11 +116,25 @@ impl State {
                     let kind = FormKind::EditFinding { id: f.id.clone() };
                     vec![Effect::Open(Overlay::Form(Form::new(kind, Some(overview))))]
                 }
-                None => Vec::new(),
+                None => vec![Effect::Message("no finding selected: N files one".into())],
             },
             Action::Refresh => {
                 self.events = None;
                 Vec::new()
+            }
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
+            Action::Filter => {
+                self.filter.start();
+                self.apply_filter(overview);
+                Vec::new()
+            }
+            Action::Back if self.filter.active() => {
+                self.filter.clear();
+                self.apply_filter(overview);
+                self.selection_changed(overview)
             }
             _ => Vec::new(),
         }
@@ -100,55 +143,52 @@ impl State {
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let [list, detail] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)]).areas(area);
-    let mut rows = Vec::new();
+    let [filter, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(list);
+    let hint = "/ filters · N new · E edit · ↺ regression";
+    state.filter.draw(frame, filter, hint, state.order.len(), overview.findings.len());
+    let mut grid = Grid::new(&[
+        ("id", true),
+        ("severity", false),
+        ("title", false),
+        ("owner", false),
+        ("due", false),
+        ("age", false),
+        ("", false),
+    ]);
     let mut selected_row = 0;
     let mut last_status = None;
     for (n, &i) in state.order.iter().enumerate() {
         let f = &overview.findings[i];
         if last_status != Some(f.status) {
-            let count = overview.findings.iter().filter(|g| g.status == f.status).count();
-            let style = Style::new().bold().underlined();
-            rows.push(Row::new(vec![
-                Cell::from(Span::styled(f.status.as_str(), style)),
-                Cell::from(Span::styled(format!("({count})"), style)),
-            ]));
+            let count = state.order.iter().filter(|&&g| overview.findings[g].status == f.status).count();
+            grid.push_styled(
+                vec![Span::raw(f.status.as_str()), Span::raw(format!("({count})"))],
+                Style::new().bold().underlined(),
+            );
             last_status = Some(f.status);
         }
         if n == state.selected {
-            selected_row = rows.len();
+            selected_row = grid.rows.len();
         }
         let overdue = is_overdue(f.status, f.due, overview.today);
         let due = f.due.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
         let age = (overview.now - f.created_at).num_days();
-        rows.push(Row::new(vec![
-            Cell::from(f.id.clone()),
-            Cell::from(Span::styled(f.severity.as_str(), severity_style(f.severity))),
-            Cell::from(visible(&f.title)),
-            Cell::from(visible(&f.owner)),
-            Cell::from(Span::styled(
+        grid.push(vec![
+            Span::raw(f.id.clone()),
+            Span::styled(f.severity.as_str(), severity_style(f.severity)),
+            Span::raw(visible(&f.title)),
+            Span::raw(visible(&f.owner)),
+            Span::styled(
                 if overdue { format!("{due} overdue") } else { due },
                 if overdue { Style::new().red().bold() } else { Style::new() },
-            )),
-            Cell::from(format!("{age}d")),
-            Cell::from(Span::styled(if f.regression { "↺" } else { "" }, Style::new().red())),
-        ]));
+            ),
+            Span::raw(format!("{age}d")),
+            Span::styled(if f.regression { "↺" } else { "" }, Style::new().red()),
+        ]);
     }
-    let mut table_state = table_state(selected_row, state.order.len(), list);
-    let table = list_table(
-        rows,
-        [
-            Constraint::Length(18),
-            Constraint::Length(8),
-            Constraint::Min(12),
-            Constraint::Length(10),
-            Constraint::Length(18),
-            Constraint::Length(5),
-            Constraint::Length(1),
-        ],
-        vec!["id", "severity", "title", "owner", "due", "age", ""],
-        " Findings — ↺ regression · N new · E edit ",
-    );
-    frame.render_stateful_widget(table, list, &mut table_state);
+    let block = Block::default().borders(Borders::ALL).title(" Findings ");
+    let selected = (!state.order.is_empty()).then_some(selected_row);
+    grid::draw(frame, list, block, grid, selected, state.first_column);
     draw_detail(frame, detail, state, overview);
 }
 
@@ -222,6 +262,14 @@ impl super::View for State {
 
     fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         self.act(action, overview)
+    }
+
+    fn typing(&self) -> bool {
+        self.filter.typing
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key, overview)
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {

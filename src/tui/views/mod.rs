@@ -9,16 +9,18 @@ pub mod controls;
 pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
+pub mod evidence_draw;
 pub mod evidence_table;
+pub mod filter;
 pub mod findings;
+pub mod grid;
 pub mod query;
 pub mod sources;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
-use ratatui::widgets::{Block, Borders, Row, Table, TableState};
 
 use crate::audit::lifecycle::{FindingStatus, Severity};
 use crate::audit::verdicts::ControlResult;
@@ -172,26 +174,6 @@ pub fn freshness_style(state: Freshness) -> Style {
 
 pub fn status_order(status: FindingStatus) -> usize {
     FindingStatus::ALL.iter().position(|s| *s == status).unwrap_or(0)
-}
-
-/// A bordered table's state: `selected` (none in an empty list) kept in view
-/// of `area`, whose borders and header take three rows.
-pub fn table_state(selected: usize, len: usize, area: Rect) -> TableState {
-    let height = area.height.saturating_sub(3) as usize;
-    TableState::default().with_selected((len > 0).then_some(selected)).with_offset(window(selected, height))
-}
-
-/// A bordered list table: bold header, reversed selection, a title.
-pub fn list_table<'a>(
-    rows: Vec<Row<'a>>,
-    widths: impl IntoIterator<Item = Constraint>,
-    header: Vec<&'a str>,
-    title: &'a str,
-) -> Table<'a> {
-    Table::new(rows, widths)
-        .header(Row::new(header).style(Style::new().bold()))
-        .row_highlight_style(Style::new().reversed())
-        .block(Block::default().borders(Borders::ALL).title(title))
 }
 
 /// A list window: the first row shown so that `selected` is visible.

@@ -7,10 +7,12 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
-use super::{is_motion, moved, window};
+use super::evidence_table::{self, EvidenceRow, EvidenceTable};
+use super::grid::{self, Grid};
+use super::{is_motion, moved};
 use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::sampling::Sample;
 use crate::text::{cell, fit, visible};
@@ -37,8 +39,20 @@ pub struct State {
     pub result: Option<ResultSet>,
     pub selected: usize,
     pub question: usize,
-    pub answered: Option<(AuditorRequest, Sample)>,
+    pub answered: Option<Answered>,
     pub problem: Option<String>,
+    /// The first flexible column on screen (`h` / `l`); keys stay.
+    pub first_column: usize,
+}
+
+/// An answered auditor question: the request, its frozen sample, the
+/// period column and the columns in the order the question asks for.
+#[derive(Debug)]
+pub struct Answered {
+    pub request: AuditorRequest,
+    pub sample: Sample,
+    pub period_column: String,
+    pub columns: Vec<String>,
 }
 
 /// A library question as it is asked, with its size and period filled in.
@@ -78,10 +92,12 @@ impl State {
         self.result = Some(result);
         self.answered = None;
         self.selected = 0;
+        self.first_column = 0;
         Vec::new()
     }
 
-    pub fn answered(&mut self, request: AuditorRequest, sample: Sample) -> Vec<Effect> {
+    pub fn answered(&mut self, answered: Answered) -> Vec<Effect> {
+        let Answered { request, sample, .. } = &answered;
         let text = format!(
             "request #{} tracked: {} / {}, {} of {} row(s), frozen as sample {}",
             request.id,
@@ -91,9 +107,12 @@ impl State {
             sample.population_count,
             request.sample_id.map(|s| s.to_string()).unwrap_or_default()
         );
-        self.answered = Some((request, sample));
+        self.answered = Some(answered);
         self.result = None;
         self.selected = 0;
+        self.first_column = 0;
+        // The answer has the keyboard: j/k move through it, h/l scroll it.
+        self.focus = Pane::Results;
         vec![Effect::Message(text)]
     }
 
@@ -127,10 +146,23 @@ impl State {
             (Pane::Results, a) if is_motion(a) => {
                 let len = match (&self.result, &self.answered) {
                     (Some(r), _) => r.rows.len(),
-                    (None, Some((_, s))) => s.rows.len(),
+                    (None, Some(a)) => a.sample.rows.len(),
                     _ => 0,
                 };
                 self.selected = moved(self.selected, len, a, 10);
+                Vec::new()
+            }
+            (_, Action::ScrollLeft) => {
+                self.first_column = self.first_column.saturating_sub(1);
+                Vec::new()
+            }
+            (_, Action::ScrollRight) => {
+                let columns = match (&self.result, &self.answered) {
+                    (Some(r), _) => r.columns.len(),
+                    (None, Some(a)) => a.columns.len() + a.sample.rows.first().map_or(0, |r| r.tests.len()),
+                    _ => 0,
+                };
+                self.first_column = (self.first_column + 1).min(columns.saturating_sub(1));
                 Vec::new()
             }
             (Pane::Results, Action::Select) => {
@@ -143,13 +175,20 @@ impl State {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let [left, library] = Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
+    // A narrow screen stacks the library under the results, which get the whole width.
+    let (left, library) = if area.width < 110 {
+        let [left, library] = Layout::vertical([Constraint::Min(8), Constraint::Length(6)]).areas(area);
+        (left, library)
+    } else {
+        let [left, library] = Layout::horizontal([Constraint::Percentage(68), Constraint::Percentage(32)]).areas(area);
+        (left, library)
+    };
     let [sql, results] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(left);
     let focused = |pane| if state.focus == pane { Style::new().cyan() } else { Style::new() };
     let sql_block = Block::default()
         .borders(Borders::ALL)
         .border_style(focused(Pane::Sql))
-        .title(" SQL — one read-only SELECT; enter runs, esc leaves ");
+        .title(format!("{}SQL — one read-only SELECT; enter runs, esc leaves ", mark(state, Pane::Sql)));
     let inner = sql_block.inner(sql);
     let shown = fit(&state.input.text, inner.width as usize);
     frame.render_widget(Paragraph::new(shown).block(sql_block), sql);
@@ -161,7 +200,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(focused(Pane::Library))
-        .title(" Auditor questions — enter asks ");
+        .title(format!("{}Auditor questions — enter asks ", mark(state, Pane::Library)));
     if let Some(problem) = &overview.questions_problem {
         let text = Line::styled(visible(&format!("cannot be read: {problem}")), Style::new().red());
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), library);
@@ -175,55 +214,68 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     frame.render_stateful_widget(list, library, &mut list_state);
 }
 
+/// The focused pane's title starts with ▶: its colour is not all that says so.
+fn mark(state: &State, pane: Pane) -> &'static str {
+    if state.focus == pane { "▶ " } else { " " }
+}
+
 fn draw_results(frame: &mut Frame, area: Rect, state: &State, border: Style) {
     let block = Block::default().borders(Borders::ALL).border_style(border);
+    // Every title of the pane starts where ▶ marks focus.
+    let titled = |title: &str| format!("{}{}", mark(state, Pane::Results), title.trim_start());
     if let Some(problem) = &state.problem {
         let text = vec![Line::styled(visible(problem), Style::new().red())];
-        frame.render_widget(Paragraph::new(text).block(block.title(" Refused / failed ")), area);
+        frame.render_widget(Paragraph::new(text).block(block.title(titled(" Refused / failed "))), area);
         return;
     }
-    let (columns, rows, title): (Vec<String>, Vec<Vec<String>>, String) = match (&state.result, &state.answered) {
-        (Some(result), _) => (
-            result.columns.clone(),
-            result.rows.iter().map(|r| r.iter().map(cell).collect()).collect(),
-            format!(
+    match (&state.result, &state.answered) {
+        (Some(result), _) => {
+            let title = format!(
                 " {} row(s){} ",
                 result.rows.len(),
                 if result.truncated { format!(", first {QUERY_ROWS} shown") } else { String::new() }
-            ),
-        ),
-        (None, Some((request, sample))) => {
-            let mut columns = vec!["key".to_string()];
-            let data: Vec<String> =
-                sample.rows.first().map(|r| r.row.keys().take(4).cloned().collect()).unwrap_or_default();
-            columns.extend(data.iter().cloned());
+            );
+            // The first column usually names the row (an id): it stays whole and on screen.
+            let headers: Vec<(&str, bool)> =
+                result.columns.iter().enumerate().map(|(i, c)| (c.as_str(), i == 0)).collect();
+            let mut grid = Grid::new(&headers);
+            for row in &result.rows {
+                grid.push(row.iter().map(|v| Span::raw(cell(v))).collect());
+            }
+            grid::draw(frame, area, block.title(titled(&title)), grid, Some(state.selected), state.first_column);
+        }
+        (None, Some(answer)) => {
+            let sample = &answer.sample;
+            let title = format!(" Request #{}: “{}” ", answer.request.id, fit(&answer.request.text, 50));
+            let tests: Vec<String> =
+                sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
             let rows = sample
                 .rows
                 .iter()
-                .map(|r| {
-                    let mut cells = vec![visible(&r.key.shown())];
-                    cells.extend(data.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()));
-                    cells
+                .map(|r| EvidenceRow {
+                    key: r.key.shown(),
+                    values: answer.columns.iter().map(|c| r.row.get(c).map(cell).unwrap_or_default()).collect(),
+                    tests: r.tests.iter().map(|(_, t)| *t).collect(),
+                    verdict: None,
                 })
                 .collect();
-            (columns, rows, format!(" Request #{}: “{}” ", request.id, fit(&request.text, 50)))
+            let table = EvidenceTable {
+                columns: &answer.columns,
+                period_column: Some(&answer.period_column),
+                tests: &tests,
+                rows,
+                verdicts: false,
+            };
+            evidence_table::draw(frame, area, block.title(titled(&title)), table, state.selected, state.first_column);
         }
         _ => {
-            let hint = " Type a SELECT over the workspace's sources, e.g. SELECT count(*) FROM deploys; or pick a question on the right.";
-            frame.render_widget(Paragraph::new(hint).block(block.title(" Results ")), area);
-            return;
+            let hint = " Type a SELECT over the workspace's sources, e.g. SELECT count(*) FROM deploys; or pick a question (tab).";
+            frame.render_widget(
+                Paragraph::new(hint).wrap(Wrap { trim: true }).block(block.title(titled(" Results "))),
+                area,
+            );
         }
-    };
-    let width = (area.width as usize / columns.len().max(1)).clamp(6, 40);
-    let header = Row::new(columns.iter().map(|c| Cell::from(fit(c, width)))).style(Style::new().bold());
-    let body: Vec<Row> = rows.iter().map(|r| Row::new(r.iter().map(|v| Cell::from(fit(v, width))))).collect();
-    let widths: Vec<Constraint> = columns.iter().map(|_| Constraint::Length(width as u16)).collect();
-    let height = area.height.saturating_sub(3) as usize;
-    let mut table_state =
-        TableState::default().with_selected(Some(state.selected)).with_offset(window(state.selected, height));
-    let table =
-        Table::new(body, widths).header(header).row_highlight_style(Style::new().reversed()).block(block.title(title));
-    frame.render_stateful_widget(table, area, &mut table_state);
+    }
 }
 
 impl super::View for State {
@@ -238,7 +290,9 @@ impl super::View for State {
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
         match reply {
             Reply::Query(result) => self.result_loaded(result),
-            Reply::Answered { request, sample } => self.answered(request, *sample),
+            Reply::Answered { request, sample, period_column, columns } => {
+                self.answered(Answered { request, sample: *sample, period_column, columns })
+            }
             _ => Vec::new(),
         }
     }

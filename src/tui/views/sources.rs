@@ -5,13 +5,16 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
-use super::{freshness_style, is_motion, list_table, moved, table_state};
+use super::filter::{ListFilter, Typed};
+use super::grid::{self, Grid};
+use super::{freshness_style, is_motion, moved};
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::messages::{Reply, Request};
@@ -23,15 +26,44 @@ use crate::workspace::sources::{SourceStatus, describe_age};
 
 #[derive(Debug, Default)]
 pub struct State {
+    /// Into `shown`.
     pub selected: usize,
     /// Rows per day of the selected source, and its missing days.
     pub daily: Option<(String, BTreeMap<NaiveDate, u64>, Vec<NaiveDate>)>,
+    /// Indices of the sources the filter lets through.
+    pub shown: Vec<usize>,
+    pub filter: ListFilter,
+    /// The first flexible column on screen (`h` / `l`); the name stays.
+    pub first_column: usize,
 }
+
+/// The columns after the name (state, rows, age, newest, format, last run).
+const FLEXIBLE: usize = 6;
 
 impl State {
     pub fn refreshed(&mut self, overview: &Overview) {
-        self.selected = self.selected.min(overview.sources.len().saturating_sub(1));
+        self.apply_filter(overview);
         self.daily = None;
+    }
+
+    fn apply_filter(&mut self, overview: &Overview) {
+        let labels = overview.sources.iter().map(|s| format!("{} {} {}", s.name, s.format, s.state.as_str()));
+        self.shown = self.filter.matching(labels);
+        self.selected = self.selected.min(self.shown.len().saturating_sub(1));
+    }
+
+    fn selected_source<'a>(&self, overview: &'a Overview) -> Option<&'a SourceStatus> {
+        self.shown.get(self.selected).and_then(|&i| overview.sources.get(i))
+    }
+
+    pub fn type_key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        let typed = self.filter.key(key);
+        let Some(overview) = overview else { return Vec::new() };
+        if typed != Typed::Nothing {
+            self.selected = 0;
+            self.apply_filter(overview);
+        }
+        self.selection_changed(overview)
     }
 
     pub fn entered(&mut self, overview: &Overview) -> Vec<Effect> {
@@ -39,14 +71,16 @@ impl State {
     }
 
     pub fn select_name(&mut self, name: &str, overview: &Overview) -> Vec<Effect> {
-        if let Some(at) = overview.sources.iter().position(|s| s.name == name) {
+        self.filter.clear();
+        self.apply_filter(overview);
+        if let Some(at) = self.shown.iter().position(|&i| overview.sources[i].name == name) {
             self.selected = at;
         }
         self.selection_changed(overview)
     }
 
     pub fn selection_changed(&mut self, overview: &Overview) -> Vec<Effect> {
-        match overview.sources.get(self.selected) {
+        match self.selected_source(overview) {
             Some(s) if self.daily.as_ref().map(|(n, _, _)| n) != Some(&s.name) => {
                 vec![Effect::Send(Request::SourceDaily { source: s.name.clone() })]
             }
@@ -57,16 +91,30 @@ impl State {
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         match action {
             a if is_motion(a) => {
-                self.selected = moved(self.selected, overview.sources.len(), a, 10);
+                self.selected = moved(self.selected, self.shown.len(), a, 10);
                 self.selection_changed(overview)
             }
-            Action::Ingest => match overview.sources.get(self.selected) {
+            Action::Ingest => match self.selected_source(overview) {
                 Some(s) => vec![Effect::Open(Overlay::Confirm(Confirm {
                     question: format!("Ingest {} from its configured path now?", s.name),
                     request: Request::Ingest { source: s.name.clone() },
                 }))],
-                None => Vec::new(),
+                None => vec![Effect::Message("no source selected".into())],
             },
+            Action::ScrollLeft | Action::ScrollRight => {
+                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
+                Vec::new()
+            }
+            Action::Filter => {
+                self.filter.start();
+                self.apply_filter(overview);
+                Vec::new()
+            }
+            Action::Back if self.filter.active() => {
+                self.filter.clear();
+                self.apply_filter(overview);
+                self.selection_changed(overview)
+            }
             Action::Refresh => {
                 self.daily = None;
                 self.selection_changed(overview)
@@ -76,43 +124,42 @@ impl State {
     }
 }
 
-fn row(s: &SourceStatus) -> Row<'static> {
+fn row(s: &SourceStatus) -> Vec<Span<'static>> {
     let newest = s.newest.map(|n| n.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "—".into());
     let age = s.age.map(describe_age).unwrap_or_else(|| "—".into());
     let last = match &s.last_run {
         Some(run) => format!("#{} {} {}", run.run_id, run.status, &run.finished_at[..run.finished_at.len().min(16)]),
         None => "never".into(),
     };
-    Row::new(vec![
-        Cell::from(s.name.clone()),
-        Cell::from(s.format),
-        Cell::from(s.rows.map(|r| r.to_string()).unwrap_or_else(|| "—".into())),
-        Cell::from(newest),
-        Cell::from(age),
-        Cell::from(Span::styled(s.state.as_str(), freshness_style(s.state))),
-        Cell::from(last),
-    ])
+    vec![
+        Span::raw(s.name.clone()),
+        Span::styled(s.state.as_str(), freshness_style(s.state)),
+        Span::raw(s.rows.map(|r| r.to_string()).unwrap_or_else(|| "—".into())),
+        Span::raw(age),
+        Span::raw(newest),
+        Span::raw(s.format),
+        Span::raw(last),
+    ]
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let [table, chart] = Layout::vertical([Constraint::Min(5), Constraint::Length(7)]).areas(area);
-    let rows: Vec<Row> = overview.sources.iter().map(row).collect();
-    let mut table_state = table_state(state.selected, overview.sources.len(), table);
-    let widget = list_table(
-        rows,
-        [
-            Constraint::Min(12),
-            Constraint::Length(8),
-            Constraint::Length(11),
-            Constraint::Length(17),
-            Constraint::Length(10),
-            Constraint::Length(12),
-            Constraint::Min(20),
-        ],
-        vec!["source", "format", "rows", "newest", "age", "state", "last run"],
-        " Sources — I ingest ",
-    );
-    frame.render_stateful_widget(widget, table, &mut table_state);
+    let [filter, table, chart] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    state.filter.draw(frame, filter, "I ingest · / filters", state.shown.len(), overview.sources.len());
+    let mut grid = Grid::new(&[
+        ("source", true),
+        ("state", false),
+        ("rows", false),
+        ("age", false),
+        ("newest", false),
+        ("format", false),
+        ("last run", false),
+    ]);
+    for s in state.shown.iter().filter_map(|&i| overview.sources.get(i)) {
+        grid.push(row(s));
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Sources ");
+    grid::draw(frame, table, block, grid, Some(state.selected), state.first_column);
     draw_daily(frame, chart, state, overview);
 }
 
@@ -158,6 +205,14 @@ impl super::View for State {
 
     fn on_action(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         self.act(action, overview)
+    }
+
+    fn typing(&self) -> bool {
+        self.filter.typing
+    }
+
+    fn on_type(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key, overview)
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
