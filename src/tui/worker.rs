@@ -120,6 +120,12 @@ impl Worker {
         Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
     }
 
+    /// The workspace the worker owns, for tests that read what a write left.
+    #[cfg(test)]
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
     pub fn serve(&mut self, request: Request) -> Result<Reply, Failure> {
         let reuse = matches!(request, Request::Page { .. });
         let mappings = match &self.mappings {

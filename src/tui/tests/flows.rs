@@ -354,3 +354,26 @@ fn two_writes_in_flight_both_answer_and_the_first_refusal_is_shown() {
     assert_eq!(row.verdict, Some(Verdict::Pass), "{:?}", h.app.status);
     assert_eq!(row.note.as_deref(), Some("exception approved by the CISO, ticket SEC-12"));
 }
+
+#[test]
+fn a_failing_population_row_gets_its_finding_from_the_failing_rows_browser() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all").keys("2/CHG-1").key(KeyCode::Enter).key(KeyCode::Enter).keys("e");
+    assert_eq!(h.app.views.evidence.mode, Mode::Population(Filter::Failing));
+    let key = h.app.views.evidence.selected_key().expect("a failing row");
+    assert_eq!(key, "dep-0002834");
+    // No verdict off the sample, and the status line says what to do instead.
+    h.act(Action::Exception);
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("N files a finding")), "{:?}", h.app.status);
+    h.act(Action::NewFinding);
+    let Some(Overlay::Form(form)) = &h.app.overlay else { panic!("N opens the finding form: {:?}", h.app.status) };
+    assert!(form.title.contains("dep-0002834"), "{}", form.title);
+    h.keys("Deploy without approval").key(KeyCode::Enter);
+    assert!(h.app.overlay.is_none(), "{:?}", h.app.status);
+    let id = h.app.overview.as_ref().and_then(|o| o.findings.first()).expect("the finding is filed").id.clone();
+    let finding = crate::audit::findings::load(&h.workspace().conn, &id).expect("load").expect("the finding");
+    assert_eq!(finding.control, "CHG-1");
+    assert!(finding.rows.is_empty(), "no sampled row claimed");
+    assert_eq!(finding.population_rows.len(), 1);
+    assert_eq!(finding.population_rows[0].key.as_str(), "dep-0002834");
+}

@@ -123,6 +123,11 @@ impl Harness {
         self
     }
 
+    /// The workspace behind the app, as the worker holds it.
+    pub fn workspace(&self) -> &Workspace {
+        self.worker.workspace()
+    }
+
     pub fn buffer(&mut self, width: u16, height: u16) -> Buffer {
         draw(&mut self.app, width, height)
     }

@@ -317,8 +317,18 @@ impl State {
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         let sampled = self.mode == Mode::Sample;
         match action {
-            Action::Pass | Action::Exception | Action::NotApplicable | Action::Note if !sampled => {
-                vec![Effect::Error("verdicts are recorded on sampled rows: press s to go back to the sample".into())]
+            Action::Pass | Action::Exception | Action::NotApplicable | Action::Note if !sampled => vec![Effect::Error(
+                "verdicts are recorded on sampled rows: N files a finding on this row, s goes back to the sample"
+                    .into(),
+            )],
+            // A finding on the selected row: sampled, or a population row (a
+            // failing one, say) that the finding links though no sample drew it.
+            Action::NewFinding => {
+                let (Some(audit), Some(control), Some(key)) = (&self.audit, &self.control, self.selected_key()) else {
+                    return vec![no_row()];
+                };
+                let kind = FormKind::NewFinding { audit: audit.clone(), control: control.clone(), rows: vec![key] };
+                vec![Effect::Open(Overlay::Form(Form::new(kind, Some(overview))))]
             }
             Action::Pass => self.verdict_request(Verdict::Pass, None),
             Action::NotApplicable => self.verdict_request(Verdict::NotApplicable, None),
