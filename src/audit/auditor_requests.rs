@@ -6,7 +6,7 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::questions::Library;
-use super::sampling::columns::question_order;
+use super::sampling::columns::sample_columns;
 use super::sampling::rank::sample_seed;
 use super::sampling::store;
 use super::sampling::{Sample, draw};
@@ -96,8 +96,7 @@ pub fn ask(
         .ok_or_else(|| AuditError::Refused(format!("request {id} was not recorded")))?;
     debug_assert_eq!(request.sample_id, Some(sample_id));
     let period_column = population::resolve(&ws.conn, &ws.config, control, spec)?.period_column;
-    let row_columns: Vec<String> = sample.rows.first().map(|r| r.row.keys().cloned().collect()).unwrap_or_default();
-    let columns = question_order(&row_columns, &sample.key_columns, Some(&period_column), &spec.tests);
+    let columns = sample_columns(&sample, &period_column, &spec.tests);
     Ok(Answer { request, sample, period_column, columns })
 }
 

@@ -24,7 +24,7 @@ pub fn run_ask(ctx: &Context, text: &str, due: Option<chrono::NaiveDate>) -> Out
             r.spec.as_deref().unwrap_or("?")
         );
     }
-    super::sample::print(ctx.format, &answer.sample)?;
+    super::sample::print(ctx.format, &answer.sample, &answer.columns)?;
     Ok(0)
 }
 

@@ -22,6 +22,10 @@ pub struct Listing {
     /// Columns that say which row it is (a key, an id, a label, a file) even
     /// where their name reads like prose: never cut. By default the first.
     pub identifiers: Vec<String>,
+    /// Columns a table too wide for the terminal leaves out, in this order
+    /// (a sample's evidence columns after the period one, the last first);
+    /// a line under the table names how many, and CSV or JSON has them all.
+    pub optional: Vec<String>,
 }
 
 /// The columns of free text (titles, notes, owners, messages, lists): the
@@ -52,7 +56,12 @@ const PROSE: &[&str] = &[
 impl Listing {
     pub fn new(columns: &[&str]) -> Self {
         let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
-        Self { identifiers: columns.first().cloned().into_iter().collect(), columns, rows: Vec::new() }
+        Self {
+            identifiers: columns.first().cloned().into_iter().collect(),
+            columns,
+            rows: Vec::new(),
+            optional: Vec::new(),
+        }
     }
 
     /// These columns, not just the first, identify a row.
@@ -86,6 +95,38 @@ impl Listing {
             Some(room) if prose > 0 => (room / prose).min(PROSE_FLOOR),
             _ => PROSE_FLOOR,
         }
+    }
+
+    /// These columns may be left out of a table too wide for the terminal,
+    /// the first of them first.
+    pub fn optional(mut self, columns: &[String]) -> Self {
+        self.optional.extend(columns.iter().cloned());
+        self
+    }
+
+    /// Without the optional columns (in their order) that make the table
+    /// wider than `width`; and how many were left out.
+    fn fitted(&self, width: Option<u16>) -> (std::borrow::Cow<'_, Self>, usize) {
+        let Some(width) = width.map(usize::from) else { return (std::borrow::Cow::Borrowed(self), 0) };
+        let natural = |l: &Self| (0..l.columns.len()).map(|i| l.content_width(i) + 2).sum::<usize>();
+        if self.optional.is_empty() || natural(self) <= width {
+            return (std::borrow::Cow::Borrowed(self), 0);
+        }
+        let mut fitted = self.clone();
+        let mut left_out = 0;
+        while natural(&fitted) > width {
+            let Some(at) = fitted.optional.iter().find_map(|o| fitted.columns.iter().position(|c| c == o)) else {
+                break;
+            };
+            fitted.columns.remove(at);
+            for row in &mut fitted.rows {
+                if at < row.len() {
+                    row.remove(at);
+                }
+            }
+            left_out += 1;
+        }
+        (std::borrow::Cow::Owned(fitted), left_out)
     }
 
     /// Whether a narrow table may cut this column: prose, not an identifier.
@@ -149,6 +190,18 @@ impl Listing {
     /// it: prose columns are cut with `…`, no other column is (see `PROSE`). A state
     /// keeps its word; colour is only added, and only when `terminal` says so.
     pub fn write_table_for(&self, out: &mut impl Write, terminal: &Terminal) -> std::io::Result<()> {
+        let (fitted, left_out) = self.fitted(terminal.width);
+        fitted.write_fitted(out, terminal)?;
+        if left_out > 0 {
+            writeln!(
+                out,
+                "({left_out} more column(s) left out to fit the terminal; --format csv or json has them all)"
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_fitted(&self, out: &mut impl Write, terminal: &Terminal) -> std::io::Result<()> {
         let mut table = Table::new();
         table.load_preset(comfy_table::presets::NOTHING).set_truncation_indicator("…");
         match terminal.width {

@@ -1,16 +1,18 @@
 //! `quarterdeck sample CONTROL …`: inside an audit, the frozen sample (drawn
 //! once; a redraw needs a logged reason); outside one, an ad-hoc draw.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::output::{Format, Listing, print_json, visible};
 use super::{BadInput, Context, Outcome};
 use crate::audit::sampling::audit_sample::{SampleRequest, audit_sample};
+use crate::audit::sampling::columns::sample_columns;
 use crate::audit::sampling::rank::sample_seed;
 use crate::audit::sampling::{Sample, default_size, draw};
 use crate::audit::{find_control, find_spec};
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
+use crate::workspace::population;
 
 #[derive(Debug, clap::Args)]
 pub struct SampleArgs {
@@ -68,11 +70,28 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
         }
         (None, None) => return Err(BadInput("give --audit LABEL or --period P".into()).into()),
     };
-    print(ctx.format, &sample)?;
+    let period_column = population::resolve(&ws.conn, &ws.config, control, spec)?.period_column;
+    print(ctx.format, &sample, &sample_columns(&sample, &period_column, &spec.tests))?;
     Ok(0)
 }
 
-pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
+/// Which columns a narrow table leaves out first: the evidence columns from
+/// the last to the second (the ones the tests read come first, so they stay
+/// longest), then the rank, then the first column the tests read; never the
+/// key, the tests, the period column or the verdict.
+fn drop_order(columns: &[String]) -> Vec<String> {
+    let mut order: Vec<String> = columns.iter().skip(2).rev().cloned().collect();
+    order.push("rank".into());
+    order.extend(columns.get(1).cloned());
+    order
+}
+
+/// The sample: in JSON its whole shape; as a table or CSV one line a row —
+/// key, rank, the tests, then the row's `columns` (in the order the question
+/// asks for them: the period column, what the tests read, the rest), verdict
+/// and note. A table too wide for the terminal leaves columns out
+/// ([`drop_order`]) and says so.
+pub fn print(format: Format, sample: &Sample, columns: &[String]) -> std::io::Result<()> {
     match format {
         Format::Json => print_json(&sample.to_json())?,
         Format::Table | Format::Csv => {
@@ -90,10 +109,11 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
             }
             let tests: Vec<String> =
                 sample.rows.first().map(|r| r.tests.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
-            let mut columns = vec!["key", "rank"];
-            columns.extend(tests.iter().map(String::as_str));
-            columns.extend(["verdict", "note"]);
-            let mut listing = Listing::new(&columns);
+            let mut header = vec!["key", "rank"];
+            header.extend(tests.iter().map(String::as_str));
+            header.extend(columns.iter().map(String::as_str));
+            header.extend(["verdict", "note"]);
+            let mut listing = Listing::new(&header).optional(&drop_order(columns));
             for row in &sample.rows {
                 let mut cells = vec![
                     json!(visible(&row.key.shown())),
@@ -105,6 +125,11 @@ pub fn print(format: Format, sample: &Sample) -> std::io::Result<()> {
                 ];
                 // A test's result is true or false, or empty when inconclusive.
                 cells.extend(row.tests.iter().map(|(_, r)| json!(r)));
+                cells.extend(columns.iter().map(|c| match row.row.get(c) {
+                    Some(Value::String(text)) => json!(visible(text)),
+                    Some(value) => value.clone(),
+                    None => Value::Null,
+                }));
                 cells.push(json!(row.verdict));
                 cells.push(json!(row.note));
                 listing.push(cells);

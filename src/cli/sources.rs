@@ -84,6 +84,7 @@ pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
             columns: indexes.iter().map(|&i| listing.columns[i].clone()).collect(),
             rows: listing.rows.iter().map(|r| indexes.iter().map(|&i| r[i].clone()).collect()).collect(),
             identifiers: listing.identifiers.clone(),
+            optional: listing.optional.clone(),
         };
         narrow.print(ctx.format)?;
         if let Some(period) = &period {

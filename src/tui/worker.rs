@@ -19,7 +19,7 @@ use crate::audit::findings;
 use crate::audit::full_population::test_control;
 use crate::audit::questions::Library;
 use crate::audit::sampling::audit_sample::frozen_sample;
-use crate::audit::sampling::columns::question_order;
+use crate::audit::sampling::columns::sample_columns;
 use crate::audit::verdicts;
 use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::error::ErrorKind;
@@ -152,9 +152,7 @@ impl Worker {
                 let sample = frozen_sample(&self.ws, &mappings, &audit, &control, &spec)?;
                 let period_column = self.population(&mappings, &control, &spec)?.period_column.clone();
                 let tests = find_spec(find_control(&mappings, &control)?, Some(&spec))?.tests.clone();
-                let row_columns: Vec<String> =
-                    sample.rows.first().map(|r| r.row.keys().cloned().collect()).unwrap_or_default();
-                let columns = question_order(&row_columns, &sample.key_columns, Some(&period_column), &tests);
+                let columns = sample_columns(&sample, &period_column, &tests);
                 Reply::Sample { sample: Box::new(sample), period_column, columns }
             }
             Request::Page { audit, control, spec, filter, position, limit } => {

@@ -86,6 +86,18 @@ fn a_narrow_terminal_cuts_long_text_but_never_the_identifier() {
         assert!(row.contains(whole), "{whole} is whole: {}", narrow.stdout);
     }
     assert!(row.contains('…') && !row.contains(&"a long title ".repeat(2)), "{}", narrow.stdout);
+    // A sample too wide for the terminal leaves evidence columns out, says
+    // so, and keeps the key, the tests and the period column; a pipe has all.
+    let sample = ["sample", "CHG-1", "--period", "2026-Q3", "--seed", "1"];
+    let mut args = vec!["--workspace", ws.to_str().unwrap()];
+    args.extend(sample);
+    let narrow = Run::from(sb.command(&args).env("COLUMNS", "70").output().unwrap()).ok();
+    let header = narrow.stdout.lines().find(|l| l.starts_with("KEY")).unwrap_or_default().to_string();
+    assert!(header.contains("APPROVED") && header.contains("DEPLOYED_AT") && !header.contains("SERVICE"), "{header}");
+    assert!(narrow.stdout.contains("more column(s) left out to fit the terminal"), "{}", narrow.stdout);
+    assert!(narrow.stdout.lines().all(|l| l.chars().count() <= 70 || !l.starts_with("d-")), "{}", narrow.stdout);
+    let piped = Run::from(sb.command(&args).output().unwrap()).ok();
+    assert!(piped.stdout.contains("SERVICE") && !piped.stdout.contains("left out"), "{}", piped.stdout);
     // In a pipe (no $COLUMNS) nothing is cut to fit.
     let wide = Run::from(sb.command(&["--workspace", ws.to_str().unwrap(), "query", &sql]).output().unwrap()).ok();
     assert!(wide.stdout.contains(&"a long title ".repeat(7)) && !wide.stdout.contains('…'), "{}", wide.stdout);

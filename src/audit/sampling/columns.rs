@@ -4,7 +4,15 @@
 //! ("with their approvals": the approver, the approval time), the most
 //! tested first, then the rest in the row's own order.
 
+use super::Sample;
 use crate::workspace::mapping::AttributeTest;
+
+/// A sample's row columns (its first row's, without the key) in the order
+/// the question asks for them; see [`question_order`].
+pub fn sample_columns(sample: &Sample, period_column: &str, tests: &[AttributeTest]) -> Vec<String> {
+    let row_columns: Vec<String> = sample.rows.first().map(|r| r.row.keys().cloned().collect()).unwrap_or_default();
+    question_order(&row_columns, &sample.key_columns, Some(period_column), tests)
+}
 
 /// `columns` (a row's, in its order) rearranged: period column, columns the
 /// `tests` mention, the others; key columns left out.
