@@ -149,7 +149,8 @@ fn random_values_of_every_type_render_through_every_format() {
         let sql = format!("SELECT {}", columns.join(", "));
         let readable = readable_sql(&c, &sql).unwrap_or_else(|e| panic!("round {round}: {sql}: {e}"));
         let result = run_select(&c, &readable, None).unwrap_or_else(|e| panic!("round {round}: {sql}: {e}"));
-        let listing = Listing { columns: result.columns, rows: result.rows, identifiers: Vec::new() };
+        let listing =
+            Listing { columns: result.columns, rows: result.rows, identifiers: Vec::new(), optional: Vec::new() };
         let (mut json, mut csv, mut table) = (Vec::new(), Vec::new(), Vec::new());
         listing.write_json(&mut json).unwrap();
         listing.write_csv(&mut csv).unwrap();
