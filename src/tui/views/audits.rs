@@ -10,7 +10,7 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::filter::{ListFilter, Typed};
+use super::filter::{ListFilter, ListKey, Typed};
 use super::grid::{self, Grid};
 use super::{is_motion, moved, result_glyph};
 use crate::audit::audits::summary::AuditSummary;
@@ -126,6 +126,15 @@ impl State {
     }
 
     fn act_on_audits(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match self.filter.list_key(action, &mut self.first_column, FLEXIBLE) {
+            Some(ListKey::Scrolled) => return Vec::new(),
+            Some(ListKey::FilterStarted | ListKey::FilterCleared) => {
+                self.control = None;
+                self.apply_filter(overview);
+                return Vec::new();
+            }
+            None => {}
+        }
         match action {
             a if is_motion(a) => {
                 self.selected = moved(self.selected, self.shown.len(), a, 5);
@@ -138,21 +147,6 @@ impl State {
                 }
                 None => vec![Effect::Message("no audit selected: S starts one".into())],
             },
-            Action::ScrollLeft | Action::ScrollRight => {
-                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
-                Vec::new()
-            }
-            Action::Filter => {
-                self.control = None;
-                self.filter.start();
-                self.apply_filter(overview);
-                Vec::new()
-            }
-            Action::Back if self.filter.active() => {
-                self.filter.clear();
-                self.apply_filter(overview);
-                Vec::new()
-            }
             Action::StartAudit => vec![Effect::Open(Overlay::Form(Form::new(FormKind::StartAudit, Some(overview))))],
             Action::CloseAudit => match self.selected_audit(overview) {
                 Some(a) if a.audit.status != AuditStatus::Closed => {

@@ -10,6 +10,8 @@ use ratatui::widgets::Paragraph;
 
 use crate::fuzzy::Haystack;
 use crate::text::fit;
+use super::grid::scrolled;
+use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
 
 #[derive(Debug, Clone, Default)]
@@ -31,7 +33,39 @@ pub enum Typed {
     Nothing,
 }
 
+/// What one of the keys every filtered, scrolled list shares did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKey {
+    /// `h`/`l`: the flexible columns moved.
+    Scrolled,
+    /// `/`: a new filter, typing; the rows shown change.
+    FilterStarted,
+    /// Esc with a filter set: the filter is gone, every row is shown.
+    FilterCleared,
+}
+
 impl ListFilter {
+    /// The keys every list shares — `h`/`l` over `first_column` (of
+    /// `flexible` columns), `/`, and Esc while a filter is set; None for any
+    /// other key (and for Esc without a filter, which goes back).
+    pub fn list_key(&mut self, action: Action, first_column: &mut usize, flexible: usize) -> Option<ListKey> {
+        match action {
+            Action::ScrollLeft | Action::ScrollRight => {
+                *first_column = scrolled(*first_column, action, flexible);
+                Some(ListKey::Scrolled)
+            }
+            Action::Filter => {
+                self.start();
+                Some(ListKey::FilterStarted)
+            }
+            Action::Back if self.active() => {
+                self.clear();
+                Some(ListKey::FilterCleared)
+            }
+            _ => None,
+        }
+    }
+
     /// `/`: a new filter each time.
     pub fn start(&mut self) {
         self.input = Input::default();

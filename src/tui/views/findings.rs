@@ -9,7 +9,7 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::filter::{ListFilter, Typed};
+use super::filter::{ListFilter, ListKey, Typed};
 use super::grid::{self, Grid};
 use super::{is_motion, moved, severity_style, status_order};
 use crate::audit::findings::{Event, Finding};
@@ -94,6 +94,18 @@ impl State {
     }
 
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match self.filter.list_key(action, &mut self.first_column, FLEXIBLE) {
+            Some(ListKey::Scrolled) => return Vec::new(),
+            Some(ListKey::FilterStarted) => {
+                self.apply_filter(overview);
+                return Vec::new();
+            }
+            Some(ListKey::FilterCleared) => {
+                self.apply_filter(overview);
+                return self.selection_changed(overview);
+            }
+            None => {}
+        }
         match action {
             a if is_motion(a) => {
                 self.selected = moved(self.selected, self.order.len(), a, 10);
@@ -121,20 +133,6 @@ impl State {
             Action::Refresh => {
                 self.events = None;
                 Vec::new()
-            }
-            Action::ScrollLeft | Action::ScrollRight => {
-                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
-                Vec::new()
-            }
-            Action::Filter => {
-                self.filter.start();
-                self.apply_filter(overview);
-                Vec::new()
-            }
-            Action::Back if self.filter.active() => {
-                self.filter.clear();
-                self.apply_filter(overview);
-                self.selection_changed(overview)
             }
             _ => Vec::new(),
         }

@@ -12,7 +12,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
-use super::filter::{ListFilter, Typed};
+use super::filter::{ListFilter, ListKey, Typed};
 use super::grid::{self, Grid};
 use super::{freshness_style, is_motion, moved};
 use crate::tui::action::Action;
@@ -89,6 +89,18 @@ impl State {
     }
 
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        match self.filter.list_key(action, &mut self.first_column, FLEXIBLE) {
+            Some(ListKey::Scrolled) => return Vec::new(),
+            Some(ListKey::FilterStarted) => {
+                self.apply_filter(overview);
+                return Vec::new();
+            }
+            Some(ListKey::FilterCleared) => {
+                self.apply_filter(overview);
+                return self.selection_changed(overview);
+            }
+            None => {}
+        }
         match action {
             a if is_motion(a) => {
                 self.selected = moved(self.selected, self.shown.len(), a, 10);
@@ -101,20 +113,6 @@ impl State {
                 }))],
                 None => vec![Effect::Message("no source selected".into())],
             },
-            Action::ScrollLeft | Action::ScrollRight => {
-                self.first_column = grid::scrolled(self.first_column, action, FLEXIBLE);
-                Vec::new()
-            }
-            Action::Filter => {
-                self.filter.start();
-                self.apply_filter(overview);
-                Vec::new()
-            }
-            Action::Back if self.filter.active() => {
-                self.filter.clear();
-                self.apply_filter(overview);
-                self.selection_changed(overview)
-            }
             Action::Refresh => {
                 self.daily = None;
                 self.selection_changed(overview)
