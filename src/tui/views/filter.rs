@@ -8,9 +8,9 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::grid::scrolled;
 use crate::fuzzy::Haystack;
 use crate::text::fit;
-use super::grid::scrolled;
 use crate::tui::action::Action;
 use crate::tui::input::{Edit, Input};
 
