@@ -265,42 +265,55 @@ fn event(
 
 pub fn load(conn: &Connection, id: &str) -> duckdb::Result<Option<Finding>> {
     let finding = optional(conn.query_row(&format!("{SELECT_FINDING} WHERE id = ?"), [id], finding_of_row))?;
-    match finding {
-        Some(mut f) => {
-            let mut stmt = conn
-                .prepare("SELECT sample_id, key FROM qd.finding_rows WHERE finding_id = ? ORDER BY sample_id, key")?;
-            f.rows = stmt
-                .query_map([id], |r| Ok((r.get(0)?, SampleKey::canonical(r.get::<_, String>(1)?))))?
-                .collect::<Result<_, _>>()?;
-            f.population_rows = population_rows(conn, id)?;
-            Ok(Some(f))
-        }
-        None => Ok(None),
-    }
+    let mut found: Vec<Finding> = finding.into_iter().collect();
+    attach_rows(conn, &mut found, Some(id))?;
+    Ok(found.pop())
 }
 
-/// The population rows a finding names, as they were when it named them.
-fn population_rows(conn: &Connection, id: &str) -> duckdb::Result<Vec<PopulationRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT sample_id, spec, key, row_json FROM qd.finding_population_rows
-         WHERE finding_id = ? ORDER BY sample_id, key",
-    )?;
-    let row = format!("{id} (population row)");
-    let at = At { table: "qd.finding_population_rows", row: &row };
-    stmt.query_map([id], |r| {
-        Ok(PopulationRow {
-            sample_id: r.get(0)?,
-            spec: r.get(1)?,
-            key: SampleKey::canonical(r.get::<_, String>(2)?),
-            row: at.json(3, "row_json", &r.get::<_, String>(3)?)?,
-        })
-    })?
-    .collect()
-}
-
+/// Every finding, oldest first, each with its linked rows.
 pub fn list(conn: &Connection) -> duckdb::Result<Vec<Finding>> {
     let mut stmt = conn.prepare(&format!("{SELECT_FINDING} ORDER BY created_at, id"))?;
-    stmt.query_map([], finding_of_row)?.collect()
+    let mut findings: Vec<Finding> = stmt.query_map([], finding_of_row)?.collect::<Result<_, _>>()?;
+    attach_rows(conn, &mut findings, None)?;
+    Ok(findings)
+}
+
+/// The sampled and population rows the findings link (those of `only`, or
+/// of every finding), in two queries whatever the number of findings.
+fn attach_rows(conn: &Connection, findings: &mut [Finding], only: Option<&str>) -> duckdb::Result<()> {
+    let mut by_id: std::collections::HashMap<String, &mut Finding> =
+        findings.iter_mut().map(|f| (f.id.clone(), f)).collect();
+    if by_id.is_empty() {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(
+        "SELECT finding_id, sample_id, key FROM qd.finding_rows WHERE ? IS NULL OR finding_id = ?
+         ORDER BY finding_id, sample_id, key",
+    )?;
+    let mut rows = stmt.query(duckdb::params![only, only])?;
+    while let Some(r) = rows.next()? {
+        if let Some(f) = by_id.get_mut(&r.get::<_, String>(0)?) {
+            f.rows.push((r.get(1)?, SampleKey::canonical(r.get::<_, String>(2)?)));
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT finding_id, sample_id, spec, key, row_json FROM qd.finding_population_rows
+         WHERE ? IS NULL OR finding_id = ? ORDER BY finding_id, sample_id, key",
+    )?;
+    let mut rows = stmt.query(duckdb::params![only, only])?;
+    while let Some(r) = rows.next()? {
+        let id: String = r.get(0)?;
+        let Some(f) = by_id.get_mut(&id) else { continue };
+        let row = format!("{id} (population row)");
+        let at = At { table: "qd.finding_population_rows", row: &row };
+        f.population_rows.push(PopulationRow {
+            sample_id: r.get(1)?,
+            spec: r.get(2)?,
+            key: SampleKey::canonical(r.get::<_, String>(3)?),
+            row: at.json(4, "row_json", &r.get::<_, String>(4)?)?,
+        });
+    }
+    Ok(())
 }
 
 pub fn events(conn: &Connection, id: &str) -> duckdb::Result<Vec<Event>> {

@@ -376,4 +376,9 @@ fn a_failing_population_row_gets_its_finding_from_the_failing_rows_browser() {
     assert!(finding.rows.is_empty(), "no sampled row claimed");
     assert_eq!(finding.population_rows.len(), 1);
     assert_eq!(finding.population_rows[0].key.as_str(), "dep-0002834");
+    // The Findings tab shows the row beside the finding.
+    h.act(Action::ShowFindings);
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("Population rows (not sampled)"), "{screen}");
+    assert!(screen.contains("prod deploys: dep-0002834"), "{screen}");
 }

@@ -230,6 +230,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
             lines.push(Line::from(fit(&format!("  sample {sample}: {key}"), width)));
         }
     }
+    if !f.population_rows.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::styled("Population rows (not sampled)", Style::new().bold()));
+        for r in &f.population_rows {
+            lines.push(Line::from(fit(&format!("  {}: {}", r.spec, r.key), width)));
+        }
+    }
     lines.push(Line::from(""));
     lines.push(Line::styled("History", Style::new().bold()));
     match &state.events {
