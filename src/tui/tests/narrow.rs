@@ -405,3 +405,31 @@ fn at_80x24_every_tab_title_is_on_the_tab_bar() {
     let drawn = bar.chars().skip(x0 as usize).collect::<String>();
     assert!(drawn.starts_with(" 7 Query"), "{drawn:?}");
 }
+
+#[test]
+fn slash_filters_the_question_library_and_enter_asks_the_match() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all");
+    // Query tab, Tab to the results, Tab to the library, then `/`.
+    h.keys("7").key(KeyCode::Tab).key(KeyCode::Tab).keys("/");
+    assert!(h.app.typing(), "the library's filter has the keyboard");
+    h.keys("production changes approvals").key(KeyCode::Enter);
+    let shown = h.app.views.query.shown_questions.clone().expect("a filter is set");
+    assert!(!shown.is_empty() && shown.len() < 5, "{shown:?}");
+    let screen = h.screen(W, H);
+    assert!(screen.contains("Show me 10 random production changes from last quarter"), "{screen}");
+    assert!(screen.contains("/production changes approvals"), "{screen}");
+    assert!(h.app.views.query.input.text.is_empty(), "nothing went to the SQL line");
+    h.key(KeyCode::Enter);
+    let answered = h.app.views.query.answered.as_ref().expect("the matched question is answered");
+    assert_eq!(answered.sample.control, "CHG-1");
+    // The answer has the keyboard; Tab is the library again, where Esc
+    // clears the filter before anything else.
+    h.key(KeyCode::Tab).keys("/zzzz").key(KeyCode::Enter);
+    assert_eq!(h.app.views.query.shown_questions.as_ref().map(Vec::len), Some(0));
+    h.key(KeyCode::Enter);
+    assert!(h.app.status.as_ref().is_some_and(|s| s.text.contains("no question matches")), "{:?}", h.app.status);
+    h.key(KeyCode::Esc);
+    assert!(h.app.views.query.shown_questions.is_none());
+    assert_eq!(h.app.tab, Tab::Query);
+}

@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wra
 
 use super::evidence_table::{self, EvidenceRow, EvidenceTable};
 use super::grid::{self, Grid};
+use super::filter::{ListFilter, Typed};
 use super::{is_motion, moved};
 use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::sampling::Sample;
@@ -43,6 +44,11 @@ pub struct State {
     pub problem: Option<String>,
     /// The first flexible column on screen (`h` / `l`); keys stay.
     pub first_column: usize,
+    /// `/` in the library: the questions whose text matches, best first.
+    pub library_filter: ListFilter,
+    /// Indices into the overview's questions, as the filter shows them
+    /// (None: every question, in library order).
+    pub shown_questions: Option<Vec<usize>>,
 }
 
 /// An answered auditor question: the request, its frozen sample, the
@@ -62,7 +68,18 @@ pub fn question_text(q: &crate::audit::questions::Question) -> String {
 
 impl State {
     pub fn editing(&self) -> bool {
-        self.focus == Pane::Sql
+        self.focus == Pane::Sql || self.library_filter.typing
+    }
+
+    /// The library's questions as shown: filtered, or all.
+    fn shown(&self, overview: &Overview) -> Vec<usize> {
+        self.shown_questions.clone().unwrap_or_else(|| (0..overview.questions.len()).collect())
+    }
+
+    fn filter_library(&mut self, overview: &Overview) {
+        let shown = self.library_filter.matching(overview.questions.iter().map(question_text));
+        self.shown_questions = self.library_filter.active().then_some(shown);
+        self.question = 0;
     }
 
     pub fn entered(&mut self, _overview: &Overview) -> Vec<Effect> {
@@ -70,7 +87,15 @@ impl State {
         Vec::new()
     }
 
-    pub fn type_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+    pub fn type_key(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        if self.library_filter.typing {
+            if self.library_filter.key(key) != Typed::Nothing
+                && let Some(overview) = overview
+            {
+                self.filter_library(overview);
+            }
+            return Vec::new();
+        }
         match self.input.key(key) {
             Edit::Submit => {
                 let sql = self.input.text.trim().to_string();
@@ -131,18 +156,31 @@ impl State {
                 };
                 Vec::new()
             }
+            (Pane::Library, Action::Filter) => {
+                self.library_filter.start();
+                self.filter_library(overview);
+                Vec::new()
+            }
+            (Pane::Library, Action::Back) if self.library_filter.active() => {
+                self.library_filter.clear();
+                self.filter_library(overview);
+                Vec::new()
+            }
+            // Elsewhere `/` goes to the SQL line.
             (_, Action::Filter) => {
                 self.focus = Pane::Sql;
                 Vec::new()
             }
             (Pane::Library, a) if is_motion(a) => {
-                self.question = moved(self.question, overview.questions.len(), a, 10);
+                self.question = moved(self.question, self.shown(overview).len(), a, 10);
                 Vec::new()
             }
-            (Pane::Library, Action::Select) => match overview.questions.get(self.question) {
-                Some(q) => vec![Effect::Send(Request::Ask { text: question_text(q) })],
-                None => Vec::new(),
-            },
+            (Pane::Library, Action::Select) => {
+                match self.shown(overview).get(self.question).and_then(|&i| overview.questions.get(i)) {
+                    Some(q) => vec![Effect::Send(Request::Ask { text: question_text(q) })],
+                    None => vec![Effect::Message("no question matches the filter: esc clears it".into())],
+                }
+            }
             (Pane::Results, a) if is_motion(a) => {
                 let len = match (&self.result, &self.answered) {
                     (Some(r), _) => r.rows.len(),
@@ -200,18 +238,35 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(focused(Pane::Library))
-        .title(format!("{}Auditor questions — enter asks ", mark(state, Pane::Library)));
+        .title(library_title(state, overview));
     if let Some(problem) = &overview.questions_problem {
         let text = Line::styled(visible(&format!("cannot be read: {problem}")), Style::new().red());
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), library);
         return;
     }
     let width = library.width.saturating_sub(2) as usize;
-    let items: Vec<ListItem> =
-        overview.questions.iter().map(|q| ListItem::new(fit(&question_text(q), width))).collect();
+    let items: Vec<ListItem> = (state.shown(overview).iter())
+        .filter_map(|&i| overview.questions.get(i))
+        .map(|q| ListItem::new(fit(&question_text(q), width)))
+        .collect();
     let mut list_state = ListState::default().with_selected(if items.is_empty() { None } else { Some(state.question) });
     let list = List::new(items).highlight_style(Style::new().reversed()).block(block);
     frame.render_stateful_widget(list, library, &mut list_state);
+}
+
+/// "Auditor questions", with the filter while one is typed or kept.
+fn library_title(state: &State, overview: &Overview) -> String {
+    let filter = &state.library_filter;
+    match filter.typing || filter.active() {
+        true => format!(
+            "{}Auditor questions /{} — {} of {} · esc clears ",
+            mark(state, Pane::Library),
+            visible(&filter.input.text),
+            state.shown(overview).len(),
+            overview.questions.len()
+        ),
+        false => format!("{}Auditor questions — enter asks, / filters ", mark(state, Pane::Library)),
+    }
 }
 
 /// The focused pane's title starts with ▶: its colour is not all that says so.
@@ -301,8 +356,8 @@ impl super::View for State {
         self.editing()
     }
 
-    fn on_type(&mut self, key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {
-        self.type_key(key)
+    fn on_type(&mut self, key: &KeyEvent, overview: Option<&Overview>) -> Vec<Effect> {
+        self.type_key(key, overview)
     }
 
     fn draw(&self, frame: &mut Frame, area: Rect, overview: &Overview) {
