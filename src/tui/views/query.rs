@@ -11,8 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Paragraph, Wrap};
 
 use super::evidence_table::{self, EvidenceRow, EvidenceTable};
-use super::grid::{self, Grid};
 use super::filter::{ListFilter, Typed};
+use super::grid::{self, Grid};
 use super::{is_motion, moved};
 use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::sampling::Sample;
