@@ -7,7 +7,7 @@ use duckdb::Connection;
 use serde_json::{Value as Json, json};
 
 use super::lifecycle::{Acceptance, FindingStatus, Mover, Severity, acceptance_expired, check_transition, finding_id};
-use super::population_rows::{PopulationRow, find_population_row};
+use super::population_rows::{PopulationRow, find_population_rows};
 use super::sampling::key::{SampleKey, find_sampled_row};
 use super::{AuditError, record};
 use crate::workspace::action_log;
@@ -70,10 +70,19 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
     }
     let (mut rows, mut population_rows) = (Vec::new(), Vec::new());
     for key in &new.rows {
+        // A row named twice is linked once.
         match find_sampled_row(&ws.conn, &new.audit, &new.control, key) {
-            Ok(sampled) => rows.push(sampled),
+            Ok(sampled) if !rows.contains(&sampled) => rows.push(sampled),
+            Ok(_) => {}
             Err(AuditError::NotSampled { .. }) => {
-                population_rows.push(find_population_row(ws, &new.audit, &new.control, key)?);
+                for found in find_population_rows(ws, &new.audit, &new.control, key)? {
+                    if !population_rows
+                        .iter()
+                        .any(|r: &PopulationRow| (r.sample_id, &r.key) == (found.sample_id, &found.key))
+                    {
+                        population_rows.push(found);
+                    }
+                }
             }
             Err(other) => return Err(other),
         }

@@ -40,9 +40,7 @@ pub enum AuditError {
     NotInScope { audit: String, control: String },
     #[error("audit `{audit}` has no sample of control `{control}`, evidence `{spec}`: it was never drawn")]
     NotDrawn { audit: String, control: String, spec: String },
-    #[error(
-        "`{typed}` names two sampled rows, `{first}` and `{second}`; give the key with its columns separated by U+001F"
-    )]
+    #[error("`{typed}` names two rows, `{first}` and `{second}`; give the key with its columns separated by U+001F")]
     AmbiguousKey { typed: String, first: sampling::key::SampleKey, second: sampling::key::SampleKey },
     #[error("key `{key}` is not in audit `{audit}`'s sample of control `{control}`")]
     NotSampled { audit: String, control: String, key: String },

@@ -31,16 +31,17 @@ pub struct PopulationRow {
 /// The name the key column takes while a row is looked up.
 const KEY_COLUMN: &str = "__quarterdeck_key";
 
-/// The row of the audit's population of `control` whose key is `typed` (its
-/// canonical or its display form), searched in every spec's population. A
-/// key that names rows in two specs, or two rows by its display form, is
-/// refused rather than guessed.
-pub fn find_population_row(
+/// The rows of the audit's population of `control` whose key is `typed`
+/// (its canonical or its display form), searched in every spec's
+/// population. A canonical key names its row in each spec whose population
+/// holds it (two specs over one source share rows); a display form that
+/// names two different keys is refused rather than guessed.
+pub fn find_population_rows(
     ws: &Workspace,
     audit: &str,
     control: &str,
     typed: &str,
-) -> Result<PopulationRow, AuditError> {
+) -> Result<Vec<PopulationRow>, AuditError> {
     let samples: Vec<(i64, String, String, String)> = {
         let mut stmt = ws.conn.prepare(
             "SELECT sample_id, spec, sql, key_columns FROM qd.samples
@@ -57,26 +58,30 @@ pub fn find_population_row(
         found.extend(rows_with_key(ws, sample_id, &spec, &sql, &columns, typed)?);
     }
     // An exact canonical match wins over display-form matches.
-    if let Some(exact) = found.iter().position(|r| r.key == *typed)
-        && found.iter().filter(|r| r.key == *typed).count() == 1
-    {
-        return Ok(found.swap_remove(exact));
+    if found.iter().any(|r| r.key == *typed) {
+        found.retain(|r| r.key == *typed);
+        return Ok(found);
     }
-    let mut found = found.into_iter();
-    match (found.next(), found.next()) {
-        (None, _) => Err(AuditError::NotInPopulation {
+    let mut keys: Vec<&SampleKey> = found.iter().map(|r| &r.key).collect();
+    keys.sort();
+    keys.dedup();
+    match keys.as_slice() {
+        [] => Err(AuditError::NotInPopulation {
             audit: audit.to_string(),
             control: control.to_string(),
             key: typed.to_string(),
         }),
-        (Some(only), None) => Ok(only),
-        (Some(first), Some(second)) => {
-            Err(AuditError::AmbiguousKey { typed: typed.to_string(), first: first.key, second: second.key })
-        }
+        [_] => Ok(found),
+        [first, second, ..] => Err(AuditError::AmbiguousKey {
+            typed: typed.to_string(),
+            first: (*first).clone(),
+            second: (*second).clone(),
+        }),
     }
 }
 
-/// At most two rows of one spec's population whose key reads as `typed`.
+/// At most two rows of one spec's population whose key reads as `typed`
+/// (a key identifies one row: the draw refuses duplicate keys).
 fn rows_with_key(
     ws: &Workspace,
     sample_id: i64,

@@ -65,3 +65,76 @@ fn a_finding_links_a_failing_population_row_that_was_not_sampled() {
     assert_eq!(verify.code, 1, "{}{}", verify.stdout, verify.stderr);
     assert!(verify.stderr.contains("links rows [] but the log says [population"), "{}", verify.stderr);
 }
+
+#[test]
+fn a_key_in_two_specs_populations_links_its_row_in_each_and_once() {
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    // Two specs over the same deploys, one row sampled from each: the other
+    // rows are in the populations only.
+    std::fs::write(
+        ws.join("controls/twice.toml"),
+        r#"[[control]]
+id = "CHG-9"
+title = "Deploys seen twice"
+criteria = ["CC8.1"]
+owner = "platform@acme.example"
+frequency = "per-event"
+practice = "Two views of one source."
+
+[[control.evidence]]
+name = "all deploys"
+source = "deploys"
+sample = 1
+tests = { approved = "approver IS NOT NULL" }
+
+[[control.evidence]]
+name = "prod deploys"
+source = "deploys"
+where = "environment = 'production'"
+sample = 1
+tests = { approved = "approver IS NOT NULL" }
+"#,
+    )
+    .unwrap();
+    sb.at(&ws, &["audit", "start", "2026-Q3", "--controls", "CHG-9", "--seed", "1"]).ok();
+    let sampled: Vec<String> = ["all deploys", "prod deploys"]
+        .iter()
+        .map(|spec| {
+            let s = sb.at(&ws, &["--format", "json", "sample", "CHG-9", "--audit", "2026-Q3", "--spec", spec]).ok();
+            s.json()["rows"][0]["key"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let prod: Vec<String> = scalar(
+        &ws,
+        "SELECT string_agg(deploy_id, ',' ORDER BY deploy_id) FROM deploys WHERE environment = 'production'",
+    )
+    .split(',')
+    .map(str::to_string)
+    .collect();
+    let key = prod.iter().find(|k| !sampled.contains(k)).expect("a production deploy that neither sample drew");
+    let args = [
+        "findings",
+        "add",
+        "--audit",
+        "2026-Q3",
+        "--control",
+        "CHG-9",
+        "--title",
+        "t",
+        "--severity",
+        "low",
+        "--owner",
+        "o",
+        "--row",
+        key,
+        "--row",
+        key,
+    ];
+    let id = sb.at(&ws, &args).ok().stdout.trim().to_string();
+    let shown = sb.at(&ws, &["--format", "json", "findings", "show", &id]).ok().json();
+    let specs: Vec<&str> =
+        shown["population_rows"].as_array().unwrap().iter().map(|r| r["spec"].as_str().unwrap()).collect();
+    assert_eq!(specs, ["all deploys", "prod deploys"], "one link per spec, the key named twice linked once");
+    sb.at(&ws, &["verify"]).ok();
+}
