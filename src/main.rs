@@ -19,7 +19,9 @@ fn main() -> ExitCode {
         Err(failure) => {
             // Errors quote evidence (a duplicate key, a bad cell): only the
             // sanitiser's text reaches the terminal, line by line.
-            eprintln!("error: {}", quarterdeck::text::visible_lines(&failure.message()));
+            // A closed stderr loses the message, never the exit code.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {}", quarterdeck::text::visible_lines(&failure.message()));
             ExitCode::from(failure.exit_code() as u8)
         }
     }

@@ -34,11 +34,11 @@ pub fn run(ctx: &Context) -> Outcome {
         return Ok(code);
     }
     for problem in &problems {
-        eprintln!("{}", visible(&problem.to_string()));
+        tell!("{}", visible(&problem.to_string()));
     }
     let specs: usize = mappings.controls.iter().map(|c| c.evidence.len()).sum();
     if errors > 0 {
-        eprintln!("{errors} problem(s), {warnings} warning(s) in {} control(s)", mappings.controls.len());
+        tell!("{errors} problem(s), {warnings} warning(s) in {} control(s)", mappings.controls.len());
     } else {
         say!(
             "ok: {} control(s), {specs} evidence spec(s), {} source(s); {warnings} warning(s)",

@@ -35,6 +35,6 @@ pub fn run(ctx: &Context) -> Outcome {
 pub fn warn_about_problems(mappings: &Mappings) {
     let errors = mappings.problems.iter().filter(|p| !p.warning).count();
     if errors > 0 {
-        eprintln!("warning: {errors} mapping problem(s) left some controls out; run `quarterdeck check`");
+        tell!("warning: {errors} mapping problem(s) left some controls out; run `quarterdeck check`");
     }
 }

@@ -162,7 +162,7 @@ fn build(partial: &Path, options: &DemoOptions, threads: Option<u32>, clock: Clo
         let report = ingest_with(&ws, source, &[], &bar).within(|| format!("demo: ingesting `{source}`"))?;
         bar.note(&format!("  {:<16} {:>10} rows", source, report.total_rows));
     }
-    eprintln!("  planted {} gap(s) for a mock audit to find (docs/demo.md)", summary.planted.len());
+    tell!("  planted {} gap(s) for a mock audit to find (docs/demo.md)", summary.planted.len());
     Ok(())
 }
 

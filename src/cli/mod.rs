@@ -10,6 +10,15 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::cli::output::say(&$crate::text::visible_lines(&format!($($arg)*)))? };
 }
 
+/// `eprintln!` that never panics: with stderr closed the message is lost,
+/// not the command's exit code.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod ask;
 mod audit;
 mod check;
@@ -247,7 +256,7 @@ impl Context {
                 ))
                 .into());
             }
-            eprintln!("No workspace given; creating the demo workspace at {}", dir.display());
+            tell!("No workspace given; creating the demo workspace at {}", dir.display());
             demo::create(dir, &demo::DemoArgs::defaults(), self.threads, self.clock)?;
         }
         Ok(located.path().to_path_buf())
@@ -287,7 +296,7 @@ fn dispatch(cli: Cli) -> Outcome {
     let (name, formats) = formats(cli.command.as_ref());
     if !formats.contains(&cli.format) {
         let asked = clap::ValueEnum::to_possible_value(&cli.format).map(|v| v.get_name().to_string());
-        eprintln!("error: --format {} is not supported by {name}", asked.unwrap_or_default());
+        tell!("error: --format {} is not supported by {name}", asked.unwrap_or_default());
         return Ok(2);
     }
     let clock = Clock::from_env().map_err(|e| BadInput(e.to_string()))?;
@@ -302,7 +311,7 @@ fn dispatch(cli: Cli) -> Outcome {
     match cli.command {
         None => {
             if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-                eprintln!("The terminal UI needs a terminal; use the subcommands (quarterdeck --help) in scripts.");
+                tell!("The terminal UI needs a terminal; use the subcommands (quarterdeck --help) in scripts.");
                 return Ok(2);
             }
             let dir = ctx.discover()?;

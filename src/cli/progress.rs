@@ -30,7 +30,7 @@ impl Bar {
 
     /// A line on stderr that does not tear the bar.
     pub fn note(&self, line: &str) {
-        self.bar.suspend(|| eprintln!("{}", crate::text::visible(line)));
+        self.bar.suspend(|| tell!("{}", crate::text::visible(line)));
     }
 }
 

@@ -60,8 +60,8 @@ pub fn run(ctx: &Context, expect_head: Option<&str>) -> Outcome {
         return Ok(0);
     }
     for problem in &problems {
-        eprintln!("{}", crate::text::visible(problem));
+        tell!("{}", crate::text::visible(problem));
     }
-    eprintln!("verify: {} problem(s)", problems.len());
+    tell!("verify: {} problem(s)", problems.len());
     Ok(1)
 }

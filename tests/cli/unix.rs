@@ -213,3 +213,22 @@ fn long_work_on_a_terminal_shows_progress_on_stderr() {
     assert!(shown.contains("generating the demo") && shown.contains("ingesting"), "{shown:?}");
     assert!(dir.join("quarterdeck.toml").is_file());
 }
+
+#[test]
+fn a_stderr_nobody_reads_loses_the_message_not_the_exit_code() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let sb = Sandbox::new();
+    let ws = sb.example_workspace();
+    for (args, code) in
+        [(vec!["sources"], 3), (vec!["--workspace", ws.to_str().unwrap(), "check", "--format", "xml"], 2)]
+    {
+        // A pipe whose reader is gone: every write to it fails with EPIPE,
+        // which eprintln! turns into a panic (exit 101).
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let (reader, writer) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        drop(reader);
+        let out = sb.command(&args).stderr(Stdio::from(writer)).output().unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+}
