@@ -7,14 +7,14 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::AuditError;
 use super::sampling::key::{SHOWN_SEPARATOR, SampleKey};
+use super::sampling::store;
+use super::{AuditError, record};
 use crate::workspace::Workspace;
 use crate::workspace::guard::guard_select;
 use crate::workspace::population::key_sql;
 use crate::workspace::query::bounded;
 use crate::workspace::sql::quote_literal;
-use crate::workspace::stored::At;
 use crate::workspace::values::{readable_sql, to_json};
 
 /// A population row a finding names.
@@ -42,20 +42,10 @@ pub fn find_population_rows(
     control: &str,
     typed: &str,
 ) -> Result<Vec<PopulationRow>, AuditError> {
-    let samples: Vec<(i64, String, String, String)> = {
-        let mut stmt = ws.conn.prepare(
-            "SELECT sample_id, spec, sql, key_columns FROM qd.samples
-             WHERE audit = ? AND control = ? AND current ORDER BY spec",
-        )?;
-        stmt.query_map([audit, control], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect::<Result<_, _>>()?
-    };
     let mut found: Vec<PopulationRow> = Vec::new();
-    for (sample_id, spec, sql, keys) in samples {
-        let row_name = format!("sample {sample_id}");
-        let columns: Vec<String> =
-            At { table: "qd.samples", row: &row_name }.json(3, "key_columns", &keys).map_err(AuditError::Database)?;
-        found.extend(rows_with_key(ws, sample_id, &spec, &sql, &columns, typed)?);
+    for (sample_id, _, spec) in record::sample_ids(&ws.conn, audit)?.into_iter().filter(|(_, c, _)| c == control) {
+        let Some(sample) = store::load(ws, sample_id)? else { continue };
+        found.extend(rows_with_key(ws, sample_id, &spec, &sample.sql, &sample.key_columns, typed)?);
     }
     // An exact canonical match wins over display-form matches.
     if found.iter().any(|r| r.key == *typed) {
