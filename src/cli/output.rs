@@ -108,17 +108,19 @@ impl Listing {
     /// wider than `width`; and how many were left out.
     fn fitted(&self, width: Option<u16>) -> (std::borrow::Cow<'_, Self>, usize) {
         let Some(width) = width.map(usize::from) else { return (std::borrow::Cow::Borrowed(self), 0) };
-        let natural = |l: &Self| (0..l.columns.len()).map(|i| l.content_width(i) + 2).sum::<usize>();
-        if self.optional.is_empty() || natural(self) <= width {
+        // Each column's width is measured once; leaving one out drops its width.
+        let mut widths: Vec<usize> = (0..self.columns.len()).map(|i| self.content_width(i) + 2).collect();
+        if self.optional.is_empty() || widths.iter().sum::<usize>() <= width {
             return (std::borrow::Cow::Borrowed(self), 0);
         }
         let mut fitted = self.clone();
         let mut left_out = 0;
-        while natural(&fitted) > width {
+        while widths.iter().sum::<usize>() > width {
             let Some(at) = fitted.optional.iter().find_map(|o| fitted.columns.iter().position(|c| c == o)) else {
                 break;
             };
             fitted.columns.remove(at);
+            widths.remove(at);
             for row in &mut fitted.rows {
                 if at < row.len() {
                     row.remove(at);
