@@ -6,6 +6,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod fuzzy;
+pub mod packet;
 pub mod progress;
 pub mod text;
 pub mod tui;
