@@ -325,6 +325,27 @@ fn attach_rows(conn: &Connection, findings: &mut [Finding], only: Option<&str>) 
     Ok(())
 }
 
+/// A finding whole, as `findings show --format json` and the packet give
+/// it: its fields, its status as of `today`, linked rows and history.
+pub fn to_json(f: &Finding, events: &[Event], today: NaiveDate) -> Json {
+    json!({
+        "id": f.id, "audit": f.audit, "control": f.control, "title": f.title, "description": f.description,
+        "severity": f.severity.as_str(), "owner": f.owner, "due": f.due.map(|d| d.to_string()),
+        "status": effective_status(f, today).as_str(),
+        "overdue": super::lifecycle::is_overdue(f.status, f.due, today), "regression": f.regression,
+        "risk_acceptance": f.approver.as_ref().map(|a| json!({"approver": a, "reason": f.accept_reason,
+            "expires": f.accept_expires.map(|d| d.to_string())})),
+        "closed_in": f.closed_in,
+        "rows": f.rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
+        "population_rows": f.population_rows.iter()
+            .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key, "row": r.row}))
+            .collect::<Vec<_>>(),
+        "events": events.iter()
+            .map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note}))
+            .collect::<Vec<_>>(),
+    })
+}
+
 pub fn events(conn: &Connection, id: &str) -> duckdb::Result<Vec<Event>> {
     let mut stmt = conn.prepare(
         "SELECT CAST(event_at AS VARCHAR), actor, from_status, to_status, note FROM qd.finding_events

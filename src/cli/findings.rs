@@ -142,19 +142,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
         FindingsCommand::Show { id } => {
             let f = findings::load(&ws.conn, id)?.ok_or_else(|| AuditError::UnknownFinding(id.clone()))?;
             let events = findings::events(&ws.conn, id)?;
-            let value = json!({
-                "id": f.id, "audit": f.audit, "control": f.control, "title": f.title, "description": f.description,
-                "severity": f.severity.as_str(), "owner": f.owner, "due": f.due.map(|d| d.to_string()),
-                "status": findings::effective_status(&f, today).as_str(), "overdue": is_overdue(f.status, f.due, today), "regression": f.regression,
-                "risk_acceptance": f.approver.as_ref().map(|a| json!({"approver": a, "reason": f.accept_reason,
-                    "expires": f.accept_expires.map(|d| d.to_string())})),
-                "closed_in": f.closed_in,
-                "rows": f.rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
-                "population_rows": f.population_rows.iter()
-                    .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key, "row": r.row}))
-                    .collect::<Vec<_>>(),
-                "events": events.iter().map(|e| json!({"at": e.at, "actor": e.actor, "from": e.from, "to": e.to, "note": e.note})).collect::<Vec<_>>(),
-            });
+            let value = findings::to_json(&f, &events, today);
             match ctx.format {
                 Format::Json => {
                     print_json(&value)?;

@@ -31,6 +31,7 @@ mod findings;
 mod ingest;
 mod init;
 pub mod output;
+mod packet;
 mod progress;
 pub use failure::Failure;
 mod query;
@@ -170,9 +171,16 @@ pub enum Command {
     /// any problem
     Verify {
         /// A head held elsewhere (SEQ:HASH, as `verify` prints it) that the log must still contain
-        #[arg(long, value_name = "SEQ:HASH")]
+        #[arg(long, value_name = "SEQ:HASH", conflicts_with = "packet")]
         expect_head: Option<String>,
+        /// Check a packet (folder or zip) instead: every hash, each sample's ranks, and, run inside
+        /// its workspace, each population recounted and the log
+        #[arg(long, value_name = "DIR|ZIP")]
+        packet: Option<PathBuf>,
     },
+    /// Write an audit's packet for the auditor: README, index.html, workpapers, IPE sheets,
+    /// findings, the log slice, OSCAL and a manifest (default packets/LABEL in the workspace)
+    Packet(packet::PacketArgs),
     /// Print a shell completion script to stdout (needs no workspace)
     Completions {
         /// The shell to complete for
@@ -334,7 +342,9 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Findings(command)) => findings::run(&ctx, &command),
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
         Some(Command::Requests(RequestsCommand::List)) => ask::run_list(&ctx),
-        Some(Command::Verify { expect_head }) => verify::run(&ctx, expect_head.as_deref()),
+        Some(Command::Verify { packet: Some(path), .. }) => packet::verify_packet(&ctx, &path),
+        Some(Command::Verify { expect_head, packet: None }) => verify::run(&ctx, expect_head.as_deref()),
+        Some(Command::Packet(args)) => packet::run(&ctx, &args),
         Some(Command::Completions { shell }) => completions::completions(shell),
         Some(Command::Man { out }) => completions::man(out.as_deref()),
     }
@@ -370,6 +380,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Ask { .. }) => ("ask", ALL),
         Some(Command::Requests(RequestsCommand::List)) => ("requests list", ALL),
         Some(Command::Verify { .. }) => ("verify", &[Table, Json]),
+        Some(Command::Packet(_)) => ("packet", &[Table, Json]),
         Some(Command::Completions { .. }) => ("completions", TEXT),
         Some(Command::Man { .. }) => ("man", TEXT),
     }

@@ -46,11 +46,12 @@ pub enum Action {
     EditFinding,
     StartAudit,
     CloseAudit,
+    ExportPacket,
     Ingest,
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -89,6 +90,7 @@ impl Action {
         Action::EditFinding,
         Action::StartAudit,
         Action::CloseAudit,
+        Action::ExportPacket,
         Action::Ingest,
     ];
 
@@ -133,6 +135,7 @@ impl Action {
             Action::EditFinding => "Edit the finding",
             Action::StartAudit => "Start a mock audit",
             Action::CloseAudit => "Close the current audit",
+            Action::ExportPacket => "Export the selected audit's packet to packets/LABEL",
             Action::Ingest => "Ingest the source from its configured path",
         }
     }
@@ -151,7 +154,7 @@ impl Action {
             | Action::NextSpec
             | Action::PrevSpec => Some(Tab::Evidence),
             Action::NewFinding | Action::EditFinding => Some(Tab::Findings),
-            Action::StartAudit | Action::CloseAudit => Some(Tab::Audits),
+            Action::StartAudit | Action::CloseAudit | Action::ExportPacket => Some(Tab::Audits),
             Action::Ingest => Some(Tab::Sources),
             _ => None,
         }

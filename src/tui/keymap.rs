@@ -200,6 +200,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("E", Action::EditFinding),
     ("S", Action::StartAudit),
     ("C", Action::CloseAudit),
+    ("X", Action::ExportPacket),
     ("I", Action::Ingest),
 ];
 

@@ -35,6 +35,8 @@ pub enum Request {
     SetFinding { id: String, change: Change },
     StartAudit { label: String, scope: audits::Scope, seed: Option<String> },
     CloseAudit { label: String },
+    /// Writes the audit's packet (files beside the workspace; the database is only read).
+    ExportPacket { label: String },
     Ingest { source: String },
 }
 
@@ -56,13 +58,16 @@ impl Request {
             Request::Verdict { .. } => Track::Write(Write::Verdict),
             Request::AddFinding(_) | Request::SetFinding { .. } => Track::Write(Write::Finding),
             Request::StartAudit { .. } | Request::CloseAudit { .. } => Track::Write(Write::Audit),
+            Request::ExportPacket { .. } => Track::Write(Write::Packet),
             Request::Ingest { .. } => Track::Write(Write::Ingest),
         }
     }
 
-    /// Whether serving the request changes the workspace.
+    /// Whether serving the request changes the workspace. An export is
+    /// tracked like a write (its reply always shows) but only reads the
+    /// database, so a read-only workspace exports too.
     pub fn writes(&self) -> bool {
-        matches!(self.track(), Track::Write(_))
+        matches!(self.track(), Track::Write(w) if w != Write::Packet)
     }
 
     /// A few words for the status line while the request is in flight.
@@ -81,6 +86,7 @@ impl Request {
             Request::SetFinding { id, .. } => format!("changing {id}"),
             Request::StartAudit { label, .. } => format!("starting {label} and drawing its samples"),
             Request::CloseAudit { label } => format!("closing {label}"),
+            Request::ExportPacket { label } => format!("exporting the packet of {label}"),
             Request::Ingest { source } => format!("ingesting {source}"),
         }
     }
@@ -105,6 +111,7 @@ pub enum Write {
     Verdict,
     Finding,
     Audit,
+    Packet,
     Ingest,
 }
 

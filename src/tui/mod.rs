@@ -167,7 +167,10 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
             _ = interrupt.recv() => { tracing::info!("SIGINT"); break; }
             _ = tick.tick(), if app.busy() => {
                 app.spinner += 1;
-                app.progress = running.as_ref().and_then(|r| r.progress.query_progress().percentage());
+                // Steps of domain work (an export) first, else DuckDB's own progress.
+                app.progress = running
+                    .as_ref()
+                    .and_then(|r| r.steps.percentage().or_else(|| r.progress.query_progress().percentage()));
                 app.dirty = true;
             }
         }

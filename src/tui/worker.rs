@@ -45,6 +45,31 @@ pub struct Options {
 pub struct RunningQuery {
     pub progress: ProgressHandle,
     pub interrupt: Arc<InterruptHandle>,
+    /// How far long domain work (an export) has got, step by step.
+    pub steps: Arc<Steps>,
+}
+
+/// The latest step of long domain work the worker is doing: what, and
+/// how many of how many steps are done. The status line reads it.
+#[derive(Debug, Default)]
+pub struct Steps(std::sync::Mutex<Option<(String, u64, u64)>>);
+
+impl Steps {
+    /// Percent done, while work reports steps.
+    pub fn percentage(&self) -> Option<f64> {
+        let step = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        step.as_ref().filter(|(_, _, total)| *total > 0).map(|(_, done, total)| *done as f64 * 100.0 / *total as f64)
+    }
+
+    fn clear(&self) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+impl crate::progress::Progress for Steps {
+    fn step(&self, what: &str, done: u64, total: u64) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((what.to_string(), done, total));
+    }
 }
 
 /// The worker's end of the channels.
@@ -54,6 +79,8 @@ pub struct Worker {
     guarded: Guarded,
     /// The mappings as last read: pages reuse them, everything else rereads.
     mappings: Option<Arc<Mappings>>,
+    /// Steps of long domain work, shared with the status line.
+    steps: Arc<Steps>,
 }
 
 /// Opens the workspace on a new thread and serves requests until the UI
@@ -68,10 +95,14 @@ pub fn spawn(
     std::thread::Builder::new().name("duckdb".into()).spawn(move || {
         let open_options = OpenOptions { threads: options.threads, clock: options.clock, progress: true };
         let open = Workspace::open_with(&options.root, options.access, &open_options);
+        let steps = Arc::new(Steps::default());
         let ws = match open {
             Ok(ws) => {
-                let handles =
-                    RunningQuery { progress: ws.conn.progress_handle(), interrupt: ws.conn.interrupt_handle() };
+                let handles = RunningQuery {
+                    progress: ws.conn.progress_handle(),
+                    interrupt: ws.conn.interrupt_handle(),
+                    steps: Arc::clone(&steps),
+                };
                 let _ = ready.send(Ok(handles));
                 ws
             }
@@ -80,7 +111,7 @@ pub fn spawn(
                 return;
             }
         };
-        let mut worker = Worker::new(ws);
+        let mut worker = Worker::with_steps(ws, steps);
         while let Ok(first) = requests.recv() {
             let mut batch = vec![first];
             batch.extend(requests.try_iter());
@@ -117,7 +148,12 @@ pub fn latest_only(batch: Vec<(u64, Request)>) -> Vec<(u64, Request)> {
 impl Worker {
     /// A worker on an already open workspace (for tests that drive it inline).
     pub fn new(ws: Workspace) -> Self {
-        Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None }
+        Self::with_steps(ws, Arc::default())
+    }
+
+    /// A worker that reports the steps of long work into `steps`.
+    pub fn with_steps(ws: Workspace, steps: Arc<Steps>) -> Self {
+        Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None, steps }
     }
 
     /// The workspace the worker owns, for tests that read what a write left.
@@ -216,6 +252,21 @@ impl Worker {
                     "{label} closed; {} finding(s) closed by retest, {} regression(s)",
                     closed.closed_findings.len(),
                     closed.regressions.len()
+                ))
+            }
+            Request::ExportPacket { label } => {
+                let request = crate::packet::PacketRequest { label: &label, out: None, zip: false };
+                let exported = crate::packet::export_with(&self.ws, &request, &*self.steps);
+                self.steps.clear();
+                let exported = exported?;
+                let unreviewed = match exported.unreviewed.len() {
+                    0 => String::new(),
+                    n => format!("; {n} control(s) not reviewed"),
+                };
+                Reply::Done(format!(
+                    "packet of {label} written to {} ({} files){unreviewed}",
+                    exported.path.display(),
+                    exported.files
                 ))
             }
             Request::Ingest { source } => {

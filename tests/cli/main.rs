@@ -10,6 +10,7 @@ mod dates;
 mod demo;
 mod formats;
 mod ingest;
+mod packet;
 mod population_rows;
 mod query;
 mod real_data;

@@ -62,6 +62,9 @@ pub struct SampleRow {
     pub tests: TestResults,
     pub verdict: Option<crate::audit::verdicts::Verdict>,
     pub note: Option<String>,
+    /// Who decided the latest verdict, and when (UTC, as stored).
+    pub tester: Option<String>,
+    pub tested_at: Option<String>,
 }
 
 /// The size a spec's sample takes: the spec's own, else by frequency.
@@ -132,6 +135,27 @@ pub fn rank_population(
             rank_streamed(ws, population, sql, seed, n)
         }
     }
+}
+
+/// The count and fingerprint of a frozen population, recomputed from its
+/// SQL and key columns (what `verify --packet` checks against the packet):
+/// one pass in DuckDB, every key hashed on its threads into a tap.
+pub fn recount(ws: &Workspace, sql: &str, key_columns: &[String]) -> Result<(u64, String), AuditError> {
+    let tap = ws.functions.taps.open();
+    let query = format!(
+        "SELECT count(*), count({DRAW_FUNCTION}({tap}, '', __qd_key)) \
+         FROM (SELECT {key_sql} AS __qd_key FROM ({sql}) AS population) AS keys",
+        tap = tap.id(),
+        key_sql = crate::workspace::population::key_sql(key_columns),
+    );
+    guard_select_allowing(&ws.conn, &query, &[DRAW_FUNCTION]).map_err(|r| AuditError::Refused(r.to_string()))?;
+    let (count, hashed): (i64, i64) = ws.conn.query_row(&query, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let batches = tap.take();
+    let tapped: usize = batches.iter().map(DigestBatch::len).sum();
+    if tapped as i64 != hashed || hashed != count {
+        return Err(AuditError::Refused(format!("the recount saw {tapped} key(s) of {count} row(s); run it again")));
+    }
+    Ok((count.max(0) as u64, fingerprint::of_batches(&batches, threads()).hex))
 }
 
 /// The sample's keys alone, in ascending rank: [`rank_population`] without
@@ -316,6 +340,8 @@ fn read_rows(
                 tests,
                 verdict: None,
                 note: None,
+                tester: None,
+                tested_at: None,
             })
         })
         .collect())
@@ -348,6 +374,8 @@ impl Sample {
                 "tests": r.tests.iter().map(|(name, result)| (name.clone(), json!(result))).collect::<Map<String, Json>>(),
                 "verdict": r.verdict,
                 "note": r.note,
+                "tester": r.tester,
+                "tested_at": r.tested_at,
             })).collect::<Vec<_>>(),
         })
     }

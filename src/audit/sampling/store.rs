@@ -73,7 +73,6 @@ pub fn load_current(ws: &Workspace, audit: &str, control: &str, spec: &str) -> d
     }
 }
 
-/// A stored sample with its rows and their latest verdicts.
 /// A stored sample with its rows and their latest verdicts; its period's
 /// local dates in the workspace's zone.
 pub fn load(ws: &Workspace, sample_id: i64) -> duckdb::Result<Option<Sample>> {
@@ -98,7 +97,7 @@ pub fn load(ws: &Workspace, sample_id: i64) -> duckdb::Result<Option<Sample>> {
         return Ok(None);
     };
     let mut stmt = conn.prepare(
-        "SELECT r.key, r.rank, r.row_json, r.tests, v.verdict, v.note
+        "SELECT r.key, r.rank, r.row_json, r.tests, v.verdict, v.note, v.decided_by, CAST(v.decided_at AS VARCHAR)
          FROM qd.sample_rows r
          LEFT JOIN (SELECT * FROM qd.verdicts WHERE sample_id = ?
                     QUALIFY row_number() OVER (PARTITION BY key ORDER BY decided_at DESC, rowid DESC) = 1) v USING (key)
@@ -120,6 +119,8 @@ pub fn load(ws: &Workspace, sample_id: i64) -> duckdb::Result<Option<Sample>> {
                 tests: tests.into_iter().map(|(k, v)| (k, v.as_bool())).collect(),
                 verdict,
                 note: r.get(5)?,
+                tester: r.get(6)?,
+                tested_at: r.get(7)?,
                 key: SampleKey::canonical(key),
             })
         })?

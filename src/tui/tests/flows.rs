@@ -382,3 +382,31 @@ fn a_failing_population_row_gets_its_finding_from_the_failing_rows_browser() {
     assert!(screen.contains("Population rows (not sampled)"), "{screen}");
     assert!(screen.contains("prod deploys: dep-0002834"), "{screen}");
 }
+
+#[test]
+fn the_audits_view_exports_the_packet_even_read_only() {
+    let mut h = Harness::with(Access::ReadOnly, |ws| {
+        let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
+        let period = crate::workspace::period::Period::parse("2026-Q3", ws.config.timezone).expect("period");
+        crate::audit::audits::start(ws, &mappings, "2026-Q3", &period, &crate::audit::audits::Scope::All, None)
+            .expect("audit");
+    });
+    h.keys("5X");
+    let status = h.app.status.clone().expect("a status");
+    assert!(!status.error && status.text.contains("packet of 2026-Q3 written to"), "{status:?}");
+    assert!(status.text.contains("not reviewed"), "{status:?}");
+    let packet = h.workspace().root.join("packets/2026-Q3");
+    assert!(packet.join("index.html").is_file() && packet.join("manifest.json").is_file());
+    let files = crate::packet::archive::read(&packet).expect("read back");
+    let report = crate::packet::verify::verify(&files, Some(h.workspace()), &crate::progress::Silent);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[test]
+fn long_domain_work_reports_its_steps_as_a_percentage() {
+    use crate::progress::Progress;
+    let steps = crate::tui::worker::Steps::default();
+    assert_eq!(steps.percentage(), None);
+    steps.step("control CHG-1", 3, 12);
+    assert_eq!(steps.percentage(), Some(25.0));
+}

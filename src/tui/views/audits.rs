@@ -168,6 +168,10 @@ impl State {
                 Some(a) => vec![Effect::Error(format!("{} is already closed", a.audit.label))],
                 None => vec![Effect::Message("no audit to close: S starts one".into())],
             },
+            Action::ExportPacket => match self.selected_audit(overview) {
+                Some(a) => vec![Effect::Send(Request::ExportPacket { label: a.audit.label.clone() })],
+                None => vec![Effect::Message("no audit to export: S starts one".into())],
+            },
             _ => Vec::new(),
         }
     }

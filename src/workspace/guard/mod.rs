@@ -53,6 +53,16 @@ pub fn guard_select(conn: &Connection, sql: &str) -> Result<(), Refusal> {
 /// [`guard_select`] for SQL that Quarterdeck wraps around a person's text,
 /// which may call the named internal functions (the draw's ranking).
 pub fn guard_select_allowing(conn: &Connection, sql: &str, internal: &[&str]) -> Result<(), Refusal> {
+    inspect(conn, sql, internal).map(|_| ())
+}
+
+/// The workspace tables and views (lowercase, schema-qualified where the
+/// SQL qualifies them) that a SELECT the guard accepts reads.
+pub fn tables_read(conn: &Connection, sql: &str) -> Result<BTreeSet<String>, Refusal> {
+    inspect(conn, sql, &[])
+}
+
+fn inspect(conn: &Connection, sql: &str, internal: &[&str]) -> Result<BTreeSet<String>, Refusal> {
     if sql.trim().trim_end_matches(';').trim().is_empty() {
         return Err(Refusal::Empty);
     }

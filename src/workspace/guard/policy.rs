@@ -55,15 +55,17 @@ pub(super) struct Inspector<'a> {
     internal: &'a [&'a str],
     ctes: BTreeSet<String>,
     functions: BTreeSet<String>,
+    tables: BTreeSet<String>,
 }
 
 impl<'a> Inspector<'a> {
     pub fn new(tree: &'a Tree, known: &'a BTreeSet<String>, internal: &'a [&'a str]) -> Self {
-        Self { tree, known, internal, ctes: BTreeSet::new(), functions: BTreeSet::new() }
+        Self { tree, known, internal, ctes: BTreeSet::new(), functions: BTreeSet::new(), tables: BTreeSet::new() }
     }
 
-    /// Walks every node (iteratively), then checks the functions it met.
-    pub fn inspect(mut self, conn: &Connection) -> Result<(), Refusal> {
+    /// Walks every node (iteratively), then checks the functions it met;
+    /// the workspace tables and views the statement reads.
+    pub fn inspect(mut self, conn: &Connection) -> Result<BTreeSet<String>, Refusal> {
         self.collect_ctes();
         let mut stack = vec![self.tree.root()];
         while let Some(id) = stack.pop() {
@@ -72,7 +74,8 @@ impl<'a> Inspector<'a> {
             }
             stack.extend(self.tree.children(id));
         }
-        self.check_functions(conn)
+        self.check_functions(conn)?;
+        Ok(self.tables)
     }
 
     fn collect_ctes(&mut self) {
@@ -143,6 +146,9 @@ impl<'a> Inspector<'a> {
                 let is_cte = schema.is_empty() && self.ctes.contains(&table);
                 if !is_cte && !self.known.contains(&qualified) {
                     return Err(Refusal::UnknownTable(qualified));
+                }
+                if !is_cte {
+                    self.tables.insert(qualified);
                 }
                 Ok(())
             }
