@@ -13,6 +13,7 @@ mod ingest;
 mod population_rows;
 mod query;
 mod real_data;
+mod review;
 mod tour;
 mod tui;
 mod unix;
