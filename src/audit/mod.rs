@@ -12,6 +12,7 @@ pub mod population_rows;
 pub mod questions;
 pub mod record;
 pub mod replay;
+pub mod review;
 pub mod sampling;
 pub mod verdicts;
 
@@ -58,6 +59,18 @@ pub enum AuditError {
     DuplicateKeys { control: String, spec: String, count: u64 },
     #[error("a redraw needs a reason, which is logged")]
     RedrawNeedsReason,
+    #[error("a review needs a conclusion, which is logged")]
+    ConclusionNeeded,
+    #[error("control `{control}` has no sampled rows in audit `{audit}`: there is no testing to review")]
+    NothingToReview { audit: String, control: String },
+    #[error(
+        "control `{control}` in audit `{audit}`: {undecided} of {sampled} sampled row(s) have no verdict yet; only finished testing can be reviewed"
+    )]
+    TestingUnfinished { audit: String, control: String, undecided: u64, sampled: u64 },
+    #[error(
+        "`{reviewer}` recorded verdicts on control `{control}` in audit `{audit}`: a tester cannot review their own work"
+    )]
+    ReviewerTested { reviewer: String, audit: String, control: String },
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]

@@ -1,8 +1,8 @@
 //! `verify`'s second half: the action log replayed against the state
 //! tables. The chain proves the log agrees with itself; this proves the
 //! state agrees with the log — a verdict, a frozen sample row, a finding,
-//! an audit or an ingest run edited or deleted behind Quarterdeck's back is
-//! reported, each divergence on its own line.
+//! a review, an audit or an ingest run edited or deleted behind
+//! Quarterdeck's back is reported, each divergence on its own line.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -57,6 +57,7 @@ pub fn replay(ws: &Workspace) -> duckdb::Result<Vec<Divergence>> {
     samples(ws, &log, &mut out)?;
     verdicts(ws, &log, &mut out)?;
     findings(ws, &log, &mut out)?;
+    reviews(ws, &log, &mut out)?;
     ingest_runs(ws, &log, &mut out)?;
     Ok(out)
 }
@@ -197,6 +198,50 @@ fn verdicts(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
         if found.get(row).copied().unwrap_or(0) < *n {
             out.push(Divergence {
                 table: "qd.verdicts",
+                what: format!("{} is in the log but not in the table", shown(row)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// (audit, control, reviewer, conclusion)
+type ReviewRow = (String, String, String, String);
+
+fn reviews(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duckdb::Result<()> {
+    let mut expected: BTreeMap<ReviewRow, i64> = BTreeMap::new();
+    for e in log.iter().filter(|e| e.action == "review.sign") {
+        let p = &e.payload;
+        let field = |key| text(p, key).unwrap_or_default();
+        *expected.entry((field("audit"), field("control"), field("reviewer"), field("conclusion"))).or_default() += 1;
+    }
+    let mut stmt = ws.conn.prepare("SELECT audit, control, reviewer, conclusion FROM qd.reviews")?;
+    let mut found: BTreeMap<ReviewRow, i64> = BTreeMap::new();
+    for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
+        *found.entry(row?).or_default() += 1;
+    }
+    let shown = |(audit, control, reviewer, conclusion): &ReviewRow| {
+        use crate::text::{fit, visible};
+        format!(
+            "{} in {} reviewed by `{}` (`{}`)",
+            visible(control),
+            visible(audit),
+            visible(reviewer),
+            fit(conclusion, 60)
+        )
+    };
+    for (row, n) in &found {
+        if *n > expected.get(row).copied().unwrap_or(0) {
+            out.push(Divergence {
+                table: "qd.reviews",
+                what: format!("{} is recorded but not in the log", shown(row)),
+            });
+        }
+    }
+    for (row, n) in &expected {
+        if found.get(row).copied().unwrap_or(0) < *n {
+            out.push(Divergence {
+                table: "qd.reviews",
                 what: format!("{} is in the log but not in the table", shown(row)),
             });
         }

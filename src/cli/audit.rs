@@ -8,7 +8,7 @@ use super::{Context, Outcome};
 use crate::audit::audits::close::close;
 use crate::audit::audits::summary::{self, AuditSummary};
 use crate::audit::audits::{self, Scope};
-use crate::audit::findings;
+use crate::audit::{findings, review};
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 
@@ -107,6 +107,8 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
     let AuditSummary { audit, results, previous, .. } = &summary;
     let current = Mappings::load(&ws.root).version;
     let previous_rate = previous.as_ref().and_then(|p| p.exception_rate);
+    let reviews = review::list(&ws.conn, label)?;
+    let latest = review::latest_by_control(&reviews);
     if ctx.format == Format::Json {
         let shown = json!({
             "label": audit.label,
@@ -116,7 +118,10 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             "mapping_version": audit.mapping_version,
             "mapping_changed": current != audit.mapping_version,
             "controls": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str(), "sampled": r.sampled,
-                "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided})).collect::<Vec<_>>(),
+                "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided,
+                "reviewer": latest.get(&r.control).map(|v| &v.reviewer)})).collect::<Vec<_>>(),
+            "reviews": reviews,
+            "unreviewed": review::unreviewed(&audit.controls, &reviews),
             "findings_opened": summary.findings_opened,
             "findings_closed": summary.findings_closed,
             "regressions": summary.regressions,
@@ -127,7 +132,8 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         print_json(&shown)?;
         return Ok(0);
     }
-    let mut listing = Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided"]);
+    let mut listing =
+        Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided", "reviewer"]);
     for r in results {
         listing.push(vec![
             json!(r.control),
@@ -137,6 +143,7 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             json!(r.exceptions),
             json!(r.not_applicable),
             json!(r.undecided),
+            json!(latest.get(&r.control).map(|v| &v.reviewer)),
         ]);
     }
     if ctx.format == Format::Csv {
@@ -171,5 +178,12 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
     for (name, ids) in lines {
         say!("  {name}: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
     }
+    // The sign-off that counts for each control, with its conclusion.
+    for v in latest.values() {
+        let reviewer = crate::text::visible(&v.reviewer);
+        say!("  reviewed: {} by {reviewer} at {}: {}", v.control, v.reviewed_at, crate::text::visible(&v.conclusion));
+    }
+    let unreviewed = review::unreviewed(&audit.controls, &reviews);
+    say!("  not reviewed: {}", if unreviewed.is_empty() { "none".into() } else { unreviewed.join(", ") });
     Ok(0)
 }

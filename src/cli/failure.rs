@@ -97,6 +97,13 @@ fn advice(error: &(dyn Any + 'static)) -> Option<String> {
             AuditError::UnknownAudit(_) => Some("`quarterdeck audit list` shows the audits".into()),
             AuditError::PassNeedsNote { .. } => Some("give it with --note".into()),
             AuditError::RedrawNeedsReason => Some("give it with --reason".into()),
+            AuditError::ConclusionNeeded => Some("give it with --conclusion".into()),
+            AuditError::TestingUnfinished { audit, control, .. } => {
+                Some(format!("`quarterdeck sample {control} --audit {audit}` shows the rows"))
+            }
+            AuditError::ReviewerTested { .. } => {
+                Some("someone who recorded none of its verdicts signs off ($QUARTERDECK_ACTOR names who acts)".into())
+            }
             AuditError::Question(QuestionError::NoMatch(_)) => Some("`quarterdeck ask --list` shows them".into()),
             AuditError::Workspace(e) => workspace(e),
             _ => None,

@@ -35,6 +35,7 @@ mod packet;
 mod progress;
 pub use failure::Failure;
 mod query;
+mod review;
 mod sample;
 mod sources;
 mod test;
@@ -61,7 +62,8 @@ Exit codes:
   2  usage error (unknown command or option, a value not in its list: verdict, severity, status)
   3  the workspace cannot be used: not found, locked by another process, newer schema, or a write refused by --read-only
   4  bad input refused, nothing changed: malformed evidence or configuration, unknown source, control, audit, finding or
-     key, refused SQL, bad period, an illegal finding transition, any change to a closed audit
+     key, refused SQL, bad period, an illegal finding transition, a review by one of the control's testers, any change
+     to a closed audit
   5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) or was stopped; nothing changed";
 
 #[derive(Debug, Parser)]
@@ -151,6 +153,17 @@ pub enum Command {
         /// Why (needed for a pass over a failing test)
         #[arg(long)]
         note: Option<String>,
+    },
+    /// Sign off a control's finished testing in an audit, as a reviewer who
+    /// recorded none of its verdicts
+    Review {
+        /// The audit's label
+        audit: String,
+        /// The control's id
+        control: String,
+        /// The reviewer's conclusion on the testing (logged; shown in `audit show`)
+        #[arg(long)]
+        conclusion: String,
     },
     /// Findings: add, list, show, set
     #[command(subcommand)]
@@ -339,6 +352,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Verdict { audit, control, key, verdict, note }) => {
             verdict::run(&ctx, &audit, &control, &key, verdict, note.as_deref())
         }
+        Some(Command::Review { audit, control, conclusion }) => review::run(&ctx, &audit, &control, &conclusion),
         Some(Command::Findings(command)) => findings::run(&ctx, &command),
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
         Some(Command::Requests(RequestsCommand::List)) => ask::run_list(&ctx),
@@ -373,6 +387,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Audit(audit::AuditCommand::Close { .. })) => ("audit close", TEXT),
         Some(Command::Sample(_)) => ("sample", ALL),
         Some(Command::Verdict { .. }) => ("verdict", TEXT),
+        Some(Command::Review { .. }) => ("review", TEXT),
         Some(Command::Findings(findings::FindingsCommand::Add { .. })) => ("findings add", TEXT),
         Some(Command::Findings(findings::FindingsCommand::List { .. })) => ("findings list", ALL),
         Some(Command::Findings(findings::FindingsCommand::Show { .. })) => ("findings show", ALL),

@@ -49,6 +49,7 @@ const PROSE: &[&str] = &[
     "text",
     "question",
     "asked_by",
+    "reviewer",
     "spec",
     "error",
 ];

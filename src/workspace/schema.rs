@@ -148,6 +148,15 @@ const MIGRATIONS: &[&str] = &[
          key        VARCHAR NOT NULL,
          row_json   VARCHAR NOT NULL
      );",
+    // 4: reviewers' sign-offs on a control's testing in an audit; a
+    // re-review is a new row, and the latest counts.
+    "CREATE TABLE qd.reviews (
+         audit       VARCHAR NOT NULL,
+         control     VARCHAR NOT NULL,
+         reviewer    VARCHAR NOT NULL,
+         conclusion  VARCHAR NOT NULL,
+         reviewed_at TIMESTAMP NOT NULL
+     );",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -14,6 +14,7 @@ mod packet;
 mod population_rows;
 mod query;
 mod real_data;
+mod review;
 mod tour;
 mod tui;
 mod unix;
