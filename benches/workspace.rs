@@ -13,9 +13,12 @@
 //! sampling, audit).
 
 mod common;
+mod timing;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use timing::{median, report, show};
 
 use quarterdeck::audit::full_population::test_control;
 use quarterdeck::workspace::ingest::ingest;
@@ -233,23 +236,4 @@ fn bench_audit_start(root: &Path) -> anyhow::Result<()> {
         show(median(&times))
     );
     Ok(())
-}
-
-fn median(times: &[Duration]) -> Duration {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
-}
-
-fn show(d: Duration) -> String {
-    if d.as_secs_f64() >= 1.0 {
-        format!("{:.2} s", d.as_secs_f64())
-    } else {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    }
-}
-
-fn report(what: &str, ours: &[Duration], bare: &[Duration], target: &str) {
-    let (o, b) = (median(ours), median(bare));
-    println!("| {what} | {} | {} | {:.2}× | {target} |", show(o), show(b), o.as_secs_f64() / b.as_secs_f64());
 }

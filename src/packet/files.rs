@@ -60,7 +60,7 @@ mod tests {
     fn names_from_mappings_become_safe_distinct_components() {
         assert_eq!(component("CHG-1"), "CHG-1");
         assert_eq!(component("deploys.v2"), "deploys.v2");
-        assert_eq!(component("../etc"), "~2e~2e~2fetc");
+        assert_eq!(component("../etc"), "~2e.~2fetc");
         assert_eq!(component(".hidden"), "~2ehidden");
         assert_eq!(component("a b"), "a~20b");
         assert_ne!(component("a/b"), component("a_b"));

@@ -280,9 +280,10 @@ fn against_workspace(
         }
     };
     if workspace_log.first().map(|e| e.hash.as_str()) != Some(manifest.workspace_id.as_str()) {
-        problems.push(format!(
+        problems.push(
             "workspace: this packet is not of this workspace (its first log entry differs); run verify from the packet's workspace, or without one"
-        ));
+                .to_string(),
+        );
         return false;
     }
     let by_seq: BTreeMap<i64, &LogEntry> = workspace_log.iter().map(|e| (e.seq, e)).collect();

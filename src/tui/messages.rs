@@ -35,7 +35,6 @@ pub enum Request {
     SetFinding { id: String, change: Change },
     StartAudit { label: String, scope: audits::Scope, seed: Option<String> },
     CloseAudit { label: String },
-    /// Writes the audit's packet (files beside the workspace; the database is only read).
     ExportPacket { label: String },
     Ingest { source: String },
 }

@@ -236,3 +236,59 @@ fn verify_catches_a_log_cut_and_a_population_changed_after_export() {
     assert!(run.stderr.contains("truncated after export"), "{}", run.stderr);
     assert!(run.stderr.contains("the population now has"), "{}", run.stderr);
 }
+
+#[test]
+fn a_reviewer_sign_off_shows_in_the_workpaper_and_the_first_page() {
+    let sb = Sandbox::new();
+    let ws = hostile_audit(&sb);
+    let sample = sb.at(&ws, &["--format", "json", "sample", "CHG-1", "--audit", "2026-Q3"]).ok().json();
+    for row in sample["rows"].as_array().unwrap() {
+        let key = row["key"].as_str().unwrap();
+        if row["verdict"].is_null() {
+            sb.at(&ws, &["verdict", "2026-Q3", "CHG-1", key, "exception", "--note", "checked"]).ok();
+        }
+    }
+    let mut review = sb.command(&[
+        "--workspace",
+        ws.to_str().unwrap(),
+        "review",
+        "2026-Q3",
+        "CHG-1",
+        "--conclusion",
+        "Exceptions confirmed; finding to follow",
+    ]);
+    let reviewed: crate::common::Run = review.env("QUARTERDECK_ACTOR", "rita@acme.example").output().unwrap().into();
+    reviewed.ok();
+    sb.at(&ws, &["packet", "2026-Q3"]).ok();
+    let dir = ws.join("packets/2026-Q3");
+    let csv = std::fs::read_to_string(dir.join("controls/CHG-1/prod~20deploys/workpaper.csv")).unwrap();
+    assert!(csv.contains("Reviewer,rita@acme.example"), "{csv}");
+    assert!(csv.contains("Exceptions confirmed; finding to follow"), "{csv}");
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    let first_page = &html[..html.find("id=\"method\"").unwrap()];
+    assert!(first_page.contains("Not reviewed:"), "other controls are still unreviewed");
+    assert!(!first_page.contains(": CHG-1,") && !first_page.contains(" CHG-1.</div>"), "CHG-1 listed as unreviewed");
+    assert!(html.contains("rita@acme.example"));
+    let oscal = std::fs::read_to_string(dir.join("oscal/assessment-results.json")).unwrap();
+    assert!(oscal.contains("rita@acme.example"), "the reviewer is a party");
+}
+
+#[test]
+fn both_oscal_documents_validate_against_the_schemas() {
+    let sb = Sandbox::new();
+    let (ws, _finding) = workspace_in_audit(&sb);
+    sb.at(&ws, &["packet", "2026-Q3"]).ok();
+    let dir = ws.join("packets/2026-Q3/oscal");
+    for (file, schema) in [
+        ("assessment-results.json", "oscal_assessment-results_1.2.1.schema.json"),
+        ("poam.json", "oscal_poam_1.2.1.schema.json"),
+    ] {
+        let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oscal").join(schema);
+        let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+        let document: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&document).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{file}: {errors:#?}");
+    }
+}
