@@ -9,6 +9,10 @@
 //!   row it is called for, which the caller sorts into the population
 //!   fingerprint.
 //!
+//! An empty seed ranks nothing (0 for every row) and only taps: the
+//! recount `verify --packet` makes of a frozen population's fingerprint.
+//! (Sample seeds are 64 hex digits, never empty.)
+//!
 //! A NULL key counts as the empty string (the key rule renders NULL as '');
 //! a NULL seed gives NULL, and so does a NULL literal anywhere (DuckDB folds
 //! it); a NULL tap, 0 or an unknown id only ranks. The function is
@@ -183,15 +187,20 @@ fn draw_rows(taps: &Taps, input: &DataChunkHandle, output: &mut dyn WritableVect
                 nulls.push(i);
                 continue;
             };
-            if seed.as_ref().is_none_or(|(bytes, _)| bytes.as_slice() != seed_bytes) {
-                let mut prefix = seed_bytes.to_vec();
-                prefix.push(b':');
-                seed = Some((seed_bytes.to_vec(), Prefix::new(&prefix)));
-            }
-            let Some((_, prefix)) = &seed else { continue };
             let key = keys.get(i).map_or(&b""[..], string_bytes);
-            let lead = prefix.digest(key);
-            *rank = u64::from_be_bytes([lead[0], lead[1], lead[2], lead[3], lead[4], lead[5], lead[6], lead[7]]);
+            if seed_bytes.is_empty() {
+                // No seed: nothing to rank, only the tap (a recount).
+                *rank = 0;
+            } else {
+                if seed.as_ref().is_none_or(|(bytes, _)| bytes.as_slice() != seed_bytes) {
+                    let mut prefix = seed_bytes.to_vec();
+                    prefix.push(b':');
+                    seed = Some((seed_bytes.to_vec(), Prefix::new(&prefix)));
+                }
+                let Some((_, prefix)) = &seed else { continue };
+                let lead = prefix.digest(key);
+                *rank = u64::from_be_bytes([lead[0], lead[1], lead[2], lead[3], lead[4], lead[5], lead[6], lead[7]]);
+            }
 
             let id = tap_ids.get(i).copied().unwrap_or(0);
             if tap.as_ref().is_none_or(|(current, _)| *current != id) {
