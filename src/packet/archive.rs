@@ -97,7 +97,10 @@ fn partial(target: &Path) -> PathBuf {
 /// A packet read back from a folder or a zip.
 pub fn read(path: &Path) -> Result<PacketFiles, PacketError> {
     let not_a_packet = |reason: String| PacketError::NotAPacket { path: path.display().to_string(), reason };
-    let meta = std::fs::metadata(path).map_err(|e| PacketError::io(path, e))?;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => not_a_packet("no such file or folder".to_string()),
+        _ => PacketError::io(path, e),
+    })?;
     if meta.is_dir() {
         let mut files = PacketFiles::default();
         read_dir(path, path, &mut files).map_err(|e| match e {

@@ -35,8 +35,12 @@ pub enum PacketError {
     Database(#[from] duckdb::Error),
     #[error("JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    #[error("{path}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the action log is empty: there is no audit to export")]
     EmptyLog,
     #[error("cannot read {what}")]
