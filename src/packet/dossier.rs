@@ -141,11 +141,17 @@ pub fn gather(ws: &Workspace, label: &str, progress: &dyn Progress) -> Result<Do
             .unwrap_or_default();
         let mut drawn = Vec::new();
         for (sample_id, sample) in samples.get(&outcome.control).into_iter().flatten() {
-            let population = control.as_ref().and_then(|c| {
-                let spec = c.evidence.iter().find(|s| s.name == sample.spec)?;
-                population::resolve(&ws.conn, &ws.config, c, spec).ok()
-            });
-            let column = population.as_ref().map(|p| PeriodColumn {
+            // The full-population tests resolved the spec already; resolve
+            // (describe the SQL) again only when they could not run.
+            let tested = population_tests.iter().find(|t| t.spec == sample.spec).map(|t| &t.population);
+            let resolved = match tested {
+                Some(_) => None,
+                None => control.as_ref().and_then(|c| {
+                    let spec = c.evidence.iter().find(|s| s.name == sample.spec)?;
+                    population::resolve(&ws.conn, &ws.config, c, spec).ok()
+                }),
+            };
+            let column = tested.or(resolved.as_ref()).map(|p| PeriodColumn {
                 name: &p.period_column,
                 kind: p.column_type(&p.period_column).unwrap_or("TIMESTAMP"),
             });

@@ -14,6 +14,7 @@ use super::PacketError;
 use super::dossier::Dossier;
 use super::tables::as_of;
 use super::workpaper::Workpaper;
+use crate::audit::findings;
 use crate::audit::sampling::METHOD;
 use crate::text::visible_lines;
 use crate::workspace::coverage::describe_ranges;
@@ -62,23 +63,10 @@ fn template_error(name: &str, e: &minijinja::Error) -> PacketError {
 
 /// An attribute result as a mark: ✓ pass, ✗ exception, ? inconclusive.
 fn mark(value: Value) -> String {
-    match value.as_bool_opt() {
-        Some(true) => "✓".into(),
-        Some(false) => "✗".into(),
-        None => "?".into(),
-    }
-}
-
-trait BoolOpt {
-    fn as_bool_opt(&self) -> Option<bool>;
-}
-
-impl BoolOpt for Value {
-    fn as_bool_opt(&self) -> Option<bool> {
-        match self.kind() {
-            minijinja::value::ValueKind::Bool => Some(self.is_true()),
-            _ => None,
-        }
+    match (value.kind(), value.is_true()) {
+        (minijinja::value::ValueKind::Bool, true) => "✓".into(),
+        (minijinja::value::ValueKind::Bool, false) => "✗".into(),
+        _ => "?".into(),
     }
 }
 
@@ -141,22 +129,20 @@ pub fn context(dossier: &Dossier, workpapers: &[Workpaper], files: &[String]) ->
             })
         })
         .collect();
+    // Each finding whole, as `findings show --format json` gives it, with
+    // its rows' keys as shown.
     let findings: Vec<Json> = dossier
         .findings
         .iter()
         .map(|f| {
             let g = &f.finding;
-            json!({
-                "id": g.id, "audit": g.audit, "control": g.control, "title": g.title, "description": g.description,
-                "severity": g.severity.as_str(), "status": f.status.as_str(), "owner": g.owner,
-                "due": g.due.map(|d| d.to_string()), "regression": g.regression, "closed_in": g.closed_in,
-                "acceptance": g.approver.as_ref().map(|a| json!({"approver": a, "reason": g.accept_reason,
-                    "expires": g.accept_expires.map(|d| d.to_string())})),
-                "rows": g.rows.iter().map(|(_, k)| k.shown()).chain(g.population_rows.iter().map(|r| r.key.shown()))
-                    .collect::<Vec<_>>(),
-                "events": f.events.iter().map(|e| json!({"at": e.at, "actor": e.actor,
-                    "from": e.from.map(|s| s.as_str()), "to": e.to.as_str(), "note": e.note})).collect::<Vec<_>>(),
-            })
+            let mut value = findings::to_json(g, &f.events, dossier.today);
+            let keys: Vec<String> =
+                g.rows.iter().map(|(_, k)| k.shown()).chain(g.population_rows.iter().map(|r| r.key.shown())).collect();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("keys".into(), json!(keys));
+            }
+            value
         })
         .collect();
     let sources: Vec<Json> = dossier
