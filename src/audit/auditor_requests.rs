@@ -95,7 +95,7 @@ pub fn ask(
         .find(|r| r.id == id)
         .ok_or_else(|| AuditError::Refused(format!("request {id} was not recorded")))?;
     debug_assert_eq!(request.sample_id, Some(sample_id));
-    let period_column = population::resolve(&ws.conn, &ws.config, control, spec)?.period_column;
+    let period_column = population::resolve(ws, control, spec)?.period_column;
     let columns = sample_columns(&sample, &period_column, &spec.tests);
     Ok(Answer { request, sample, period_column, columns })
 }

@@ -9,7 +9,6 @@ use serde_json::Value as Json;
 
 use super::AuditError;
 use crate::workspace::Workspace;
-use crate::workspace::guard::guard_select;
 use crate::workspace::mapping::EvidenceSpec;
 use crate::workspace::period::Period;
 use crate::workspace::population::Population;
@@ -105,7 +104,7 @@ pub struct Guarded(HashSet<String>);
 impl Guarded {
     fn check(&mut self, ws: &Workspace, sql: &str) -> Result<(), AuditError> {
         if !self.0.contains(sql) {
-            guard_select(&ws.conn, sql).map_err(|r| AuditError::Refused(r.to_string()))?;
+            ws.guard().select(sql).map_err(|r| AuditError::Refused(r.to_string()))?;
             self.0.insert(sql.to_string());
         }
         Ok(())

@@ -2,7 +2,6 @@
 //! of the period, in one scan per spec. NULL is inconclusive, never a pass.
 
 use crate::workspace::Workspace;
-use crate::workspace::guard::guard_select;
 use crate::workspace::mapping::{AttributeTest, Control};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population, PopulationError, duckdb_message};
@@ -64,7 +63,7 @@ pub fn test_control(ws: &Workspace, control: &Control, period: &Period) -> Resul
         .evidence
         .iter()
         .map(|spec| {
-            let population = population::resolve(&ws.conn, &ws.config, control, spec)?;
+            let population = population::resolve(ws, control, spec)?;
             test_population(ws, &population, &spec.tests, period)
         })
         .collect()
@@ -89,7 +88,7 @@ fn test_population(
     let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
     // Test expressions are mapping text: the whole query must still be one
     // read-only SELECT (duckdb-rs would run statements before the last one).
-    guard_select(&ws.conn, &query).map_err(|refusal| refused(tests, refusal))?;
+    ws.guard().select(&query).map_err(|refusal| refused(tests, refusal))?;
     // A mapping's test is bounded like any SQL a person wrote.
     let counts: Vec<u64> = bounded(ws, || {
         ws.conn.query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
@@ -145,7 +144,7 @@ fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &st
         "SELECT {} FROM ({sql}) AS population WHERE {condition} ORDER BY {order} LIMIT {SHOWN_KEYS}",
         population.key_sql()
     );
-    guard_select(&ws.conn, &query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
+    ws.guard().select(&query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
     let keys = bounded(ws, || {
         let mut stmt = ws.conn.prepare(&query)?;
         stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()

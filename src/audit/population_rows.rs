@@ -11,7 +11,6 @@ use super::sampling::key::{SHOWN_SEPARATOR, SampleKey};
 use super::sampling::store;
 use super::{AuditError, record};
 use crate::workspace::Workspace;
-use crate::workspace::guard::guard_select;
 use crate::workspace::population::key_sql;
 use crate::workspace::query::bounded;
 use crate::workspace::sql::quote_literal;
@@ -82,7 +81,7 @@ fn rows_with_key(
 ) -> Result<Vec<PopulationRow>, AuditError> {
     let select = format!("SELECT {} AS {KEY_COLUMN}, * FROM ({sql}) AS population", key_sql(columns));
     // The population is mapping text frozen with the sample: still one read-only SELECT.
-    guard_select(&ws.conn, &select).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
+    ws.guard().select(&select).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
     let readable = readable_sql(&ws.conn, &select)?;
     let shown = quote_literal(SHOWN_SEPARATOR);
     let query = format!(

@@ -70,7 +70,7 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
         }
         (None, None) => return Err(BadInput("give --audit LABEL or --period P".into()).into()),
     };
-    let period_column = population::resolve(&ws.conn, &ws.config, control, spec)?.period_column;
+    let period_column = population::resolve(&ws, control, spec)?.period_column;
     print(ctx.format, &sample, &sample_columns(&sample, &period_column, &spec.tests))?;
     Ok(0)
 }

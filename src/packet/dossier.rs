@@ -148,7 +148,7 @@ pub fn gather(ws: &Workspace, label: &str, progress: &dyn Progress) -> Result<Do
                 Some(_) => None,
                 None => control.as_ref().and_then(|c| {
                     let spec = c.evidence.iter().find(|s| s.name == sample.spec)?;
-                    population::resolve(&ws.conn, &ws.config, c, spec).ok()
+                    population::resolve(ws, c, spec).ok()
                 }),
             };
             let column = tested.or(resolved.as_ref()).map(|p| PeriodColumn {

@@ -12,7 +12,6 @@ use serde::Serialize;
 use super::PacketError;
 use crate::audit::sampling::Sample;
 use crate::workspace::Workspace;
-use crate::workspace::guard::tables_read;
 use crate::workspace::population::key_sql;
 use crate::workspace::sql::{quote_ident, quote_literal};
 
@@ -68,7 +67,7 @@ pub fn sheet(
     today: NaiveDate,
 ) -> Result<Ipe, PacketError> {
     let sql = &sample.sql;
-    let sources: Vec<String> = match tables_read(&ws.conn, sql) {
+    let sources: Vec<String> = match ws.guard().tables_read(sql) {
         Ok(tables) => tables.into_iter().collect(),
         // A population whose tables are gone still has its frozen sheet.
         Err(_) => Vec::new(),

@@ -285,7 +285,7 @@ impl Worker {
         if !self.populations.contains_key(&key) {
             let found = find_control(mappings, control)?;
             let spec_def = find_spec(found, Some(spec))?;
-            let resolved = population::resolve(&self.ws.conn, &self.ws.config, found, spec_def)?;
+            let resolved = population::resolve(&self.ws, found, spec_def)?;
             self.populations.insert(key.clone(), resolved);
         }
         Ok(&self.populations[&key])

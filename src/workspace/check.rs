@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Workspace;
 use super::catalog::Catalog;
-use super::guard::{Refusal, guard_select};
+use super::guard::Refusal;
 use super::mapping::Mappings;
 use super::population::{self, PopulationError, duckdb_message};
 use super::problems::{Problem, did_you_mean};
@@ -51,7 +51,7 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
             ));
         }
         for spec in &control.evidence {
-            let population = match population::resolve(&ws.conn, &ws.config, control, spec) {
+            let population = match population::resolve(ws, control, spec) {
                 Ok(p) => p,
                 Err(PopulationError::NotLoaded { location, name }) => {
                     problems.push(Problem::warning(
@@ -76,7 +76,7 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
                     population.base_sql
                 );
                 let prefix = format!("control `{}`, evidence `{}`, test `{}`", control.id, spec.name, test.name);
-                if let Err(refusal) = guard_select(&ws.conn, &sql) {
+                if let Err(refusal) = ws.guard().select(&sql) {
                     let message = match refusal {
                         Refusal::MultiStatement(_) | Refusal::NotSelect(_) => {
                             "the test must be one SQL boolean expression".to_string()

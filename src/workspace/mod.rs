@@ -112,6 +112,8 @@ pub struct Workspace {
     /// What Quarterdeck's SQL functions record for their callers (a draw's
     /// tap, an ingest's probe): this database's, no one else's.
     pub functions: functions::Functions,
+    /// The guard's reading of this database's function catalog.
+    pub catalog: guard::FunctionCatalog,
 }
 
 impl Workspace {
@@ -154,7 +156,8 @@ impl Workspace {
         if options.progress {
             conn.set_query_progress_tracking(true)?;
         }
-        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock, functions };
+        let catalog = guard::FunctionCatalog::default();
+        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock, functions, catalog };
         // A log whose tail no longer matches the head kept beside it is not
         // written to; a read-only open still lets `verify` say what is wrong.
         if access == Access::ReadWrite {
@@ -170,6 +173,11 @@ impl Workspace {
             ws.lock_down()?;
         }
         Ok(ws)
+    }
+
+    /// The guard every SQL text a person or a mapping writes passes here.
+    pub fn guard(&self) -> guard::Guard<'_> {
+        guard::Guard::new(&self.conn, &self.catalog)
     }
 
     /// Now, by this workspace's clock.

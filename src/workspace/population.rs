@@ -4,8 +4,8 @@
 
 use duckdb::Connection;
 
-use super::config::Config;
-use super::guard::{Refusal, guard_select};
+use super::Workspace;
+use super::guard::Refusal;
 use super::mapping::{Control, EvidenceSpec, PopulationDef};
 use super::period::Period;
 use super::problems::{Location, did_you_mean};
@@ -112,12 +112,8 @@ pub fn population_location(spec: &EvidenceSpec) -> &Location {
 }
 
 /// Resolves a spec: its source, SQL, columns, period column and key.
-pub fn resolve(
-    conn: &Connection,
-    config: &Config,
-    control: &Control,
-    spec: &EvidenceSpec,
-) -> Result<Population, PopulationError> {
+pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result<Population, PopulationError> {
+    let (conn, config) = (&ws.conn, &ws.config);
     let source = match &spec.population {
         PopulationDef::Source { source, .. } => {
             let declared = config.source(&source.value).ok_or_else(|| PopulationError::UnknownSource {
@@ -137,7 +133,7 @@ pub fn resolve(
     };
     let base = base_sql(spec);
     let location = population_location(spec);
-    guard_select(conn, &base).map_err(|refusal| match refusal {
+    ws.guard().select(&base).map_err(|refusal| match refusal {
         Refusal::UnknownTable(name) if config.source(&name).is_some() => {
             PopulationError::NotLoaded { location: location.clone(), name }
         }

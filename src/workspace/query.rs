@@ -12,8 +12,8 @@ use std::time::Duration;
 use serde_json::Value as Json;
 
 use super::Workspace;
+use super::guard::Refusal;
 use super::guard::tree::{Node, Tree};
-use super::guard::{Refusal, guard_select};
 use super::values::{readable_sql, to_json};
 
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +115,7 @@ pub fn auditor_query(ws: &Workspace, sql: &str, max_rows: Option<usize>) -> Resu
 
 /// [`auditor_query`], streaming: rows reach `sink` as DuckDB produces them.
 pub fn auditor_query_each(ws: &Workspace, sql: &str, sink: &mut impl RowSink) -> Result<(), QueryError> {
-    guard_select(&ws.conn, sql)?;
+    ws.guard().select(sql)?;
     check_plan(&ws.conn, sql)?;
     ws.conn.execute_batch("BEGIN TRANSACTION READ ONLY")?;
     let ran = bounded(ws, || for_each_row(&ws.conn, sql, sink));

@@ -17,7 +17,6 @@ use serde_json::{Map, Value as Json, json};
 use super::AuditError;
 use crate::workspace::Workspace;
 use crate::workspace::functions::{DRAW_FUNCTION, DigestBatch, Tap};
-use crate::workspace::guard::{guard_select, guard_select_allowing};
 use crate::workspace::mapping::{Control, EvidenceSpec};
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
@@ -81,7 +80,7 @@ pub fn draw(
     seed: &str,
     n: u32,
 ) -> Result<Sample, AuditError> {
-    let population = population::resolve(&ws.conn, &ws.config, control, spec)?;
+    let population = population::resolve(ws, control, spec)?;
     let sql = population.sql(period);
     let ranking = rank_population(ws, &population, &sql, seed, n as usize)?;
     if ranking.duplicate_count > 0 {
@@ -148,7 +147,7 @@ pub fn recount(ws: &Workspace, sql: &str, key_columns: &[String]) -> Result<(u64
         tap = tap.id(),
         key_sql = crate::workspace::population::key_sql(key_columns),
     );
-    guard_select_allowing(&ws.conn, &query, &[DRAW_FUNCTION]).map_err(|r| AuditError::Refused(r.to_string()))?;
+    ws.guard().select_allowing(&query, &[DRAW_FUNCTION]).map_err(|r| AuditError::Refused(r.to_string()))?;
     let (count, hashed): (i64, i64) = ws.conn.query_row(&query, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let batches = tap.take();
     let tapped: usize = batches.iter().map(DigestBatch::len).sum();
@@ -193,7 +192,7 @@ fn candidates(
         key_sql = population.key_sql(),
         limit = n + 1,
     );
-    guard_select_allowing(&ws.conn, &query, &[DRAW_FUNCTION]).map_err(|r| AuditError::Refused(r.to_string()))?;
+    ws.guard().select_allowing(&query, &[DRAW_FUNCTION]).map_err(|r| AuditError::Refused(r.to_string()))?;
     let mut stmt = ws.conn.prepare(&query)?;
     let candidates = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(candidates)
@@ -213,7 +212,7 @@ pub fn rank_streamed(
     n: usize,
 ) -> Result<Ranking, AuditError> {
     let query = format!("SELECT {} FROM ({sql}) AS population", population.key_sql());
-    guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
+    ws.guard().select(&query).map_err(|r| AuditError::Refused(r.to_string()))?;
     let mut stmt = ws.conn.prepare(&query)?;
     // Keys arrive as Arrow batches and are hashed straight from DuckDB's
     // buffers on every core; no per-key allocation.
@@ -293,7 +292,7 @@ fn read_rows(
         "SELECT {key_sql} AS __qd_key{tests}, population.* FROM ({sql}) AS population \
          WHERE {prefilter}{key_sql} IN ({keys})"
     );
-    guard_select(&ws.conn, &query).map_err(|r| AuditError::Refused(r.to_string()))?;
+    ws.guard().select(&query).map_err(|r| AuditError::Refused(r.to_string()))?;
     // Columns of types Rust cannot read (NULL, INTERVAL, MAP, …) are frozen
     // as DuckDB's own text.
     let query = crate::workspace::values::readable_sql(&ws.conn, &query)?;

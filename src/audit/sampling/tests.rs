@@ -59,7 +59,7 @@ fn the_draw_in_duckdb_equals_the_streamed_ranking() {
         for (id, spec) in specs {
             let control = mappings.control(id).unwrap();
             let spec = &control.evidence[spec];
-            let population = population::resolve(&ws.conn, &ws.config, control, spec).unwrap();
+            let population = population::resolve(&ws, control, spec).unwrap();
             for (period, n) in [("2026-Q3", 25), ("2026-Q3", 0), ("2026-Q3", 100_000), ("2026-Q1", 7)] {
                 let period = Period::parse(period, ws.config.timezone).unwrap();
                 let sql = population.sql(&period);

@@ -4,6 +4,7 @@
 //! over the workspace's own tables, with functions that neither change
 //! state nor reach the file system or the process, get through.
 
+mod catalog;
 mod policy;
 pub mod tree;
 
@@ -11,6 +12,7 @@ use std::collections::BTreeSet;
 
 use duckdb::Connection;
 
+pub use catalog::FunctionCatalog;
 use policy::Inspector;
 use tree::Tree;
 
@@ -45,53 +47,68 @@ pub enum Refusal {
 
 crate::error::kind!(BadInput: Refusal);
 
-/// Accepts exactly one SELECT that reads only this workspace's tables.
-pub fn guard_select(conn: &Connection, sql: &str) -> Result<(), Refusal> {
-    guard_select_allowing(conn, sql, &[])
+/// The guard over one workspace's connection, with the reading of its
+/// function catalog that every statement it checks shares.
+#[derive(Clone, Copy)]
+pub struct Guard<'a> {
+    conn: &'a Connection,
+    catalog: &'a FunctionCatalog,
 }
 
-/// [`guard_select`] for SQL that Quarterdeck wraps around a person's text,
-/// which may call the named internal functions (the draw's ranking).
-pub fn guard_select_allowing(conn: &Connection, sql: &str, internal: &[&str]) -> Result<(), Refusal> {
-    inspect(conn, sql, internal).map(|_| ())
-}
+impl<'a> Guard<'a> {
+    pub fn new(conn: &'a Connection, catalog: &'a FunctionCatalog) -> Self {
+        Self { conn, catalog }
+    }
 
-/// The workspace tables and views (lowercase, schema-qualified where the
-/// SQL qualifies them) that a SELECT the guard accepts reads.
-pub fn tables_read(conn: &Connection, sql: &str) -> Result<BTreeSet<String>, Refusal> {
-    inspect(conn, sql, &[])
-}
+    /// Accepts exactly one SELECT that reads only this workspace's tables.
+    pub fn select(&self, sql: &str) -> Result<(), Refusal> {
+        self.select_allowing(sql, &[])
+    }
 
-fn inspect(conn: &Connection, sql: &str, internal: &[&str]) -> Result<BTreeSet<String>, Refusal> {
-    if sql.trim().trim_end_matches(';').trim().is_empty() {
-        return Err(Refusal::Empty);
+    /// [`Guard::select`] for SQL that Quarterdeck wraps around a person's
+    /// text, which may call the named internal functions (the draw's ranking).
+    pub fn select_allowing(&self, sql: &str, internal: &[&str]) -> Result<(), Refusal> {
+        self.inspect(sql, internal).map(|_| ())
     }
-    let serialized: String = conn
-        .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |r| r.get(0))
-        .map_err(|e| Refusal::Internal(e.to_string()))?;
-    let tree = Tree::parse(&serialized).map_err(|e| Refusal::Internal(e.to_string()))?;
-    let root = tree.root();
-    if matches!(tree.node(tree.get(root, "error").unwrap_or(root)), tree::Node::Bool(true)) {
-        let kind = tree.str_at(root, "error_type").unwrap_or_default();
-        let message = tree.str_at(root, "error_message").unwrap_or_default().to_string();
-        // DuckDB refused; the split below only chooses the message.
-        let statements = split_statements(sql);
-        return Err(if kind == "parser" || message.contains("syntax error") {
-            Refusal::Syntax(message)
-        } else if statements.len() > 1 {
-            Refusal::MultiStatement(statements.len())
-        } else {
-            Refusal::NotSelect(statement_kind(sql))
-        });
+
+    /// The workspace tables and views (lowercase, schema-qualified where the
+    /// SQL qualifies them) that a SELECT the guard accepts reads.
+    pub fn tables_read(&self, sql: &str) -> Result<BTreeSet<String>, Refusal> {
+        self.inspect(sql, &[])
     }
-    let statements = tree.get(root, "statements").map_or(0, |s| tree.children(s).len());
-    match statements {
-        0 => return Err(Refusal::Empty),
-        1 => {}
-        n => return Err(Refusal::MultiStatement(n)),
+
+    fn inspect(&self, sql: &str, internal: &[&str]) -> Result<BTreeSet<String>, Refusal> {
+        let conn = self.conn;
+        if sql.trim().trim_end_matches(';').trim().is_empty() {
+            return Err(Refusal::Empty);
+        }
+        let serialized: String = conn
+            .query_row("SELECT json_serialize_sql(?::VARCHAR)", [sql], |r| r.get(0))
+            .map_err(|e| Refusal::Internal(e.to_string()))?;
+        let tree = Tree::parse(&serialized).map_err(|e| Refusal::Internal(e.to_string()))?;
+        let root = tree.root();
+        if matches!(tree.node(tree.get(root, "error").unwrap_or(root)), tree::Node::Bool(true)) {
+            let kind = tree.str_at(root, "error_type").unwrap_or_default();
+            let message = tree.str_at(root, "error_message").unwrap_or_default().to_string();
+            // DuckDB refused; the split below only chooses the message.
+            let statements = split_statements(sql);
+            return Err(if kind == "parser" || message.contains("syntax error") {
+                Refusal::Syntax(message)
+            } else if statements.len() > 1 {
+                Refusal::MultiStatement(statements.len())
+            } else {
+                Refusal::NotSelect(statement_kind(sql))
+            });
+        }
+        let statements = tree.get(root, "statements").map_or(0, |s| tree.children(s).len());
+        match statements {
+            0 => return Err(Refusal::Empty),
+            1 => {}
+            n => return Err(Refusal::MultiStatement(n)),
+        }
+        let known = known_relations(conn).map_err(|e| Refusal::Internal(e.to_string()))?;
+        Inspector::new(&tree, &known, internal).inspect(conn, self.catalog)
     }
-    let known = known_relations(conn).map_err(|e| Refusal::Internal(e.to_string()))?;
-    Inspector::new(&tree, &known, internal).inspect(conn)
 }
 
 /// Names the statement for the refusal message. DuckDB's parser already

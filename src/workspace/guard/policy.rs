@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use duckdb::Connection;
 
 use super::Refusal;
+use super::catalog::FunctionCatalog;
 use super::tree::{Node, Tree};
 
 /// Query nodes that only read.
@@ -65,7 +66,7 @@ impl<'a> Inspector<'a> {
 
     /// Walks every node (iteratively), then checks the functions it met;
     /// the workspace tables and views the statement reads.
-    pub fn inspect(mut self, conn: &Connection) -> Result<BTreeSet<String>, Refusal> {
+    pub fn inspect(mut self, conn: &Connection, catalog: &FunctionCatalog) -> Result<BTreeSet<String>, Refusal> {
         self.collect_ctes();
         let mut stack = vec![self.tree.root()];
         while let Some(id) = stack.pop() {
@@ -74,7 +75,7 @@ impl<'a> Inspector<'a> {
             }
             stack.extend(self.tree.children(id));
         }
-        self.check_functions(conn)?;
+        self.check_functions(conn, catalog)?;
         Ok(self.tables)
     }
 
@@ -168,22 +169,8 @@ impl<'a> Inspector<'a> {
 
     /// Every function named must be a built-in without side effects that
     /// reaches neither the process nor the configuration.
-    fn check_functions(&self, conn: &Connection) -> Result<(), Refusal> {
-        if self.functions.is_empty() {
-            return Ok(());
-        }
-        let names =
-            self.functions.iter().map(|n| crate::workspace::sql::quote_literal(n)).collect::<Vec<_>>().join(", ");
-        let sql = format!(
-            "SELECT lower(function_name), coalesce(bool_or(has_side_effects), false), bool_and(database_name = 'system'),
-                    bool_or(function_type IN ('scalar', 'aggregate', 'macro', 'window'))
-             FROM duckdb_functions() WHERE lower(function_name) IN ({names}) GROUP BY 1"
-        );
-        let mut stmt = conn.prepare(&sql).map_err(|e| Refusal::Internal(e.to_string()))?;
-        let found: Vec<(String, bool, bool, bool)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .and_then(|rows| rows.collect())
-            .map_err(|e| Refusal::Internal(e.to_string()))?;
+    fn check_functions(&self, conn: &Connection, catalog: &FunctionCatalog) -> Result<(), Refusal> {
+        let mut named = Vec::new();
         for name in &self.functions {
             if self.internal.contains(&name.as_str()) {
                 continue;
@@ -194,23 +181,33 @@ impl<'a> Inspector<'a> {
             if let Some((_, why)) = SYSTEM_FUNCTIONS.iter().find(|(n, _)| n == name) {
                 return Err(Refusal::Function(name.clone(), why));
             }
-            let Some((_, side_effects, system, callable)) = found.iter().find(|(n, ..)| n == name) else {
-                if BINDER_FUNCTIONS.contains(&name.as_str()) {
+            named.push(name.as_str());
+        }
+        if named.is_empty() {
+            return Ok(());
+        }
+        // The binder's own names are absent from the catalog unless something
+        // shadows them; their absence alone must not force a fresh reading.
+        let listed = named.iter().copied().filter(|n| !BINDER_FUNCTIONS.contains(n)).collect();
+        let entries = catalog.entries(conn, &listed)?;
+        for name in named {
+            let Some(entry) = entries.get(name) else {
+                if BINDER_FUNCTIONS.contains(&name) {
                     continue;
                 }
-                return Err(Refusal::Function(name.clone(), "no such built-in function"));
+                return Err(Refusal::Function(name.to_string(), "no such built-in function"));
             };
-            if *side_effects {
+            if entry.side_effects {
                 return Err(Refusal::Function(
-                    name.clone(),
+                    name.to_string(),
                     "it has side effects (its result changes from run to run, or it changes state)",
                 ));
             }
-            if !system {
-                return Err(Refusal::Function(name.clone(), "only built-in functions may be called"));
+            if !entry.system {
+                return Err(Refusal::Function(name.to_string(), "only built-in functions may be called"));
             }
-            if !callable && !SAFE_TABLE_FUNCTIONS.contains(&name.as_str()) {
-                return Err(Refusal::Function(name.clone(), "it is not a scalar, aggregate or window function"));
+            if !entry.callable && !SAFE_TABLE_FUNCTIONS.contains(&name) {
+                return Err(Refusal::Function(name.to_string(), "it is not a scalar, aggregate or window function"));
             }
         }
         Ok(())

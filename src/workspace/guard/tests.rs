@@ -14,6 +14,11 @@ fn conn() -> Connection {
     c
 }
 
+/// A fresh guard's verdict, with a catalog read for this call alone.
+fn guard_select(c: &Connection, sql: &str) -> Result<(), Refusal> {
+    Guard::new(c, &FunctionCatalog::default()).select(sql)
+}
+
 #[test]
 fn accepts_selects_over_workspace_tables_and_ctes() {
     let c = conn();
@@ -150,5 +155,32 @@ fn internal_functions_pass_only_where_quarterdeck_wraps_the_sql() {
     c.execute_batch("CREATE MACRO quarterdeck_draw(a, b, c) AS 1").unwrap();
     let sql = "SELECT quarterdeck_draw(0, 's', deploy_id) FROM deploys";
     assert!(guard_select(&c, sql).is_err());
-    assert_eq!(guard_select_allowing(&c, sql, &["quarterdeck_draw"]), Ok(()));
+    assert_eq!(Guard::new(&c, &FunctionCatalog::default()).select_allowing(sql, &["quarterdeck_draw"]), Ok(()));
+}
+
+#[test]
+fn a_macro_shadowing_a_built_in_is_refused() {
+    let c = conn();
+    c.execute_batch("CREATE MACRO lower(x) AS x; CREATE TEMP MACRO upper(x) AS x").unwrap();
+    for sql in ["SELECT lower(approver) FROM deploys", "SELECT upper(approver) FROM deploys"] {
+        let refusal = guard_select(&c, sql).expect_err(sql).to_string();
+        assert!(refusal.contains("only built-in functions"), "{sql}: {refusal}");
+    }
+}
+
+#[test]
+fn a_cached_reading_is_read_again_for_a_name_it_does_not_know() {
+    let c = conn();
+    let catalog = FunctionCatalog::default();
+    let guard = Guard::new(&c, &catalog);
+    assert_eq!(guard.select("SELECT lower(approver) FROM deploys"), Ok(()));
+    // Created behind the guard's back after the catalog was read: the new
+    // name is unknown to the reading, so it is read again, and refused.
+    c.execute_batch("CREATE MACRO leak(x) AS x").unwrap();
+    let refusal = guard.select("SELECT leak(approver) FROM deploys").expect_err("macro").to_string();
+    assert!(refusal.contains("only built-in functions"), "{refusal}");
+    // The shared reading still answers for the built-ins, and still refuses.
+    assert_eq!(guard.select("SELECT lower(approver), count(*) FROM deploys GROUP BY 1"), Ok(()));
+    assert!(guard.select("SELECT random()").is_err());
+    assert!(guard.select("SELECT no_such_function(1)").expect_err("unknown").to_string().contains("no such"));
 }
