@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod connectors;
 pub mod demo;
 pub mod error;
 pub mod fuzzy;

@@ -39,11 +39,27 @@ pub struct DemoArgs {
     /// Replace an earlier demo workspace in DIR
     #[arg(long)]
     pub fresh: bool,
+    /// Serve the demo's pull requests as a GitHub-shaped API on 127.0.0.1,
+    /// to try `quarterdeck pull` without credentials (Ctrl-C stops it)
+    #[arg(long)]
+    pub serve: bool,
+    /// The port to serve on, with --serve
+    #[arg(long, default_value_t = 8765, requires = "serve")]
+    pub port: u16,
 }
 
 impl DemoArgs {
     pub fn defaults() -> Self {
-        Self { dir: None, scale: 1, seed: DEFAULT_SEED, as_of: None, no_open: true, fresh: false }
+        Self {
+            dir: None,
+            scale: 1,
+            seed: DEFAULT_SEED,
+            as_of: None,
+            no_open: true,
+            fresh: false,
+            serve: false,
+            port: 8765,
+        }
     }
 }
 
@@ -64,6 +80,9 @@ pub fn run(ctx: &Context, args: &DemoArgs) -> Outcome {
         say!("The demo workspace is already at {} (use --fresh to generate it anew).", dir.display());
     } else {
         create(&dir, args, ctx.threads, ctx.clock)?;
+    }
+    if args.serve {
+        return serve(ctx, &dir, args.port);
     }
     if !args.no_open && std::io::stdout().is_terminal() {
         return ctx.open_tui(&dir);
@@ -182,6 +201,62 @@ fn print_next_steps(dir: &Path, clock: Clock) -> std::io::Result<()> {
         "  quarterdeck --workspace {shown} ask \"show me 10 random production changes from last quarter, with their approvals\""
     );
     Ok(())
+}
+
+/// Serves the demo's pull requests until the process is stopped.
+fn serve(ctx: &Context, dir: &Path, port: u16) -> Outcome {
+    let pulls = {
+        let ws = ctx.open_at(dir)?;
+        demo_pulls(&ws).context("reading the demo's pull requests")?
+    };
+    let base = std::sync::Arc::new(std::sync::OnceLock::new());
+    let count = pulls.len();
+    let server = crate::demo::api_server::Server::start(port, crate::demo::serve::github(pulls, base.clone()))
+        .with_context(|| format!("cannot listen on 127.0.0.1:{port} (another --port?)"))?;
+    let _ = base.set(server.url());
+    let url = server.url();
+    say!("Serving the demo's {count} pull requests as GitHub's REST API at {url} (Ctrl-C stops it).");
+    say!();
+    say!("In another terminal, add this source to {}:", dir.join(CONFIG_FILE).display());
+    say!();
+    say!("[[source]]");
+    say!("name = \"gh_pull_requests\"");
+    say!("format = \"github_pulls\"");
+    say!("repos = [\"northwind/api\", \"northwind/web\", \"northwind/infra\"]");
+    say!("base_url = \"{url}\"");
+    say!("token_env = \"DEMO_TOKEN\"");
+    say!("key = [\"repo\", \"number\"]");
+    say!("timestamp = \"merged_at\"");
+    say!("fresh_within = \"7d\"");
+    say!();
+    say!("then pull it (any token works here):");
+    say!("  DEMO_TOKEN=demo quarterdeck --workspace {} pull gh_pull_requests", dir.display());
+    server.wait();
+    Ok(0)
+}
+
+fn demo_pulls(ws: &Workspace) -> duckdb::Result<Vec<crate::demo::serve::DemoPull>> {
+    let iso = |c: &str| format!("strftime({c}, '%Y-%m-%dT%H:%M:%SZ')");
+    let mut stmt = ws.conn.prepare(&format!(
+        "SELECT repo, pr_id, title, author, {}, {}, approver, {} FROM pull_requests ORDER BY pr_id",
+        iso("created_at"),
+        iso("merged_at"),
+        iso("approved_at")
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        let pr_id: String = r.get(1)?;
+        Ok(crate::demo::serve::DemoPull {
+            repo: r.get(0)?,
+            number: pr_id.rsplit('#').next().and_then(|n| n.parse().ok()).unwrap_or_default(),
+            title: r.get(2)?,
+            author: r.get(3)?,
+            created_at: r.get(4)?,
+            merged_at: r.get(5)?,
+            approver: r.get(6)?,
+            approved_at: r.get(7)?,
+        })
+    })?;
+    rows.collect()
 }
 
 fn last_quarter(clock: Clock) -> String {

@@ -34,6 +34,7 @@ pub mod output;
 mod packet;
 mod progress;
 pub use failure::Failure;
+mod pull;
 mod query;
 mod review;
 mod sample;
@@ -64,7 +65,9 @@ Exit codes:
   4  bad input refused, nothing changed: malformed evidence or configuration, unknown source, control, audit, finding or
      key, refused SQL, bad period, an illegal finding transition, a review by one of the control's testers, any change
      to a closed audit
-  5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) or was stopped; nothing changed";
+  5  a query or test ran past the statement timeout ([limits] in quarterdeck.toml) or was stopped; nothing changed
+  6  pull: a source failed to fetch or to load (each is named on stderr; the evidence it would have changed is as it
+     was)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -120,6 +123,14 @@ pub enum Command {
         source: String,
         /// Files to load (default: the source's path in quarterdeck.toml)
         files: Vec<PathBuf>,
+    },
+    /// Fetch connector sources (concurrently) and load what each pulled
+    Pull {
+        /// Sources to pull (default: every connector source in quarterdeck.toml)
+        sources: Vec<String>,
+        /// How many sources to fetch at once
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
     },
     /// Run a control's attribute tests over the whole population of a period
     Test {
@@ -345,6 +356,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Controls) => controls::run(&ctx),
         Some(Command::Sources { period }) => sources::run(&ctx, period.as_deref()),
         Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
+        Some(Command::Pull { sources, jobs }) => pull::run(&ctx, &sources, jobs),
         Some(Command::Test { control, period }) => test::run(&ctx, &control, period.as_deref()),
         Some(Command::Query { sql }) => query::run(&ctx, &sql),
         Some(Command::Audit(command)) => audit::run(&ctx, &command),
@@ -379,6 +391,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Controls) => ("controls", ALL),
         Some(Command::Sources { .. }) => ("sources", ALL),
         Some(Command::Ingest { .. }) => ("ingest", ALL),
+        Some(Command::Pull { .. }) => ("pull", ALL),
         Some(Command::Test { .. }) => ("test", ALL),
         Some(Command::Query { .. }) => ("query", ALL),
         Some(Command::Audit(audit::AuditCommand::Start { .. })) => ("audit start", TEXT),

@@ -26,6 +26,8 @@ pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
         "last_run",
         "last_run_status",
         "last_run_error",
+        "failures",
+        "failing_since",
     ];
     if period.is_some() {
         columns.extend(["period", "missing_days", "gaps"]);
@@ -48,6 +50,11 @@ pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
             s.last_run.as_ref().map_or(Value::Null, |r| json!(r.finished_at.split('.').next().unwrap_or_default())),
             s.last_run.as_ref().map_or(Value::Null, |r| json!(r.status)),
             s.last_run.as_ref().and_then(|r| r.error.as_ref()).map_or(Value::Null, |e| json!(first_line(e))),
+            json!(s.last_run.as_ref().map_or(0, |r| r.failures)),
+            s.last_run
+                .as_ref()
+                .and_then(|r| r.failing_since.as_ref())
+                .map_or(Value::Null, |t| json!(t.split('.').next().unwrap_or_default())),
         ];
         if let (Some(period), Some(missing)) = (&period, &s.missing_days) {
             row.push(json!(period.label));
@@ -75,6 +82,7 @@ pub fn run(ctx: &Context, period: Option<&str>) -> Outcome {
             "fresh_within",
             "last_run",
             "last_run_status",
+            "failing_since",
             "missing_days",
             "gaps",
         ];

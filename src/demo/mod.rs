@@ -8,6 +8,7 @@
 //! from them the evidence passes every control test in `controls/*.toml`.
 //! See `docs/demo.md`.
 
+pub mod api_server;
 mod clock;
 mod config;
 mod controls;
@@ -15,6 +16,7 @@ mod csv;
 mod people;
 mod plan;
 mod rng;
+pub mod serve;
 mod sources;
 #[cfg(test)]
 mod testkit;

@@ -30,6 +30,10 @@ pub struct LineageRun {
     /// The files read, each with its path, sha256 and size, as recorded.
     pub files: serde_json::Value,
     pub error: Option<String>,
+    /// For a connector's run, the pull it loaded: its folder, requests,
+    /// pages, the total the API reported, and each raw page's sha256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,7 +125,7 @@ fn lineage(ws: &Workspace, sources: &[String], drawn_at: &str) -> Result<Vec<Lin
     let list = serde_json::to_string(sources).unwrap_or_default();
     let mut stmt = ws.conn.prepare(
         "SELECT run_id, source, mode, actor, CAST(started_at AS VARCHAR), CAST(finished_at AS VARCHAR), status,
-                rows, skipped, files, error
+                rows, skipped, files, error, pull
          FROM qd.ingest_runs
          WHERE list_contains(CAST(? AS JSON)::VARCHAR[], lower(source)) AND finished_at <= CAST(? AS TIMESTAMP)
          ORDER BY run_id",
@@ -141,6 +145,7 @@ fn lineage(ws: &Workspace, sources: &[String], drawn_at: &str) -> Result<Vec<Lin
                 skipped: r.get(8)?,
                 files: serde_json::from_str(&files).unwrap_or(serde_json::Value::String(files)),
                 error: r.get(10)?,
+                pull: r.get::<_, Option<String>>(11)?.and_then(|p| serde_json::from_str(&p).ok()),
             })
         })?
         .collect::<Result<_, _>>()?;

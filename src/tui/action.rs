@@ -48,10 +48,11 @@ pub enum Action {
     CloseAudit,
     ExportPacket,
     Ingest,
+    Pull,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -92,6 +93,7 @@ impl Action {
         Action::CloseAudit,
         Action::ExportPacket,
         Action::Ingest,
+        Action::Pull,
     ];
 
     /// What the action does, for help and the palette.
@@ -137,6 +139,7 @@ impl Action {
             Action::CloseAudit => "Close the current audit",
             Action::ExportPacket => "Export the selected audit's packet to packets/LABEL",
             Action::Ingest => "Ingest the source from its configured path",
+            Action::Pull => "Pull the connector source now, in the background",
         }
     }
 
@@ -155,7 +158,7 @@ impl Action {
             | Action::PrevSpec => Some(Tab::Evidence),
             Action::NewFinding | Action::EditFinding => Some(Tab::Findings),
             Action::StartAudit | Action::CloseAudit | Action::ExportPacket => Some(Tab::Audits),
-            Action::Ingest => Some(Tab::Sources),
+            Action::Ingest | Action::Pull => Some(Tab::Sources),
             _ => None,
         }
     }
@@ -198,6 +201,7 @@ impl Action {
                 | Action::StartAudit
                 | Action::CloseAudit
                 | Action::Ingest
+                | Action::Pull
         )
     }
 }

@@ -61,6 +61,10 @@ pub struct App {
     pub tab_hits: Vec<(u16, u16, u16, Tab)>,
     /// NO_COLOR is set: frames are drawn without any colour.
     pub no_color: bool,
+    /// Pulls the event loop is to start on tokio.
+    pub fetches: Vec<crate::connectors::Job>,
+    /// Pulls running on tokio, by source: pages and rows so far.
+    pub pulling: BTreeMap<String, crate::connectors::Tick>,
     next_id: u64,
 }
 
@@ -84,11 +88,36 @@ impl App {
             progress: None,
             cancel_requested: false,
             tab_hits: Vec::new(),
+            fetches: Vec::new(),
+            pulling: BTreeMap::new(),
             no_color: false,
             next_id: 0,
         };
         app.send(Request::Overview);
         app
+    }
+
+    /// A pull's progress on tokio.
+    pub fn on_pull_tick(&mut self, tick: crate::connectors::Tick) {
+        self.pulling.insert(tick.source.clone(), tick);
+        self.message(&format!("pulling {}", self.pulling_text()));
+    }
+
+    /// A pull ended (its pages are on disk): load it on the database thread.
+    pub fn on_pull_done(&mut self, source: &str, outcome: Result<String, String>) {
+        self.pulling.remove(source);
+        match outcome {
+            Ok(_) => self.send(Request::LoadPulls),
+            Err(e) => self.error(&format!("{source}: the pull could not be written down: {e}")),
+        }
+    }
+
+    fn pulling_text(&self) -> String {
+        self.pulling
+            .values()
+            .map(|t| format!("{}: {} page(s), {} row(s)", t.source, t.pages, t.rows))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub fn busy(&self) -> bool {
@@ -426,6 +455,20 @@ impl App {
         };
         let effects = match reply {
             Reply::Overview(overview) => self.refreshed(*overview),
+            Reply::PullJobs(jobs) => {
+                for job in &jobs {
+                    let tick = crate::connectors::Tick { source: job.source.name.clone(), pages: 0, rows: 0 };
+                    self.pulling.insert(job.source.name.clone(), tick);
+                }
+                self.message(&format!("pulling {} in the background", self.pulling_text()));
+                self.fetches.extend(jobs);
+                Vec::new()
+            }
+            Reply::PullsLoaded(lines) if lines.is_empty() => Vec::new(),
+            Reply::PullsLoaded(lines) => {
+                self.message(&lines.join("; "));
+                vec![Effect::Send(Request::Overview)]
+            }
             Reply::Done(text) => {
                 self.message(&text);
                 // Everything may have changed: reload what is shown.

@@ -202,6 +202,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("C", Action::CloseAudit),
     ("X", Action::ExportPacket),
     ("I", Action::Ingest),
+    ("P", Action::Pull),
 ];
 
 /// The live keymap, and the settings read from the same file.

@@ -23,20 +23,68 @@ pub const QUERY_ROWS: usize = 1_000;
 #[derive(Debug, Clone)]
 pub enum Request {
     Overview,
-    ControlDetail { control: String },
-    Sample { audit: String, control: String, spec: String },
-    Page { audit: String, control: String, spec: String, filter: Filter, position: Position, limit: usize },
-    FindingEvents { id: String },
-    SourceDaily { source: String },
-    Query { sql: String },
-    Ask { text: String },
-    Verdict { audit: String, control: String, key: String, verdict: Verdict, note: Option<String> },
+    ControlDetail {
+        control: String,
+    },
+    Sample {
+        audit: String,
+        control: String,
+        spec: String,
+    },
+    Page {
+        audit: String,
+        control: String,
+        spec: String,
+        filter: Filter,
+        position: Position,
+        limit: usize,
+    },
+    FindingEvents {
+        id: String,
+    },
+    SourceDaily {
+        source: String,
+    },
+    Query {
+        sql: String,
+    },
+    Ask {
+        text: String,
+    },
+    Verdict {
+        audit: String,
+        control: String,
+        key: String,
+        verdict: Verdict,
+        note: Option<String>,
+    },
     AddFinding(NewFinding),
-    SetFinding { id: String, change: Change },
-    StartAudit { label: String, scope: audits::Scope, seed: Option<String> },
-    CloseAudit { label: String },
-    ExportPacket { label: String },
-    Ingest { source: String },
+    SetFinding {
+        id: String,
+        change: Change,
+    },
+    StartAudit {
+        label: String,
+        scope: audits::Scope,
+        seed: Option<String>,
+    },
+    CloseAudit {
+        label: String,
+    },
+    ExportPacket {
+        label: String,
+    },
+    Ingest {
+        source: String,
+    },
+    /// The jobs of a pull: the newest timestamps come from the database;
+    /// the fetching itself runs on tokio, off this thread.
+    PlanPull {
+        sources: Vec<String>,
+    },
+    /// Loads finished pulls (fetched here, or by another process while
+    /// this one held the workspace).
+    LoadPulls,
 }
 
 impl Request {
@@ -59,6 +107,7 @@ impl Request {
             Request::StartAudit { .. } | Request::CloseAudit { .. } => Track::Write(Write::Audit),
             Request::ExportPacket { .. } => Track::Write(Write::Packet),
             Request::Ingest { .. } => Track::Write(Write::Ingest),
+            Request::PlanPull { .. } | Request::LoadPulls => Track::Write(Write::Pull),
         }
     }
 
@@ -87,6 +136,8 @@ impl Request {
             Request::CloseAudit { label } => format!("closing {label}"),
             Request::ExportPacket { label } => format!("exporting the packet of {label}"),
             Request::Ingest { source } => format!("ingesting {source}"),
+            Request::PlanPull { sources } => format!("planning the pull of {}", sources.join(", ")),
+            Request::LoadPulls => "loading pulled pages".into(),
         }
     }
 }
@@ -112,6 +163,7 @@ pub enum Write {
     Audit,
     Packet,
     Ingest,
+    Pull,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,6 +207,10 @@ pub enum Reply {
         columns: Vec<String>,
     },
     Done(String),
+    /// Jobs for the event loop to fetch on tokio.
+    PullJobs(Vec<crate::connectors::Job>),
+    /// What loading finished pulls did, a line each (empty: nothing waited).
+    PullsLoaded(Vec<String>),
 }
 
 /// A reply with the id of the request it answers.

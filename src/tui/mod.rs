@@ -60,12 +60,47 @@ fn init_logging() {
         .try_init();
 }
 
+/// How often the open TUI looks for pulls waiting to be loaded: 30 s, or
+/// `QUARTERDECK_PULL_CHECK` seconds (1 to 3600).
+fn pulls_check() -> Duration {
+    let secs = std::env::var("QUARTERDECK_PULL_CHECK").ok().and_then(|s| s.trim().parse::<u64>().ok());
+    Duration::from_secs(secs.filter(|s| (1..=3600).contains(s)).unwrap_or(30))
+}
+
+/// What a pull running on tokio tells the event loop.
+enum PullEvent {
+    Tick(crate::connectors::Tick),
+    /// The pull ended, on disk (complete or failed), or could not be written.
+    Done(String, Result<String, String>),
+}
+
+/// Fetches one source on tokio; its pages go to disk, and the event loop
+/// asks the database thread to load them when it ends.
+fn start_pull(job: crate::connectors::Job, events: tokio::sync::mpsc::UnboundedSender<PullEvent>) {
+    let source = job.source.name.clone();
+    let ticks = events.clone();
+    let on_tick: crate::connectors::OnTick = std::sync::Arc::new(move |tick: &crate::connectors::Tick| {
+        let _ = ticks.send(PullEvent::Tick(tick.clone()));
+    });
+    tokio::spawn(async move {
+        let outcome = crate::connectors::fetch(job, on_tick).await;
+        let outcome = outcome.map(|f| f.manifest.status).map_err(|e| e.to_string());
+        let _ = events.send(PullEvent::Done(source, outcome));
+    });
+}
+
 /// Runs the UI on `options.root` until the user quits.
 pub fn run(options: worker::Options) -> anyhow::Result<()> {
     let keymap = Keymap::load(Keymap::user_file().as_deref())?;
     init_logging();
     tracing::info!(workspace = %options.root.display(), "terminal UI starting");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start tokio")?;
+    // Two workers: a pull's pages are fetched and parsed off the thread
+    // that draws, and never on the database thread.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start tokio")?;
     runtime.block_on(run_loop(options, keymap))
 }
 
@@ -107,10 +142,17 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut tick = tokio::time::interval(Duration::from_millis(80));
+    // Pulls fetched by another process while this one holds the workspace
+    // are loaded within this long (and at start).
+    let mut waiting_pulls = tokio::time::interval(pulls_check());
+    let (pull_events, mut pulls) = tokio::sync::mpsc::unbounded_channel::<PullEvent>();
     loop {
         for request in app.outbox.drain(..) {
             // The worker ended only if the workspace failed to open, which `ready` reports.
             let _ = requests.send(request);
+        }
+        for job in app.fetches.drain(..) {
+            start_pull(job, pull_events.clone());
         }
         if app.quit {
             break;
@@ -162,6 +204,12 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
                     }
                 }
             }
+            event = pulls.recv() => match event {
+                Some(PullEvent::Tick(tick)) => app.on_pull_tick(tick),
+                Some(PullEvent::Done(source, outcome)) => app.on_pull_done(&source, outcome),
+                None => {}
+            },
+            _ = waiting_pulls.tick(), if opened && !read_only => app.send(messages::Request::LoadPulls),
             _ = terminate.recv() => { tracing::info!("SIGTERM"); break; }
             _ = hangup.recv() => { tracing::info!("SIGHUP"); break; }
             _ = interrupt.recv() => { tracing::info!("SIGINT"); break; }

@@ -22,6 +22,7 @@ use crate::audit::sampling::audit_sample::frozen_sample;
 use crate::audit::sampling::columns::sample_columns;
 use crate::audit::verdicts;
 use crate::audit::{AuditError, find_control, find_spec, record};
+use crate::connectors;
 use crate::error::ErrorKind;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
@@ -275,6 +276,18 @@ impl Worker {
                     "{source}: {} row(s) added, {} already present; {} in all",
                     report.rows, report.skipped, report.total_rows
                 ))
+            }
+            Request::PlanPull { sources } => {
+                self.ws.ensure_writable("pull")?;
+                let chosen: Vec<_> = connectors::load::connector_sources(&self.ws.config.sources, &sources)
+                    .into_iter()
+                    .cloned()
+                    .collect();
+                Reply::PullJobs(connectors::load::jobs(Some(&self.ws), &self.ws.root, &chosen, self.ws.now()))
+            }
+            Request::LoadPulls => {
+                let loaded = connectors::load_pending(&self.ws, &[], &crate::progress::Silent)?;
+                Reply::PullsLoaded(loaded.iter().map(connectors::LoadOutcome::describe).collect())
             }
         })
     }

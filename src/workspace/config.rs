@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::connector::{self, ConnectorSpec, Preset, RawConnectorKeys};
 use super::frequency::Frequency;
 use super::limits::{Limits, RawLimits};
 use super::problems::{Location, Problem, did_you_mean, toml_problem};
@@ -51,10 +52,17 @@ pub enum SourceFormat {
     Json,
     Ndjson,
     Parquet,
+    /// Filled by a connector; its pulled pages load as NDJSON.
+    Connector(Preset),
 }
 
 impl SourceFormat {
-    pub const NAMES: [&'static str; 4] = ["csv", "json", "ndjson", "parquet"];
+    pub const FILE_NAMES: [&'static str; 4] = ["csv", "json", "ndjson", "parquet"];
+
+    /// Every format's name: the file formats, then the connectors.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Self::FILE_NAMES.into_iter().chain(Preset::ALL.into_iter().map(Preset::as_str))
+    }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
@@ -62,7 +70,7 @@ impl SourceFormat {
             "json" => Some(Self::Json),
             "ndjson" => Some(Self::Ndjson),
             "parquet" => Some(Self::Parquet),
-            _ => None,
+            other => Preset::parse(other).map(Self::Connector),
         }
     }
 
@@ -72,6 +80,7 @@ impl SourceFormat {
             Self::Json => "json",
             Self::Ndjson => "ndjson",
             Self::Parquet => "parquet",
+            Self::Connector(preset) => preset.as_str(),
         }
     }
 }
@@ -104,6 +113,8 @@ pub struct SourceConfig {
     pub fresh_within_text: String,
     pub mode: IngestMode,
     pub location: Location,
+    /// What a connector source fetches, and how (None for a file source).
+    pub connector: Option<ConnectorSpec>,
 }
 
 impl Config {
@@ -191,7 +202,7 @@ impl Config {
 }
 
 fn validate_source(
-    raw: RawSource,
+    mut raw: RawSource,
     at: &dyn Fn(std::ops::Range<usize>) -> Location,
     earlier: &[SourceConfig],
     problems: &mut Vec<Problem>,
@@ -217,8 +228,8 @@ fn validate_source(
             format!(
                 "source `{name}`: field `format`: unknown format `{}`{} (one of {})",
                 raw.format.get_ref(),
-                did_you_mean(raw.format.get_ref(), SourceFormat::NAMES),
-                SourceFormat::NAMES.join(", ")
+                did_you_mean(raw.format.get_ref(), SourceFormat::names()),
+                SourceFormat::names().collect::<Vec<_>>().join(", ")
             ),
         ));
     }
@@ -247,16 +258,43 @@ fn validate_source(
             chrono::Duration::zero()
         }
     };
+    let is_connector = matches!(format, Some(SourceFormat::Connector(_)));
+    let connector_keys = raw.connector_keys();
+    let mut snapshot = false;
     let mode = match raw.mode.as_ref().map(|m| m.get_ref().as_str()) {
         None | Some("append") => IngestMode::Append,
         Some("replace") => IngestMode::Replace,
+        // A point-in-time endpoint: each pull appends one dated row.
+        Some("snapshot") if is_connector => {
+            snapshot = true;
+            IngestMode::Append
+        }
         Some(other) => {
             let loc = raw.mode.as_ref().map_or(name_at.clone(), |m| at(m.span()));
-            problems.push(Problem::error(
-                loc,
-                format!("source `{name}`: field `mode`: `{other}` is not `append` or `replace`"),
-            ));
+            let choices = if is_connector { "`append`, `replace` or `snapshot`" } else { "`append` or `replace`" };
+            problems.push(Problem::error(loc, format!("source `{name}`: field `mode`: `{other}` is not {choices}")));
             IngestMode::Append
+        }
+    };
+    let connector = match format {
+        Some(SourceFormat::Connector(preset)) => connector::validate(
+            &name,
+            preset,
+            snapshot,
+            connector_keys,
+            raw.path.as_ref().map(|p| p.get_ref().as_str()),
+            at,
+            &name_at,
+            problems,
+        ),
+        _ => {
+            if let Some((key, span)) = connector_keys.any_present() {
+                problems.push(Problem::error(
+                    at(span),
+                    format!("source `{name}`: field `{key}` is for connector formats (http_json, github_pulls, …), not files"),
+                ));
+            }
+            None
         }
     };
     if problems.len() > before {
@@ -272,6 +310,7 @@ fn validate_source(
         fresh_within_text: fresh_text,
         mode,
         location: name_at,
+        connector,
     })
 }
 
@@ -331,6 +370,65 @@ struct RawSource {
     timestamp: Spanned<String>,
     fresh_within: Option<Spanned<String>>,
     mode: Option<Spanned<String>>,
+    // What only connector sources read (workspace/connector.rs).
+    url: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    params: Option<Spanned<toml::Table>>,
+    headers: Option<Spanned<toml::Table>>,
+    auth: Option<Spanned<toml::Table>>,
+    token_env: Option<Spanned<String>>,
+    token_file: Option<Spanned<String>>,
+    records: Option<Spanned<String>>,
+    paginate: Option<Spanned<toml::Table>>,
+    since: Option<Spanned<toml::Table>>,
+    until: Option<Spanned<toml::Table>>,
+    window: Option<Spanned<String>>,
+    start: Option<Spanned<String>>,
+    total_field: Option<Spanned<String>>,
+    fields: Option<Spanned<toml::Table>>,
+    max_pages: Option<Spanned<i64>>,
+    timeout: Option<Spanned<String>>,
+    connect_timeout: Option<Spanned<String>>,
+    retries: Option<Spanned<i64>>,
+    backoff: Option<Spanned<String>>,
+    rate_limit_wait: Option<Spanned<String>>,
+    max_wait: Option<Spanned<String>>,
+    repos: Option<Spanned<Vec<String>>>,
+    projects: Option<Spanned<Vec<String>>>,
+    jql: Option<Spanned<String>>,
+}
+
+impl RawSource {
+    /// The connector keys, moved out for `connector::validate`.
+    fn connector_keys(&mut self) -> RawConnectorKeys {
+        RawConnectorKeys {
+            url: self.url.take(),
+            base_url: self.base_url.take(),
+            params: self.params.take(),
+            headers: self.headers.take(),
+            auth: self.auth.take(),
+            token_env: self.token_env.take(),
+            token_file: self.token_file.take(),
+            records: self.records.take(),
+            paginate: self.paginate.take(),
+            since: self.since.take(),
+            until: self.until.take(),
+            window: self.window.take(),
+            start: self.start.take(),
+            total_field: self.total_field.take(),
+            fields: self.fields.take(),
+            max_pages: self.max_pages.take(),
+            timeout: self.timeout.take(),
+            connect_timeout: self.connect_timeout.take(),
+            retries: self.retries.take(),
+            backoff: self.backoff.take(),
+            rate_limit_wait: self.rate_limit_wait.take(),
+            max_wait: self.max_wait.take(),
+            repos: self.repos.take(),
+            projects: self.projects.take(),
+            jql: self.jql.take(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod check;
 pub mod clock;
 pub mod config;
+pub mod connector;
 pub mod coverage;
 pub mod discovery;
 pub mod frequency;

@@ -157,6 +157,10 @@ const MIGRATIONS: &[&str] = &[
          conclusion  VARCHAR NOT NULL,
          reviewed_at TIMESTAMP NOT NULL
      );",
+    // 5: a run that loaded a connector's pull names it (each pull loads
+    // once) and keeps its summary: requests, pages, totals, raw hashes.
+    "ALTER TABLE qd.ingest_runs ADD COLUMN pull_id VARCHAR;
+     ALTER TABLE qd.ingest_runs ADD COLUMN pull VARCHAR;",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

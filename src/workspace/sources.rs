@@ -57,6 +57,10 @@ pub struct LastRun {
     pub finished_at: String,
     pub rows: i64,
     pub error: Option<String>,
+    /// Runs failed in a row up to the last one (0 when it succeeded), and
+    /// when the first of them finished: a connector that keeps failing.
+    pub failures: u64,
+    pub failing_since: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -112,9 +116,26 @@ fn status_of(ws: &Workspace, source: &SourceConfig, now: DateTime<Utc>) -> Resul
                 finished_at: r.get(2)?,
                 rows: r.get(3)?,
                 error: r.get(4)?,
+                failures: 0,
+                failing_since: None,
             })
         },
     ))?;
+    let last_run = match last_run {
+        Some(mut run) if run.status == "failed" => {
+            let (failures, since): (u64, Option<String>) = ws.conn.query_row(
+                "SELECT count(*), CAST(min(finished_at) AS VARCHAR) FROM qd.ingest_runs
+                 WHERE source = ? AND status = 'failed' AND run_id > coalesce(
+                     (SELECT max(run_id) FROM qd.ingest_runs WHERE source = ? AND status = 'ok'), 0)",
+                [&source.name, &source.name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            run.failures = failures;
+            run.failing_since = since;
+            Some(run)
+        }
+        other => other,
+    };
     let rows = stats.as_ref().map(|(n, _, _)| (*n).max(0) as u64);
     let oldest = stats.as_ref().and_then(|(_, o, _)| o.as_deref()).and_then(parse_timestamp);
     let newest = stats.as_ref().and_then(|(_, _, n)| n.as_deref()).and_then(parse_timestamp);

@@ -11,7 +11,7 @@ use crate::common::Sandbox;
 /// How long the UI may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
 
-fn tmux_missing() -> bool {
+pub(crate) fn tmux_missing() -> bool {
     let ok = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
     if !ok {
         eprintln!("skipped: tmux is not installed (`tmux -V` failed)");
@@ -35,8 +35,13 @@ fn quote(word: &str) -> String {
 /// The binary on `ws` under the Sandbox's environment, as a shell command:
 /// the tmux server does not pass on the environment of our Command.
 fn quarterdeck_command(sb: &Sandbox, ws: &Path) -> String {
+    quarterdeck_command_with(sb, ws, &[])
+}
+
+/// [`quarterdeck_command`] with more environment variables.
+pub(crate) fn quarterdeck_command_with(sb: &Sandbox, ws: &Path, more: &[(&str, &str)]) -> String {
     let home = sb.path().to_str().unwrap();
-    let vars = [
+    let mut vars = vec![
         ("HOME", home.to_string()),
         ("XDG_DATA_HOME", format!("{home}/data")),
         ("XDG_CONFIG_HOME", format!("{home}/config")),
@@ -44,6 +49,7 @@ fn quarterdeck_command(sb: &Sandbox, ws: &Path) -> String {
         ("QUARTERDECK_THREADS", "2".to_string()),
         ("QUARTERDECK_NOW", crate::common::NOW.to_string()),
     ];
+    vars.extend(more.iter().map(|(k, v)| (*k, v.to_string())));
     // QUARTERDECK_LOG stays: the UI logs to its file, never over the screen.
     let mut words: Vec<String> = ["env", "-u", "QUARTERDECK_WORKSPACE"].map(String::from).into();
     words.extend(vars.iter().map(|(name, value)| quote(&format!("{name}={value}"))));
@@ -54,7 +60,7 @@ fn quarterdeck_command(sb: &Sandbox, ws: &Path) -> String {
 }
 
 /// A tmux server of our own (its own socket) with one 160×45 pane; killed on drop.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     /// Where the server listens, to remove once it is gone (tmux leaves it).
     socket_path: Option<PathBuf>,
@@ -62,7 +68,7 @@ struct Tmux {
 
 impl Tmux {
     /// Starts `command` (run by `sh -c`) in a detached 160×45 session.
-    fn start(name: &str, sb: &Sandbox, command: &str) -> Self {
+    pub(crate) fn start(name: &str, sb: &Sandbox, command: &str) -> Self {
         Self::start_sized(name, sb, command, (160, 45))
     }
 
@@ -96,14 +102,14 @@ impl Tmux {
 
     /// Sends keys in tmux's names (`Enter`, `q`); one key a call, so that
     /// an Escape is never read as Alt with the key after it.
-    fn send(&self, key: &str) {
+    pub(crate) fn send(&self, key: &str) {
         let out = self.run(&["send-keys", key]);
         assert!(out.status.success(), "tmux send-keys {key}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Polls the screen until it shows every one of `texts`; returns it.
     #[track_caller]
-    fn wait_for(&self, texts: &[&str]) -> String {
+    pub(crate) fn wait_for(&self, texts: &[&str]) -> String {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let screen = self.screen();

@@ -82,7 +82,7 @@ impl Views {
     /// confirmation are the app's).
     pub fn taking(reply: &Reply) -> Option<Tab> {
         match reply {
-            Reply::Overview(_) | Reply::Done(_) => None,
+            Reply::Overview(_) | Reply::Done(_) | Reply::PullJobs(_) | Reply::PullsLoaded(_) => None,
             Reply::ControlDetail { .. } => Some(Tab::Controls),
             Reply::Sample { .. } | Reply::Page { .. } => Some(Tab::Evidence),
             Reply::FindingEvents { .. } => Some(Tab::Findings),

@@ -113,6 +113,16 @@ impl State {
                 }))],
                 None => vec![Effect::Message("no source selected".into())],
             },
+            Action::Pull => match self.selected_source(overview) {
+                Some(s) if crate::workspace::connector::Preset::parse(s.format).is_some() => {
+                    vec![Effect::Open(Overlay::Confirm(Confirm {
+                        question: format!("Pull {} now? It runs in the background; the UI stays usable.", s.name),
+                        request: Request::PlanPull { sources: vec![s.name.clone()] },
+                    }))]
+                }
+                Some(s) => vec![Effect::Message(format!("{} reads files ({}); I ingests it", s.name, s.format))],
+                None => vec![Effect::Message("no source selected".into())],
+            },
             Action::Refresh => {
                 self.daily = None;
                 self.selection_changed(overview)

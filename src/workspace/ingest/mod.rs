@@ -149,12 +149,77 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
 /// The steps of one ingest, as `Progress` is told them.
 const STEPS: u64 = 4;
 
+/// A connector's pull that a run loads (or records as failed).
+#[derive(Debug, Clone)]
+pub struct PullRun {
+    pub pull_id: String,
+    /// The manifest's summary: requests, pages, totals, raw files' hashes.
+    pub summary: serde_json::Value,
+}
+
 /// [`ingest`], telling `progress` of each step (reading, checking, writing,
 /// recording the run).
 pub fn ingest_with(
     ws: &Workspace,
     source_name: &str,
     files: &[PathBuf],
+    progress: &dyn Progress,
+) -> Result<IngestReport, IngestError> {
+    ingest_run(ws, source_name, files, None, progress)
+}
+
+/// Loads a connector's pulled records through the same path as files; the
+/// run names the pull.
+pub fn ingest_pull(
+    ws: &Workspace,
+    source_name: &str,
+    records: &Path,
+    pull: &PullRun,
+    progress: &dyn Progress,
+) -> Result<IngestReport, IngestError> {
+    ingest_run(ws, source_name, &[records.to_path_buf()], Some(pull), progress)
+}
+
+/// Records a pull that loads nothing: one that failed (`error`), or one
+/// that found no new records. The evidence is not touched.
+pub fn record_pull(ws: &Workspace, source_name: &str, pull: &PullRun, error: Option<&str>) -> Result<i64, IngestError> {
+    ws.ensure_writable("record a pull")?;
+    let source = ws.config.source(source_name).ok_or_else(|| IngestError::UnknownSource {
+        name: source_name.to_string(),
+        hint: did_you_mean(source_name, ws.config.source_names()),
+    })?;
+    let started = ws.now_text();
+    let status = if error.is_some() { "failed" } else { "ok" };
+    let total: u64 =
+        super::optional(
+            ws.conn.query_row("SELECT rows FROM qd.source_stats WHERE source = ?", [source_name], |r| r.get(0)),
+        )?
+        .unwrap_or(0);
+    let counts = Counts { inserted: 0, skipped: 0, total };
+    ws.conn.execute_batch("BEGIN TRANSACTION")?;
+    let recorded = record_run(ws, source, &started, status, &counts, &[], error, Some(pull)).and_then(|id| {
+        let rows = open_period_rows(&ws.conn, source_name)?;
+        log_run(ws, id, source, status, &counts, &[], error, &rows, &rows, Some(pull))?;
+        Ok(id)
+    });
+    match recorded {
+        Ok(id) => {
+            ws.conn.execute_batch("COMMIT")?;
+            super::action_log::write_head_file(ws)?;
+            Ok(id)
+        }
+        Err(e) => {
+            let _ = ws.conn.execute_batch("ROLLBACK");
+            Err(e.into())
+        }
+    }
+}
+
+fn ingest_run(
+    ws: &Workspace,
+    source_name: &str,
+    files: &[PathBuf],
+    pull: Option<&PullRun>,
     progress: &dyn Progress,
 ) -> Result<IngestReport, IngestError> {
     ws.ensure_writable("ingest")?;
@@ -189,9 +254,9 @@ pub fn ingest_with(
     progress.step("recording the run", STEPS - 1, STEPS);
     match outcome {
         Ok((hashed, counts)) => {
-            let run_id = record_run(ws, source, &started, "ok", &counts, &hashed, None).and_then(|id| {
+            let run_id = record_run(ws, source, &started, "ok", &counts, &hashed, None, pull).and_then(|id| {
                 let after = open_period_rows(&ws.conn, source_name)?;
-                log_run(ws, id, source, "ok", &counts, &hashed, None, &period_rows_before, &after)?;
+                log_run(ws, id, source, "ok", &counts, &hashed, None, &period_rows_before, &after, pull)?;
                 Ok(id)
             });
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
@@ -225,9 +290,9 @@ pub fn ingest_with(
             let _ = ws.conn.execute_batch("BEGIN TRANSACTION");
             let message = err.to_string();
             let recorded =
-                record_run(ws, source, &started, "failed", &counts, &listed, Some(&message)).and_then(|id| {
+                record_run(ws, source, &started, "failed", &counts, &listed, Some(&message), pull).and_then(|id| {
                     let rows = open_period_rows(&ws.conn, source_name)?;
-                    log_run(ws, id, source, "failed", &counts, &listed, Some(&message), &rows, &rows)
+                    log_run(ws, id, source, "failed", &counts, &listed, Some(&message), &rows, &rows, pull)
                 });
             match recorded {
                 Ok(()) => {
@@ -339,7 +404,11 @@ fn load(
     drop_rejects(conn);
     conn.execute_batch("BEGIN TRANSACTION")?;
     progress.step(&format!("reading {} file(s) into {}", files.len(), source.name), 0, STEPS);
-    let reader = reader_sql(source, files, &existing);
+    let reader = match source.format {
+        SourceFormat::Connector(_) => pulled_reader_sql(conn, source, files, &existing)
+            .map_err(|e| IngestError::Malformed { file: shown.clone(), message: reader_message(&e) })?,
+        _ => reader_sql(source, files, &existing),
+    };
     if let Err(e) = conn.execute_batch(&format!("CREATE TABLE {staging} AS {reader}")) {
         return Err(IngestError::Malformed { file: shown, message: reader_message(&e) });
     }
@@ -466,7 +535,47 @@ fn reader_sql(source: &SourceConfig, files: &[PathBuf], existing: &[(String, Str
             format!("SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)")
         }
         SourceFormat::Parquet => format!("SELECT * FROM read_parquet({list}, union_by_name = true)"),
+        SourceFormat::Connector(_) => {
+            format!("SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)")
+        }
     }
+}
+
+/// The SELECT over a connector's pulled records. An API's records vary
+/// from pull to pull (a nested object with other keys, a field null this
+/// time), so the shape is fixed here: nested values as JSON, the types of
+/// the table when it exists, the timestamp as text for the check that
+/// makes it UTC.
+fn pulled_reader_sql(
+    conn: &Connection,
+    source: &SourceConfig,
+    files: &[PathBuf],
+    existing: &[(String, String)],
+) -> duckdb::Result<String> {
+    let list =
+        format!("[{}]", files.iter().map(|f| quote_literal(&f.to_string_lossy())).collect::<Vec<_>>().join(", "));
+    let sniff = format!(
+        "SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true, maximum_depth = 2)"
+    );
+    let columns = super::population::describe(conn, &sniff)?
+        .into_iter()
+        .map(|(column, sniffed)| {
+            let kind = if column == source.timestamp {
+                "VARCHAR".to_string()
+            } else if let Some((_, kind)) = existing.iter().find(|(c, _)| *c == column) {
+                kind.clone()
+            } else if sniffed.trim_matches('"') == "NULL" {
+                "VARCHAR".to_string()
+            } else if sniffed.starts_with("STRUCT") || sniffed.starts_with("MAP") || sniffed.ends_with(']') {
+                "JSON".to_string()
+            } else {
+                sniffed
+            };
+            format!("{}: {}", quote_literal(&column), quote_literal(&kind))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(format!("SELECT * FROM read_json({list}, format = 'newline_delimited', columns = {{{columns}}})"))
 }
 
 /// DuckDB's reader message, less its error-class prefix.
@@ -504,6 +613,7 @@ fn log_run(
     error: Option<&str>,
     before: &[(String, u64)],
     after: &[(String, u64)],
+    pull: Option<&PullRun>,
 ) -> duckdb::Result<()> {
     let periods: Vec<serde_json::Value> = after
         .iter()
@@ -512,13 +622,13 @@ fn log_run(
             serde_json::json!({"audit": label, "rows_before": was, "rows_after": rows})
         })
         .collect();
-    super::action_log::append(
-        ws,
-        "ingest.run",
-        serde_json::json!({"run_id": run_id, "source": source.name, "mode": source.mode.as_str(), "status": status,
-                           "files": files, "rows": counts.inserted, "skipped": counts.skipped,
-                           "total_rows": counts.total, "error": error, "open_audits": periods}),
-    )?;
+    let mut entry = serde_json::json!({"run_id": run_id, "source": source.name, "mode": source.mode.as_str(), "status": status,
+                       "files": files, "rows": counts.inserted, "skipped": counts.skipped,
+                       "total_rows": counts.total, "error": error, "open_audits": periods});
+    if let (Some(pull), Some(map)) = (pull, entry.as_object_mut()) {
+        map.insert("pull".into(), pull.summary.clone());
+    }
+    super::action_log::append(ws, "ingest.run", entry)?;
     Ok(())
 }
 
@@ -530,11 +640,14 @@ fn record_run(
     counts: &Counts,
     files: &[IngestedFile],
     error: Option<&str>,
+    pull: Option<&PullRun>,
 ) -> duckdb::Result<i64> {
     let files_json = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
+    let pull_id = pull.map(|p| p.pull_id.as_str());
+    let pull_json = pull.map(|p| p.summary.to_string());
     ws.conn.query_row(
-        "INSERT INTO qd.ingest_runs (source, mode, actor, started_at, finished_at, status, rows, skipped, files, error)
-         VALUES (?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?) RETURNING run_id",
+        "INSERT INTO qd.ingest_runs (source, mode, actor, started_at, finished_at, status, rows, skipped, files, error, pull_id, pull)
+         VALUES (?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?) RETURNING run_id",
         duckdb::params![
             source.name,
             source.mode.as_str(),
@@ -545,7 +658,9 @@ fn record_run(
             counts.inserted,
             counts.skipped,
             files_json,
-            error
+            error,
+            pull_id,
+            pull_json
         ],
         |r| r.get(0),
     )
