@@ -320,7 +320,7 @@ pub fn validate(
     match (&raw.url, path) {
         (Some(url), _) => {
             let text = url.get_ref();
-            if text.starts_with("http://") || text.starts_with("https://") {
+            if text.contains("://") {
                 if let Err(why) = check_url(text) {
                     report(at(url.span()), format!("field `url`: {why}"));
                 }

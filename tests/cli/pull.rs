@@ -550,7 +550,8 @@ fn the_tui_pulls_in_the_background_and_loads_what_another_process_fetched() {
         Reply::json(200, &json!(records(n * 3, n * 3 + 3)))
     });
     let ws = workspace(&sb, &source_block("events", &format!("{}/a", server.url()), ""));
-    let command = crate::tui::quarterdeck_command_with(&sb, &ws, &[("QD_TOKEN", TOKEN), ("QUARTERDECK_PULL_CHECK", "2")]);
+    let command =
+        crate::tui::quarterdeck_command_with(&sb, &ws, &[("QD_TOKEN", TOKEN), ("QUARTERDECK_PULL_CHECK", "2")]);
     let tmux = crate::tui::Tmux::start("pull", &sb, &command);
     tmux.wait_for(&["Dashboard"]);
     tmux.send("6");
@@ -570,4 +571,284 @@ fn the_tui_pulls_in_the_background_and_loads_what_another_process_fetched() {
     std::thread::sleep(Duration::from_millis(500));
     drop(tmux);
     assert_eq!(rows(&sb, &ws, "events").len(), 6);
+}
+
+/// A workspace with one preset source; the token (and a user name) in the env.
+fn preset_pull(sb: &Sandbox, block: &str) -> (PathBuf, Run) {
+    let ws = workspace(sb, block);
+    let mut all = vec!["--workspace", ws.to_str().unwrap(), "pull"];
+    all.push("--jobs");
+    all.push("2");
+    let run: Run = sb.command(&all).env("QD_TOKEN", TOKEN).env("QD_USER", "ana@acme.example").output().unwrap().into();
+    (ws, run.ok())
+}
+
+#[test]
+fn gitlab_merge_requests_collects_merged_requests_with_their_approvals() {
+    let sb = Sandbox::new();
+    let base = Arc::new(std::sync::OnceLock::<String>::new());
+    let seen = Arc::clone(&base);
+    let server = serve(move |req| {
+        let base = seen.get().cloned().unwrap_or_default();
+        let mr = |iid: u64, merged: &str| {
+            json!({"id": 1000 + iid, "iid": iid, "title": format!("MR {iid}"), "state": "merged", "author": {"username": "dev"},
+                   "created_at": "2026-11-01T00:00:00.000Z", "merged_at": merged, "merge_user": {"username": "lead"},
+                   "target_branch": "main", "sha": format!("abc{iid}"), "web_url": format!("https://gitlab.com/acme/api/-/merge_requests/{iid}")})
+        };
+        assert_eq!(req.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+        if req.path.ends_with("/approvals") {
+            return Reply::json(
+                200,
+                &json!({"approved": true, "approved_by": [{"user": {"username": "rev", "name": "Rev"}}]}),
+            );
+        }
+        assert!(req.target.contains("/api/v4/projects/acme%2Fapi/merge_requests"), "{}", req.target);
+        assert_eq!(req.param("state"), Some("merged"));
+        match req.param("page") {
+            None => Reply::json(200, &json!([mr(2, "2026-11-20T10:00:00.000Z")]))
+                .with_header(
+                    "link",
+                    format!("<{base}/api/v4/projects/acme%2Fapi/merge_requests?page=2&state=merged>; rel=\"next\""),
+                )
+                .with_header("ratelimit-remaining", "1999"),
+            Some(_) => Reply::json(200, &json!([mr(1, "2026-11-10T10:00:00.000Z")])),
+        }
+    });
+    base.set(server.url()).unwrap();
+    let (ws, _) = preset_pull(
+        &sb,
+        &format!(
+            "[[source]]\nname = \"mrs\"\nformat = \"gitlab_merge_requests\"\nprojects = [\"acme/api\"]\nbase_url = \"{}\"\n\
+             token_env = \"QD_TOKEN\"\nkey = [\"project\", \"iid\"]\ntimestamp = \"merged_at\"\n",
+            server.url()
+        ),
+    );
+    let got = sb
+        .at(
+            &ws,
+            &[
+                "--format",
+                "json",
+                "query",
+                "SELECT project, iid, merged_by, approved_by->>'$[0]' AS approver FROM mrs ORDER BY iid",
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(got.as_array().unwrap().len(), 2, "{got}");
+    assert_eq!(got[0]["project"], "acme/api");
+    assert_eq!(got[1]["merged_by"], "lead");
+    assert_eq!(got[1]["approver"], "rev");
+}
+
+#[test]
+fn okta_system_log_pulls_a_bounded_interval_through_link_headers() {
+    let sb = Sandbox::new();
+    let base = Arc::new(std::sync::OnceLock::<String>::new());
+    let seen = Arc::clone(&base);
+    let server = serve(move |req| {
+        let base = seen.get().cloned().unwrap_or_default();
+        assert_eq!(req.header("authorization"), Some(format!("SSWS {TOKEN}").as_str()));
+        assert!(req.param("until").is_some() && req.param("since").is_some(), "{}", req.target);
+        let event = |n: u32| {
+            json!({"uuid": format!("u{n}"), "published": format!("2026-11-2{n}T08:00:00.000Z"), "eventType": "user.session.start",
+                   "actor": {"alternateId": "ana@acme.example", "type": "User"}, "outcome": {"result": "SUCCESS"}})
+        };
+        match req.param("after") {
+            None => Reply::json(200, &json!([event(1), event(2)]))
+                .with_header("link", format!("<{base}/api/v1/logs?after=2&limit=1000&until=x&since=y>; rel=\"next\""))
+                .with_header("x-rate-limit-remaining", "99"),
+            // Okta keeps linking `next` past the end: an empty page ends it.
+            Some("2") => Reply::json(200, &json!([event(3)]))
+                .with_header("link", format!("<{base}/api/v1/logs?after=3&limit=1000&until=x&since=y>; rel=\"next\"")),
+            Some(_) => Reply::json(200, &json!([]))
+                .with_header("link", format!("<{base}/api/v1/logs?after=4&limit=1000&until=x&since=y>; rel=\"next\"")),
+        }
+    });
+    base.set(server.url()).unwrap();
+    let (ws, _) = preset_pull(
+        &sb,
+        &format!(
+            "[[source]]\nname = \"okta_log\"\nformat = \"okta_system_log\"\nbase_url = \"{}\"\ntoken_env = \"QD_TOKEN\"\n\
+             key = [\"uuid\"]\ntimestamp = \"published\"\n",
+            server.url()
+        ),
+    );
+    assert_eq!(rows(&sb, &ws, "okta_log").len(), 3);
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn jira_issues_searches_with_basic_auth_and_a_page_token() {
+    let sb = Sandbox::new();
+    let server = serve(|req| {
+        // ana@acme.example:<token>, base64
+        let expected = format!("Basic {}", base64_of(&format!("ana@acme.example:{TOKEN}")));
+        assert_eq!(req.header("authorization"), Some(expected.as_str()));
+        let jql = req.param("jql").unwrap_or_default();
+        assert!(jql.starts_with("(project = CHG) AND updated >= \"") && jql.ends_with("ORDER BY updated ASC"), "{jql}");
+        let issue = |n: u32| {
+            json!({"id": format!("{}", 10000 + n), "key": format!("CHG-{n}"), "fields": {"summary": format!("Change {n}"),
+                   "status": {"name": "Done"}, "issuetype": {"name": "Change"}, "priority": {"name": "High"},
+                   "assignee": {"displayName": "Ana"}, "reporter": {"displayName": "Bo"},
+                   "created": "2026-11-20T10:00:00.000+0000", "updated": format!("2026-11-2{n}T10:00:00.000+0000"), "resolutiondate": null}})
+        };
+        match req.param("nextPageToken") {
+            None => {
+                Reply::json(200, &json!({"issues": [issue(1), issue(2)], "nextPageToken": "tok-2", "isLast": false}))
+            }
+            Some(_) => Reply::json(200, &json!({"issues": [issue(3)], "isLast": true})),
+        }
+    });
+    let (ws, _) = preset_pull(
+        &sb,
+        &format!(
+            "[[source]]\nname = \"changes\"\nformat = \"jira_issues\"\nbase_url = \"{}\"\njql = \"project = CHG\"\n\
+             auth = {{ scheme = \"Basic\", username_env = \"QD_USER\", password_env = \"QD_TOKEN\" }}\n\
+             key = [\"key\"]\ntimestamp = \"updated\"\n",
+            server.url()
+        ),
+    );
+    let got = sb
+        .at(&ws, &["--format", "json", "query", "SELECT key, status, assignee FROM changes ORDER BY key"])
+        .ok()
+        .json();
+    assert_eq!(got.as_array().unwrap().len(), 3, "{got}");
+    assert_eq!(got[0]["status"], "Done");
+    assert_eq!(got[2]["assignee"], "Ana");
+    assert_no_token(&ws, &[]);
+}
+
+fn base64_of(text: &str) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { TABLE[(n >> (18 - 6 * i) & 63) as usize] as char } else { '=' });
+        }
+    }
+    out
+}
+
+#[test]
+fn pagerduty_incidents_walks_offsets_in_windows_and_checks_the_total() {
+    let sb = Sandbox::new();
+    let server = serve(|req| {
+        assert_eq!(req.header("authorization"), Some(format!("Token token={TOKEN}").as_str()));
+        assert_eq!(req.header("accept"), Some("application/vnd.pagerduty+json;version=2"));
+        assert!(req.param("since").is_some() && req.param("until").is_some(), "{}", req.target);
+        let offset: u32 = req.param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+        let incident = |n: u32| {
+            json!({"id": format!("P{n}"), "incident_number": n, "title": format!("Outage {n}"), "status": "resolved",
+                   "urgency": "high", "created_at": format!("2026-11-2{n}T03:00:00Z"), "service": {"summary": "api"},
+                   "priority": null, "html_url": format!("https://acme.pagerduty.com/incidents/P{n}")})
+        };
+        let page: Vec<Value> = (offset..(offset + 2).min(3)).map(|n| incident(n + 1)).collect();
+        Reply::json(200, &json!({"incidents": page, "limit": 2, "offset": offset, "more": offset + 2 < 3, "total": 3}))
+    });
+    let (ws, _) = preset_pull(
+        &sb,
+        &format!(
+            "[[source]]\nname = \"incidents\"\nformat = \"pagerduty_incidents\"\nbase_url = \"{}\"\ntoken_env = \"QD_TOKEN\"\n\
+             start = \"2026-11-01\"\nkey = [\"id\"]\ntimestamp = \"created_at\"\n",
+            server.url()
+        ),
+    );
+    assert_eq!(rows(&sb, &ws, "incidents").len(), 3);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn msgraph_presets_follow_odata_next_links_with_a_filter() {
+    for (format, endpoint, column) in [
+        ("msgraph_sign_ins", "/v1.0/auditLogs/signIns", "createdDateTime"),
+        ("msgraph_directory_audits", "/v1.0/auditLogs/directoryAudits", "activityDateTime"),
+    ] {
+        let sb = Sandbox::new();
+        let base = Arc::new(std::sync::OnceLock::<String>::new());
+        let seen = Arc::clone(&base);
+        let server = serve(move |req| {
+            let base = seen.get().cloned().unwrap_or_default();
+            assert_eq!(req.path, endpoint);
+            assert_eq!(req.header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
+            let record = |n: u32| json!({"id": format!("r{n}"), column: format!("2026-11-2{n}T08:00:00Z"), "status": {"errorCode": 0}});
+            match req.param("$skiptoken") {
+                None => {
+                    assert!(
+                        req.param("$filter").is_some_and(|f| f.starts_with(&format!("{column} ge "))),
+                        "{}",
+                        req.target
+                    );
+                    Reply::json(
+                        200,
+                        &json!({"@odata.context": "x", "value": [record(1), record(2)],
+                        "@odata.nextLink": format!("{base}{endpoint}?$top=999&$skiptoken=abc")}),
+                    )
+                }
+                Some(_) => Reply::json(200, &json!({"value": [record(3)]})),
+            }
+        });
+        base.set(server.url()).unwrap();
+        let (ws, _) = preset_pull(
+            &sb,
+            &format!(
+                "[[source]]\nname = \"graph\"\nformat = \"{format}\"\nbase_url = \"{}\"\ntoken_env = \"QD_TOKEN\"\n\
+                 key = [\"id\"]\ntimestamp = \"{column}\"\n",
+                server.url()
+            ),
+        );
+        assert_eq!(rows(&sb, &ws, "graph").len(), 3, "{format}");
+    }
+}
+
+#[test]
+fn a_connector_declaration_names_the_line_of_what_is_wrong() {
+    let sb = Sandbox::new();
+    for (block, needle) in [
+        (
+            "[[source]]\nname = \"x\"\nformat = \"http_json\"\nurl = \"http://127.0.0.1:1/a\"\npaginate = { lnk = \"next\" }\nkey = [\"id\"]\ntimestamp = \"at\"\n",
+            "field `paginate`: unknown key `lnk`",
+        ),
+        (
+            "[[source]]\nname = \"x\"\nformat = \"csv\"\npath = \"a.csv\"\ntoken_env = \"T\"\nkey = [\"id\"]\ntimestamp = \"at\"\n",
+            "field `token_env` is for connector formats",
+        ),
+        (
+            "[[source]]\nname = \"x\"\nformat = \"http_json\"\nurl = \"http://127.0.0.1:1/a\"\nheaders = { Authorization = \"Bearer abc\" }\nkey = [\"id\"]\ntimestamp = \"at\"\n",
+            "`Authorization` belongs in `auth`",
+        ),
+        ("[[source]]\nname = \"x\"\nformat = \"github_pulls\"\nkey = [\"id\"]\ntimestamp = \"at\"\n", "needs `repos"),
+        (
+            "[[source]]\nname = \"x\"\nformat = \"http_json\"\nurl = \"ftp://h/a\"\nkey = [\"id\"]\ntimestamp = \"at\"\n",
+            "is not http or https",
+        ),
+    ] {
+        let ws = sb.path().join(format!("ws{}", needle.len()));
+        sb.run(&["init", ws.to_str().unwrap()]).ok();
+        let config = ws.join("quarterdeck.toml");
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, format!("{text}\n{block}")).unwrap();
+        let run = sb.at(&ws, &["pull"]);
+        assert_eq!(run.code, 4, "{needle}: {}", run.stderr);
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+        assert!(run.stderr.contains("quarterdeck.toml:"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn a_missing_token_or_an_open_secrets_file_is_refused_by_name() {
+    let sb = Sandbox::new();
+    let server = serve(|_| Reply::json(200, &json!([])));
+    let ws = workspace(
+        &sb,
+        &source_block("events", &format!("{}/a", server.url()), "")
+            .replace("token_env = \"QD_TOKEN\"", "token_env = \"QD_ABSENT\""),
+    );
+    let run = sb.at(&ws, &["pull"]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stdout.contains("env var QD_ABSENT is not set"), "{}", run.stdout);
+    assert!(server.requests().is_empty(), "no request goes out without its credential");
 }
