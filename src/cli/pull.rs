@@ -105,7 +105,7 @@ fn fetch_all(jobs: Vec<Job>, bound: usize) -> anyhow::Result<Vec<Result<Fetched,
             }
         };
         if due {
-            tell!("{}: {} page(s), {} row(s)", tick.source, tick.pages, tick.rows);
+            tell!("{}: {} request(s), {} row(s)", tick.source, tick.requests, tick.rows);
         }
     });
     Ok(runtime.block_on(async move {

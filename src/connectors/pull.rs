@@ -25,7 +25,8 @@ use crate::workspace::connector::Auth;
 #[derive(Debug, Clone)]
 pub struct Tick {
     pub source: String,
-    pub pages: u32,
+    /// Responses stored so far (pages, and what a record needed beside it).
+    pub requests: u32,
     pub rows: u64,
 }
 
@@ -58,7 +59,7 @@ pub async fn fetch(job: Job, on_tick: OnTick) -> Result<Fetched, ConnectorError>
     let source = job.source.name.clone();
     let mut writer = PullWriter::create(&job.root, &source, &pull_id)?;
     let mut state = State {
-        tick: Tick { source: source.clone(), pages: 0, rows: 0 },
+        tick: Tick { source: source.clone(), requests: 0, rows: 0 },
         on_tick,
         total: None,
         pulled: 0,
@@ -249,7 +250,7 @@ async fn walk(
 }
 
 fn tick(state: &mut State, writer: &PullWriter) {
-    state.tick.pages = writer.exchanges.len() as u32;
+    state.tick.requests = writer.exchanges.len() as u32;
     state.tick.rows = writer.rows;
     (state.on_tick)(&state.tick);
 }

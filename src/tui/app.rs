@@ -115,7 +115,7 @@ impl App {
     fn pulling_text(&self) -> String {
         self.pulling
             .values()
-            .map(|t| format!("{}: {} page(s), {} row(s)", t.source, t.pages, t.rows))
+            .map(|t| format!("{}: {} request(s), {} row(s)", t.source, t.requests, t.rows))
             .collect::<Vec<_>>()
             .join("; ")
     }
@@ -457,7 +457,7 @@ impl App {
             Reply::Overview(overview) => self.refreshed(*overview),
             Reply::PullJobs(jobs) => {
                 for job in &jobs {
-                    let tick = crate::connectors::Tick { source: job.source.name.clone(), pages: 0, rows: 0 };
+                    let tick = crate::connectors::Tick { source: job.source.name.clone(), requests: 0, rows: 0 };
                     self.pulling.insert(job.source.name.clone(), tick);
                 }
                 self.message(&format!("pulling {} in the background", self.pulling_text()));
