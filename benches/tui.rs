@@ -39,7 +39,6 @@ use quarterdeck::tui::overlays::palette::{Item, Palette, Target};
 use quarterdeck::tui::ui;
 use quarterdeck::tui::views::evidence::{Mode, PAGE_ROWS};
 use quarterdeck::tui::worker::Worker;
-use quarterdeck::workspace::guard::guard_select;
 use quarterdeck::workspace::mapping::{Control, EvidenceSpec, Mappings};
 use quarterdeck::workspace::period::Period;
 use quarterdeck::workspace::population::{Population, resolve};
@@ -254,7 +253,7 @@ impl Browse {
         let mappings = Mappings::load(dir);
         let control = mappings.control(CONTROL).ok_or_else(|| anyhow::anyhow!("{CONTROL} missing"))?.clone();
         let spec = control.evidence.iter().find(|s| s.name == SPEC).ok_or_else(|| anyhow::anyhow!("no {SPEC}"))?;
-        let population = resolve(&ws.conn, &ws.config, &control, spec)?;
+        let population = resolve(&ws, &control, spec)?;
         let period = Period::parse(QUARTER, ws.config.timezone)?;
         Ok(Self { ws, control, population, period, guarded: Default::default() })
     }
@@ -414,7 +413,7 @@ fn bench_paging(big: &Path, small: &Path) -> anyhow::Result<()> {
     let mut guard = Vec::new();
     for _ in 0..RUNS {
         let started = Instant::now();
-        guard_select(&b.ws.conn, &sql).map_err(|r| anyhow::anyhow!("{r}"))?;
+        b.ws.guard().select(&sql).map_err(|r| anyhow::anyhow!("{r}"))?;
         guard.push(started.elapsed());
     }
     row("  of which guard_select on the page's SQL", &guard, None, "—", None);

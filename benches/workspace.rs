@@ -151,7 +151,7 @@ fn bench_sampling(dir: &Path) -> anyhow::Result<()> {
     let control = mappings.control("AC-1").ok_or_else(|| anyhow::anyhow!("AC-1 missing"))?;
     let spec = &control.evidence[0];
     let period = Period::parse("2026-Q3", ws.config.timezone)?;
-    let population = quarterdeck::workspace::population::resolve(&ws.conn, &ws.config, control, spec)?;
+    let population = quarterdeck::workspace::population::resolve(&ws, control, spec)?;
     let sql = population.sql(&period);
     // A draw's seed as an audit derives it: 64 hex digits.
     let seed = sample_seed("bench-audit-seed", &control.id, &spec.name);
