@@ -69,7 +69,7 @@ fn serve(pages: usize) -> anyhow::Result<Server> {
                         "eventType": "user.session.start", "severity": "INFO", "displayMessage": "User login to Okta",
                         "actor": {"id": format!("00u{n:06}"), "type": "User", "alternateId": format!("user{}@acme.example", n % 500), "displayName": "A User"},
                         "client": {"ipAddress": format!("10.0.{}.{}", n % 250, n % 200), "userAgent": {"rawUserAgent": "Mozilla/5.0", "os": "Mac OS X", "browser": "CHROME"}},
-                        "outcome": {"result": if n % 17 == 0 { "FAILURE" } else { "SUCCESS" }, "reason": null},
+                        "outcome": {"result": if n.is_multiple_of(17) { "FAILURE" } else { "SUCCESS" }, "reason": null},
                         "authenticationContext": {"authenticationStep": 0, "externalSessionId": format!("s{n}")}
                     })
                 })

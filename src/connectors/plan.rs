@@ -120,7 +120,7 @@ pub fn plan(source: &SourceConfig, newest: Option<DateTime<Utc>>, now: DateTime<
             for repo in &spec.repos {
                 let url = parse(&format!(
                     "{}/repos/{repo}/pulls?state=closed&sort=updated&direction=desc&per_page=100",
-                    base.trim_end_matches('/').to_string()
+                    base.trim_end_matches('/')
                 ))?;
                 series.push(Series {
                     url,
@@ -330,13 +330,12 @@ pub fn plan(source: &SourceConfig, newest: Option<DateTime<Utc>>, now: DateTime<
     Ok(Plan { series, snapshot: spec.snapshot, since, until, auth_header, headers })
 }
 
+/// One request series' time bounds, `[since, until)`; either open.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `[lo, hi)` chunks of at most the source's window, up to `now`; one
 /// unbounded series without a window.
-fn windows(
-    spec: &ConnectorSpec,
-    since: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Vec<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+fn windows(spec: &ConnectorSpec, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<Window> {
     match (spec.window, since) {
         (Some(window), Some(mut lo)) if window > Duration::zero() => {
             let mut out = Vec::new();

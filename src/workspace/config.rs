@@ -278,13 +278,15 @@ fn validate_source(
     };
     let connector = match format {
         Some(SourceFormat::Connector(preset)) => connector::validate(
-            &name,
-            preset,
-            snapshot,
+            connector::Declared {
+                name: &name,
+                preset,
+                snapshot,
+                path: raw.path.as_ref().map(|p| p.get_ref().as_str()),
+                location: &name_at,
+            },
             connector_keys,
-            raw.path.as_ref().map(|p| p.get_ref().as_str()),
             at,
-            &name_at,
             problems,
         ),
         _ => {

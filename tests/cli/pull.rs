@@ -76,9 +76,15 @@ fn records(from: usize, to: usize) -> Vec<Value> {
     (from..to).map(|i| json!({"id": format!("e{i:03}"), "at": format!("2026-11-2{}T0{}:00:00Z", i % 5 + 1, i % 9), "actor": {"login": format!("u{i}")}})).collect()
 }
 
+/// A fake API's answer to one request, given the server's base URL.
+type Responder = Box<dyn Fn(&Request, &str) -> Reply + Send + Sync>;
+
+/// A named fault: the reply that makes it.
+type Fault = (&'static str, fn() -> Reply);
+
 #[test]
 fn every_pagination_style_walks_three_pages() {
-    let styles: Vec<(&str, &str, Box<dyn Fn(&Request, &str) -> Reply + Send + Sync>)> = vec![
+    let styles: Vec<(&str, &str, Responder)> = vec![
         (
             "by_link",
             r#"paginate = { link = "next" }"#,
@@ -236,7 +242,7 @@ fn a_500_then_success_is_retried() {
 fn rate_limits_are_waited_out() {
     // Each limited reply is made when it is asked for: the reset is two
     // seconds after that request.
-    let cases: Vec<(&str, fn() -> Reply)> = vec![
+    let cases: Vec<Fault> = vec![
         ("retry_after", || Reply::raw(429, "application/json", "{}").with_header("retry-after", "1")),
         ("remaining_zero", || {
             Reply::raw(403, "application/json", r#"{"message":"API rate limit exceeded"}"#)

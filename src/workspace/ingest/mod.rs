@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::config::{IngestMode, SourceConfig, SourceFormat};
 use super::problems::did_you_mean;
 use super::sql::{quote_ident, quote_literal};
-use super::{Workspace, WorkspaceError, actor};
+use super::{Workspace, WorkspaceError};
 use crate::progress::{Progress, Silent};
 
 #[derive(Debug, thiserror::Error)]
@@ -130,10 +130,15 @@ pub struct IngestReport {
 const STAGING_PREFIX: &str = "qd_staging_";
 
 mod checks;
+mod pull;
+mod record;
 use crate::workspace::functions::Probes;
 use checks::{
     check_columns, check_rejects, check_same_shape, check_unique_keys, drop_rejects, normalise_timestamp, table_columns,
 };
+use pull::pulled_reader_sql;
+pub use pull::{PullRun, ingest_pull, record_pull};
+use record::{RunRecord, open_period_rows};
 
 /// Ingests every declared source from its configured path, in order.
 pub fn ingest_all(ws: &Workspace) -> Result<Vec<IngestReport>, IngestError> {
@@ -149,14 +154,6 @@ pub fn ingest(ws: &Workspace, source_name: &str, files: &[PathBuf]) -> Result<In
 /// The steps of one ingest, as `Progress` is told them.
 const STEPS: u64 = 4;
 
-/// A connector's pull that a run loads (or records as failed).
-#[derive(Debug, Clone)]
-pub struct PullRun {
-    pub pull_id: String,
-    /// The manifest's summary: requests, pages, totals, raw files' hashes.
-    pub summary: serde_json::Value,
-}
-
 /// [`ingest`], telling `progress` of each step (reading, checking, writing,
 /// recording the run).
 pub fn ingest_with(
@@ -166,53 +163,6 @@ pub fn ingest_with(
     progress: &dyn Progress,
 ) -> Result<IngestReport, IngestError> {
     ingest_run(ws, source_name, files, None, progress)
-}
-
-/// Loads a connector's pulled records through the same path as files; the
-/// run names the pull.
-pub fn ingest_pull(
-    ws: &Workspace,
-    source_name: &str,
-    records: &Path,
-    pull: &PullRun,
-    progress: &dyn Progress,
-) -> Result<IngestReport, IngestError> {
-    ingest_run(ws, source_name, &[records.to_path_buf()], Some(pull), progress)
-}
-
-/// Records a pull that loads nothing: one that failed (`error`), or one
-/// that found no new records. The evidence is not touched.
-pub fn record_pull(ws: &Workspace, source_name: &str, pull: &PullRun, error: Option<&str>) -> Result<i64, IngestError> {
-    ws.ensure_writable("record a pull")?;
-    let source = ws.config.source(source_name).ok_or_else(|| IngestError::UnknownSource {
-        name: source_name.to_string(),
-        hint: did_you_mean(source_name, ws.config.source_names()),
-    })?;
-    let started = ws.now_text();
-    let status = if error.is_some() { "failed" } else { "ok" };
-    let total: u64 =
-        super::optional(
-            ws.conn.query_row("SELECT rows FROM qd.source_stats WHERE source = ?", [source_name], |r| r.get(0)),
-        )?
-        .unwrap_or(0);
-    let counts = Counts { inserted: 0, skipped: 0, total };
-    ws.conn.execute_batch("BEGIN TRANSACTION")?;
-    let recorded = record_run(ws, source, &started, status, &counts, &[], error, Some(pull)).and_then(|id| {
-        let rows = open_period_rows(&ws.conn, source_name)?;
-        log_run(ws, id, source, status, &counts, &[], error, &rows, &rows, Some(pull))?;
-        Ok(id)
-    });
-    match recorded {
-        Ok(id) => {
-            ws.conn.execute_batch("COMMIT")?;
-            super::action_log::write_head_file(ws)?;
-            Ok(id)
-        }
-        Err(e) => {
-            let _ = ws.conn.execute_batch("ROLLBACK");
-            Err(e.into())
-        }
-    }
 }
 
 fn ingest_run(
@@ -254,11 +204,16 @@ fn ingest_run(
     progress.step("recording the run", STEPS - 1, STEPS);
     match outcome {
         Ok((hashed, counts)) => {
-            let run_id = record_run(ws, source, &started, "ok", &counts, &hashed, None, pull).and_then(|id| {
-                let after = open_period_rows(&ws.conn, source_name)?;
-                log_run(ws, id, source, "ok", &counts, &hashed, None, &period_rows_before, &after, pull)?;
-                Ok(id)
-            });
+            let run = RunRecord {
+                source,
+                started: &started,
+                status: "ok",
+                counts: &counts,
+                files: &hashed,
+                error: None,
+                pull,
+            };
+            let run_id = run.write(ws, Some(&period_rows_before));
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
                 Ok(run_id) => {
                     super::action_log::write_head_file(ws)?;
@@ -289,13 +244,18 @@ fn ingest_run(
             let counts = Counts::default();
             let _ = ws.conn.execute_batch("BEGIN TRANSACTION");
             let message = err.to_string();
-            let recorded =
-                record_run(ws, source, &started, "failed", &counts, &listed, Some(&message), pull).and_then(|id| {
-                    let rows = open_period_rows(&ws.conn, source_name)?;
-                    log_run(ws, id, source, "failed", &counts, &listed, Some(&message), &rows, &rows, pull)
-                });
+            let run = RunRecord {
+                source,
+                started: &started,
+                status: "failed",
+                counts: &counts,
+                files: &listed,
+                error: Some(&message),
+                pull,
+            };
+            let recorded = run.write(ws, None);
             match recorded {
-                Ok(()) => {
+                Ok(_) => {
                     ws.conn.execute_batch("COMMIT")?;
                     super::action_log::write_head_file(ws)?;
                 }
@@ -541,43 +501,6 @@ fn reader_sql(source: &SourceConfig, files: &[PathBuf], existing: &[(String, Str
     }
 }
 
-/// The SELECT over a connector's pulled records. An API's records vary
-/// from pull to pull (a nested object with other keys, a field null this
-/// time), so the shape is fixed here: nested values as JSON, the types of
-/// the table when it exists, the timestamp as text for the check that
-/// makes it UTC.
-fn pulled_reader_sql(
-    conn: &Connection,
-    source: &SourceConfig,
-    files: &[PathBuf],
-    existing: &[(String, String)],
-) -> duckdb::Result<String> {
-    let list =
-        format!("[{}]", files.iter().map(|f| quote_literal(&f.to_string_lossy())).collect::<Vec<_>>().join(", "));
-    let sniff = format!(
-        "SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true, maximum_depth = 2)"
-    );
-    let columns = super::population::describe(conn, &sniff)?
-        .into_iter()
-        .map(|(column, sniffed)| {
-            let kind = if column == source.timestamp {
-                "VARCHAR".to_string()
-            } else if let Some((_, kind)) = existing.iter().find(|(c, _)| *c == column) {
-                kind.clone()
-            } else if sniffed.trim_matches('"') == "NULL" {
-                "VARCHAR".to_string()
-            } else if sniffed.starts_with("STRUCT") || sniffed.starts_with("MAP") || sniffed.ends_with(']') {
-                "JSON".to_string()
-            } else {
-                sniffed
-            };
-            format!("{}: {}", quote_literal(&column), quote_literal(&kind))
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok(format!("SELECT * FROM read_json({list}, format = 'newline_delimited', columns = {{{columns}}})"))
-}
-
 /// DuckDB's reader message, less its error-class prefix.
 fn reader_message(e: &duckdb::Error) -> String {
     let text = e.to_string();
@@ -587,81 +510,4 @@ fn reader_message(e: &duckdb::Error) -> String {
         .min()
         .unwrap_or(text.len());
     text[..cut].split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Rows of `source` inside the period of each audit not yet closed, from
-/// the bucket counts (no scan of the evidence).
-fn open_period_rows(conn: &Connection, source: &str) -> duckdb::Result<Vec<(String, u64)>> {
-    let mut stmt = conn.prepare(
-        "SELECT a.label, coalesce(sum(b.rows), 0)::UBIGINT FROM qd.audits a
-         LEFT JOIN qd.source_buckets b ON b.source = ? AND b.bucket >= a.period_start AND b.bucket < a.period_end
-         WHERE a.status <> 'closed' GROUP BY a.label ORDER BY a.label",
-    )?;
-    stmt.query_map([source], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
-}
-
-/// The run as an action-log entry: what was loaded (each file's sha256),
-/// and how it moved the population of every open audit's period.
-#[allow(clippy::too_many_arguments)]
-fn log_run(
-    ws: &Workspace,
-    run_id: i64,
-    source: &SourceConfig,
-    status: &str,
-    counts: &Counts,
-    files: &[IngestedFile],
-    error: Option<&str>,
-    before: &[(String, u64)],
-    after: &[(String, u64)],
-    pull: Option<&PullRun>,
-) -> duckdb::Result<()> {
-    let periods: Vec<serde_json::Value> = after
-        .iter()
-        .map(|(label, rows)| {
-            let was = before.iter().find(|(l, _)| l == label).map_or(0, |(_, n)| *n);
-            serde_json::json!({"audit": label, "rows_before": was, "rows_after": rows})
-        })
-        .collect();
-    let mut entry = serde_json::json!({"run_id": run_id, "source": source.name, "mode": source.mode.as_str(), "status": status,
-                       "files": files, "rows": counts.inserted, "skipped": counts.skipped,
-                       "total_rows": counts.total, "error": error, "open_audits": periods});
-    if let (Some(pull), Some(map)) = (pull, entry.as_object_mut()) {
-        map.insert("pull".into(), pull.summary.clone());
-    }
-    super::action_log::append(ws, "ingest.run", entry)?;
-    Ok(())
-}
-
-fn record_run(
-    ws: &Workspace,
-    source: &SourceConfig,
-    started: &str,
-    status: &str,
-    counts: &Counts,
-    files: &[IngestedFile],
-    error: Option<&str>,
-    pull: Option<&PullRun>,
-) -> duckdb::Result<i64> {
-    let files_json = serde_json::to_string(files).unwrap_or_else(|_| "[]".into());
-    let pull_id = pull.map(|p| p.pull_id.as_str());
-    let pull_json = pull.map(|p| p.summary.to_string());
-    ws.conn.query_row(
-        "INSERT INTO qd.ingest_runs (source, mode, actor, started_at, finished_at, status, rows, skipped, files, error, pull_id, pull)
-         VALUES (?, ?, ?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?, ?) RETURNING run_id",
-        duckdb::params![
-            source.name,
-            source.mode.as_str(),
-            actor(),
-            started,
-            ws.now_text(),
-            status,
-            counts.inserted,
-            counts.skipped,
-            files_json,
-            error,
-            pull_id,
-            pull_json
-        ],
-        |r| r.get(0),
-    )
 }
