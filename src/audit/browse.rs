@@ -68,10 +68,15 @@ pub fn page_sql(
         std::iter::once(&population.period_column).chain(&population.key).map(|c| quote_ident(c)).collect();
     let tuple = format!("({})", order.join(", "));
     let params = format!("({})", vec!["?"; order.len()].join(", "));
-    let tests: String = spec.tests.iter().map(|t| format!(", ({}) AS {}", t.expr, test_column(&t.name))).collect();
+    let tests: String = spec
+        .tests
+        .iter()
+        .map(|t| format!(", ({}) AS {}", population.test_sql(t, period), test_column(&t.name)))
+        .collect();
     let mut conditions = Vec::new();
     if filter == Filter::Failing && !spec.tests.is_empty() {
-        let failing: Vec<String> = spec.tests.iter().map(|t| format!("NOT coalesce(({}), false)", t.expr)).collect();
+        let failing: Vec<String> =
+            spec.tests.iter().map(|t| format!("NOT coalesce(({}), false)", population.test_sql(t, period))).collect();
         conditions.push(format!("({})", failing.join(" OR ")));
     }
     let (direction, bound) = match position {

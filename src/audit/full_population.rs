@@ -80,10 +80,11 @@ fn test_population(
     // failed = decided - passed, inconclusive = rows - decided. (count_if and
     // count evaluate the test once; FILTER clauses cost half again as much.)
     let mut aggregates = vec!["count(*)".to_string()];
-    for test in tests {
+    let bound: Vec<String> = tests.iter().map(|t| population.test_sql(t, period)).collect();
+    for expr in &bound {
         // Rows where the test holds, and rows where it is not NULL.
-        aggregates.push(format!("coalesce(count_if(({})), 0)", test.expr));
-        aggregates.push(format!("count(({}))", test.expr));
+        aggregates.push(format!("coalesce(count_if(({expr})), 0)"));
+        aggregates.push(format!("count(({expr}))"));
     }
     let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
     // Test expressions are mapping text: the whole query must still be one
@@ -111,13 +112,10 @@ fn test_population(
         } else {
             TestResult::Pass
         };
-        let failing_keys = if failed > 0 {
-            first_keys(ws, population, &sql, &format!("({}) = false", test.expr))?
-        } else {
-            Vec::new()
-        };
+        let failing_keys =
+            if failed > 0 { first_keys(ws, population, &sql, &format!("({}) = false", bound[i]))? } else { Vec::new() };
         let inconclusive_keys = if inconclusive > 0 {
-            first_keys(ws, population, &sql, &format!("({}) IS NULL", test.expr))?
+            first_keys(ws, population, &sql, &format!("({}) IS NULL", bound[i]))?
         } else {
             Vec::new()
         };

@@ -26,6 +26,7 @@ mod completions;
 mod controls;
 mod criteria;
 mod demo;
+mod documents;
 mod failure;
 mod findings;
 mod ingest;
@@ -132,6 +133,8 @@ pub enum Command {
         #[arg(long, default_value_t = 4)]
         jobs: usize,
     },
+    /// The document register: each document's state, or `collect` to hash, keep and log its files
+    Documents(documents::DocumentsArgs),
     /// Run a control's attribute tests over the whole population of a period
     Test {
         /// The control's id, e.g. CHG-1
@@ -357,6 +360,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Sources { period }) => sources::run(&ctx, period.as_deref()),
         Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
         Some(Command::Pull { sources, jobs }) => pull::run(&ctx, &sources, jobs),
+        Some(Command::Documents(args)) => documents::run(&ctx, &args),
         Some(Command::Test { control, period }) => test::run(&ctx, &control, period.as_deref()),
         Some(Command::Query { sql }) => query::run(&ctx, &sql),
         Some(Command::Audit(command)) => audit::run(&ctx, &command),
@@ -392,6 +396,10 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Sources { .. }) => ("sources", ALL),
         Some(Command::Ingest { .. }) => ("ingest", ALL),
         Some(Command::Pull { .. }) => ("pull", ALL),
+        Some(Command::Documents(args)) => match args.command {
+            Some(documents::DocumentsCommand::Collect { .. }) => ("documents collect", ALL),
+            None => ("documents", ALL),
+        },
         Some(Command::Test { .. }) => ("test", ALL),
         Some(Command::Query { .. }) => ("query", ALL),
         Some(Command::Audit(audit::AuditCommand::Start { .. })) => ("audit start", TEXT),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::Workspace;
 use super::catalog::Catalog;
+use super::documents;
 use super::guard::Refusal;
 use super::mapping::Mappings;
 use super::population::{self, PopulationError, duckdb_message};
@@ -69,11 +70,11 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
                 }
             };
             for test in &spec.tests {
+                let (population_sql, test_sql) = population.probe_sql(Some(test));
                 let sql = format!(
-                    "SELECT ({}) AS {} FROM ({}) AS population",
-                    test.expr,
+                    "SELECT ({}) AS {} FROM ({population_sql}) AS population",
+                    test_sql.unwrap_or_else(|| test.expr.clone()),
                     quote_ident(&test.name),
-                    population.base_sql
                 );
                 let prefix = format!("control `{}`, evidence `{}`, test `{}`", control.id, spec.name, test.name);
                 if let Err(refusal) = ws.guard().select(&sql) {
@@ -101,6 +102,11 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
                 }
             }
         }
+    }
+    let register = documents::Register::load(&ws.root);
+    problems.extend(documents::check(&ws.root, &register, mappings));
+    if let Some(stale) = documents::stale_table(&ws.conn, &register) {
+        problems.push(stale);
     }
     problems.sort();
     problems

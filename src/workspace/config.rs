@@ -218,6 +218,11 @@ fn validate_source(
     } else if name.starts_with("qd") {
         problems
             .push(Problem::error(name_at.clone(), format!("source `{name}`: names starting with `qd` are reserved")));
+    } else if name == super::documents::SOURCE {
+        problems.push(Problem::error(
+            name_at.clone(),
+            format!("source `{name}`: the name is the document register's built-in source (documents.toml)"),
+        ));
     } else if earlier.iter().any(|s| s.name == name) {
         problems.push(Problem::error(name_at.clone(), format!("source `{name}` is declared twice")));
     }

@@ -3,6 +3,7 @@
 //! read-only; the domain modules work through an open `Workspace`.
 
 pub mod action_log;
+pub mod bounds;
 pub mod catalog;
 pub mod check;
 pub mod clock;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod connector;
 pub mod coverage;
 pub mod discovery;
+pub mod documents;
 pub mod frequency;
 pub mod functions;
 pub mod guard;

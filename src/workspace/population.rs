@@ -5,8 +5,11 @@
 use duckdb::Connection;
 
 use super::Workspace;
+use super::bounds::PeriodText;
+use super::config::SourceConfig;
+use super::documents;
 use super::guard::Refusal;
-use super::mapping::{Control, EvidenceSpec, PopulationDef};
+use super::mapping::{AttributeTest, Control, EvidenceSpec, PopulationDef};
 use super::period::Period;
 use super::problems::{Location, did_you_mean};
 use super::sql::{quote_ident, quote_literal};
@@ -36,9 +39,17 @@ crate::error::kind!(BadInput: PopulationError);
 pub struct Population {
     pub control: String,
     pub spec: String,
-    /// The spec's rows without the period bound.
+    /// The spec's rows without the period bound, as written (any
+    /// `period_start`/`period_end` in it not yet bound).
     pub base_sql: String,
+    base: PeriodText,
+    /// Each test's expression, by test name, to be bound to a period.
+    tests: Vec<(String, PeriodText)>,
+    /// A row is in the period when this column is inside it — or, with
+    /// `period_until`, when `[period_column, period_until)` overlaps it.
     pub period_column: String,
+    /// The column where a row stops being in force (NULL: still in force).
+    pub period_until: Option<String>,
     pub key: Vec<String>,
     /// Column names and DuckDB types, in order.
     pub columns: Vec<(String, String)>,
@@ -47,9 +58,43 @@ pub struct Population {
 impl Population {
     /// The population of the period, as SQL text with literal bounds.
     pub fn sql(&self, period: &Period) -> String {
-        let column = quote_ident(&self.period_column);
         let (start, end) = self.period_literals(period);
-        format!("SELECT * FROM ({}) AS population\nWHERE {column} >= {start} AND {column} < {end}", self.base_sql)
+        self.sql_between(&start, &end)
+    }
+
+    fn sql_between(&self, start: &str, end: &str) -> String {
+        let column = quote_ident(&self.period_column);
+        let base = self.base.bind(start, end);
+        match &self.period_until {
+            None => format!("SELECT * FROM ({base}) AS population\nWHERE {column} >= {start} AND {column} < {end}"),
+            Some(until) => {
+                let until = quote_ident(until);
+                format!(
+                    "SELECT * FROM ({base}) AS population\nWHERE {column} < {end} AND ({until} IS NULL OR {until} > {start})"
+                )
+            }
+        }
+    }
+
+    /// A test's expression for the period: its `period_start` and
+    /// `period_end` written in as the period's literals.
+    pub fn test_sql(&self, test: &AttributeTest, period: &Period) -> String {
+        let (start, end) = self.period_literals(period);
+        self.test_between(test, &start, &end)
+    }
+
+    fn test_between(&self, test: &AttributeTest, start: &str, end: &str) -> String {
+        self.tests
+            .iter()
+            .find(|(name, _)| *name == test.name)
+            .map_or_else(|| test.expr.clone(), |(_, text)| text.bind(start, end))
+    }
+
+    /// The population and a test over it as SQL that compiles without a
+    /// period (for `check`): the bounds are placeholders of their type.
+    pub fn probe_sql(&self, test: Option<&AttributeTest>) -> (String, Option<String>) {
+        let (start, end) = probe_literals();
+        (self.sql_between(&start, &end), test.map(|t| self.test_between(t, &start, &end)))
     }
 
     fn period_literals(&self, period: &Period) -> (String, String) {
@@ -91,6 +136,36 @@ pub fn key_sql(columns: &[String]) -> String {
         .join(" || chr(31) || ")
 }
 
+/// What a spec over a source takes from it unless it says otherwise.
+struct SourceDefaults {
+    name: String,
+    key: Vec<String>,
+    timestamp: String,
+    until: Option<String>,
+}
+
+impl SourceDefaults {
+    fn of(source: &SourceConfig) -> Self {
+        Self { name: source.name.clone(), key: source.key.clone(), timestamp: source.timestamp.clone(), until: None }
+    }
+
+    /// The document register's table: a version is in a period while it is
+    /// in force, from its effective date until the next version's.
+    fn documents() -> Self {
+        Self {
+            name: documents::SOURCE.into(),
+            key: documents::KEY.iter().map(|k| k.to_string()).collect(),
+            timestamp: documents::EFFECTIVE.into(),
+            until: Some(documents::SUPERSEDED.into()),
+        }
+    }
+}
+
+/// Stand-ins for the period's bounds where SQL is compiled, not run.
+fn probe_literals() -> (String, String) {
+    ("TIMESTAMP '2000-01-01 00:00:00'".into(), "TIMESTAMP '2000-04-01 00:00:00'".into())
+}
+
 /// The spec's rows as SQL, before the period bound.
 pub fn base_sql(spec: &EvidenceSpec) -> String {
     match &spec.population {
@@ -116,35 +191,39 @@ pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result
     let (conn, config) = (&ws.conn, &ws.config);
     let source = match &spec.population {
         PopulationDef::Source { source, .. } => {
-            let declared = config.source(&source.value).ok_or_else(|| PopulationError::UnknownSource {
-                location: source.location.clone(),
-                name: source.value.clone(),
-                hint: did_you_mean(&source.value, config.source_names()),
-            })?;
-            if !table_exists(conn, &declared.name).map_err(|e| compile_error(&source.location, &e))? {
-                return Err(PopulationError::NotLoaded {
+            let defaults = if source.value == documents::SOURCE {
+                SourceDefaults::documents()
+            } else {
+                let declared = config.source(&source.value).ok_or_else(|| PopulationError::UnknownSource {
                     location: source.location.clone(),
-                    name: declared.name.clone(),
-                });
+                    name: source.value.clone(),
+                    hint: did_you_mean(&source.value, config.source_names().chain([documents::SOURCE])),
+                })?;
+                SourceDefaults::of(declared)
+            };
+            if !table_exists(conn, &defaults.name).map_err(|e| compile_error(&source.location, &e))? {
+                return Err(PopulationError::NotLoaded { location: source.location.clone(), name: defaults.name });
             }
-            Some(declared)
+            Some(defaults)
         }
         PopulationDef::Query(_) => None,
     };
     let base = base_sql(spec);
     let location = population_location(spec);
     ws.guard().select(&base).map_err(|refusal| match refusal {
-        Refusal::UnknownTable(name) if config.source(&name).is_some() => {
+        Refusal::UnknownTable(name) if config.source(&name).is_some() || name == documents::SOURCE => {
             PopulationError::NotLoaded { location: location.clone(), name }
         }
         refusal => PopulationError::Refused { location: location.clone(), refusal },
     })?;
-    let columns = describe(conn, &base).map_err(|e| compile_error(location, &e))?;
+    let base_text = PeriodText::statement(conn, &base);
+    let (start, end) = probe_literals();
+    let columns = describe(conn, &base_text.bind(&start, &end)).map_err(|e| compile_error(location, &e))?;
     let names = || columns.iter().map(|(c, _)| c.as_str());
 
-    let (period_column, period_location) = match (&spec.period, source) {
-        (Some(p), _) => (p.value.clone(), p.location.clone()),
-        (None, Some(s)) => (s.timestamp.clone(), spec.location.clone()),
+    let (period_column, period_location, period_until) = match (&spec.period, &source) {
+        (Some(p), _) => (p.value.clone(), p.location.clone(), None),
+        (None, Some(s)) => (s.timestamp.clone(), spec.location.clone(), s.until.clone()),
         (None, None) => return Err(PopulationError::Required { location: spec.location.clone(), field: "period" }),
     };
     match columns.iter().find(|(c, _)| *c == period_column) {
@@ -165,7 +244,7 @@ pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result
         }
         Some(_) => {}
     }
-    let (key, key_location) = match (&spec.key, source) {
+    let (key, key_location) = match (&spec.key, &source) {
         (Some(k), _) => (k.value.clone(), k.location.clone()),
         (None, Some(s)) => (s.key.clone(), spec.location.clone()),
         (None, None) => return Err(PopulationError::Required { location: spec.location.clone(), field: "key" }),
@@ -183,7 +262,18 @@ pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result
             });
         }
     }
-    Ok(Population { control: control.id.clone(), spec: spec.name.clone(), base_sql: base, period_column, key, columns })
+    let tests = spec.tests.iter().map(|t| (t.name.clone(), PeriodText::expression(conn, &t.expr))).collect();
+    Ok(Population {
+        control: control.id.clone(),
+        spec: spec.name.clone(),
+        base_sql: base,
+        base: base_text,
+        tests,
+        period_column,
+        period_until,
+        key,
+        columns,
+    })
 }
 
 /// Column names and types of a query, without running it.

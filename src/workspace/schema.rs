@@ -161,6 +161,31 @@ const MIGRATIONS: &[&str] = &[
     // once) and keeps its summary: requests, pages, totals, raw hashes.
     "ALTER TABLE qd.ingest_runs ADD COLUMN pull_id VARCHAR;
      ALTER TABLE qd.ingest_runs ADD COLUMN pull VARCHAR;",
+    // 6: documents' files as collected (a re-collect keeps the old row,
+    // no longer current), and files attached to sampled rows; both point
+    // into the content-addressed store under evidence/blobs/.
+    "CREATE TABLE qd.document_files (
+         document     VARCHAR NOT NULL,
+         version      VARCHAR NOT NULL,
+         path         VARCHAR NOT NULL,
+         sha256       VARCHAR NOT NULL,
+         bytes        BIGINT NOT NULL,
+         collected_at TIMESTAMP NOT NULL,
+         collected_by VARCHAR NOT NULL,
+         current      BOOLEAN NOT NULL
+     );
+     CREATE TABLE qd.attachments (
+         audit       VARCHAR NOT NULL,
+         control     VARCHAR NOT NULL,
+         sample_id   BIGINT NOT NULL,
+         key         VARCHAR NOT NULL,
+         name        VARCHAR NOT NULL,
+         sha256      VARCHAR NOT NULL,
+         bytes       BIGINT NOT NULL,
+         note        VARCHAR,
+         attached_at TIMESTAMP NOT NULL,
+         attached_by VARCHAR NOT NULL
+     );",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -90,7 +90,7 @@ pub fn draw(
             count: ranking.duplicate_count,
         });
     }
-    let rows = read_rows(ws, &population, &sql, spec, &ranking)?;
+    let rows = read_rows(ws, &population, (&sql, period), spec, &ranking)?;
     Ok(Sample {
         control: control.id.clone(),
         spec: spec.name.clone(),
@@ -272,7 +272,7 @@ fn raw_key_filter(population: &Population, ranking: &Ranking) -> String {
 fn read_rows(
     ws: &Workspace,
     population: &Population,
-    sql: &str,
+    (sql, period): (&str, &Period),
     spec: &EvidenceSpec,
     ranking: &Ranking,
 ) -> Result<Vec<SampleRow>, AuditError> {
@@ -284,7 +284,7 @@ fn read_rows(
         .tests
         .iter()
         .enumerate()
-        .map(|(i, t)| format!(", ({}) AS {}", t.expr, quote_ident(&format!("__qd_test_{i}"))))
+        .map(|(i, t)| format!(", ({}) AS {}", population.test_sql(t, period), quote_ident(&format!("__qd_test_{i}"))))
         .collect::<String>();
     let key_sql = population.key_sql();
     let prefilter = raw_key_filter(population, ranking);

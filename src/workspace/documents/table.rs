@@ -1,0 +1,95 @@
+//! The `documents` table: the built-in source, one row per document
+//! version, rebuilt from the register and the recorded hashes at each
+//! collect (inside its transaction), so that `query`, specs, samples and
+//! `population.sql` read documents like any other evidence table.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::collect::recorded;
+use super::{Register, SOURCE};
+use crate::workspace::Workspace;
+use crate::workspace::sql::quote_ident;
+
+/// The table's columns, in order, with their types.
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("id", "VARCHAR NOT NULL"),
+    ("version", "VARCHAR NOT NULL"),
+    ("title", "VARCHAR NOT NULL"),
+    ("kind", "VARCHAR NOT NULL"),
+    ("effective", "DATE NOT NULL"),
+    ("superseded", "DATE"),
+    ("covers_from", "DATE"),
+    ("covers_to", "DATE"),
+    ("owner", "VARCHAR"),
+    ("approved_by", "VARCHAR"),
+    ("approved_at", "DATE"),
+    ("renew", "VARCHAR"),
+    ("renew_by", "DATE"),
+    ("subject", "VARCHAR"),
+    ("controls", "VARCHAR[] NOT NULL"),
+    ("files", "VARCHAR[] NOT NULL"),
+    ("sha256", "VARCHAR"),
+    ("bytes", "BIGINT"),
+    ("collected_at", "TIMESTAMP"),
+];
+
+/// Replaces the table with the register's documents; returns their count.
+pub fn rebuild(ws: &Workspace, register: &Register) -> duckdb::Result<usize> {
+    let conn = &ws.conn;
+    let columns: Vec<String> = COLUMNS.iter().map(|(name, kind)| format!("{} {kind}", quote_ident(name))).collect();
+    conn.execute_batch(&format!("CREATE OR REPLACE TABLE main.{} ({})", quote_ident(SOURCE), columns.join(", ")))?;
+    let recorded = recorded(conn)?;
+    // A version stays in force until the next version of its document.
+    let mut versions: BTreeMap<&str, Vec<chrono::NaiveDate>> = BTreeMap::new();
+    for d in &register.documents {
+        versions.entry(&d.id).or_default().push(d.effective);
+    }
+    let mut insert = conn.prepare(&format!(
+        "INSERT INTO main.{} VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE), \
+         ?, ?, CAST(? AS DATE), ?, CAST(? AS DATE), ?, from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'), \
+         ?, ?, CAST(? AS TIMESTAMP))",
+        quote_ident(SOURCE)
+    ))?;
+    for d in &register.documents {
+        let superseded = versions.get(d.id.as_str()).and_then(|dates| dates.iter().filter(|e| **e > d.effective).min());
+        let files: Vec<&str> = d.files.iter().map(|f| f.value.as_str()).collect();
+        let hashes: Vec<&(String, u64, String)> =
+            files.iter().filter_map(|f| recorded.get(&(d.id.clone(), d.version.clone(), (*f).to_string()))).collect();
+        // One file: its hash. Several: the hash of their `sha256sum` lines.
+        let (sha256, bytes, collected_at) = if hashes.len() < files.len() {
+            (None, None, None)
+        } else if let [(sha, bytes, at)] = hashes.as_slice() {
+            (Some(sha.clone()), Some(*bytes as i64), Some(at.clone()))
+        } else {
+            let lines: String = hashes.iter().zip(&files).map(|(h, f)| format!("{}  {f}\n", h.0)).collect();
+            let total: u64 = hashes.iter().map(|h| h.1).sum();
+            let latest = hashes.iter().map(|h| h.2.clone()).max();
+            (Some(super::blobs::digest(lines.as_bytes())), Some(total as i64), latest)
+        };
+        let controls: Vec<&str> = d.controls.iter().map(|c| c.value.as_str()).collect();
+        insert.execute(duckdb::params![
+            d.id,
+            d.version,
+            d.title,
+            d.kind.name(),
+            d.effective.to_string(),
+            superseded.map(ToString::to_string),
+            d.covers.map(|c| c.0.to_string()),
+            d.covers.map(|c| c.1.to_string()),
+            d.owner,
+            d.approved_by,
+            d.approved_at.map(|a| a.to_string()),
+            d.renew.as_ref().map(|r| r.0.clone()),
+            d.renew.as_ref().map(|r| r.1.to_string()),
+            d.subject,
+            json!(controls).to_string(),
+            json!(files).to_string(),
+            sha256,
+            bytes,
+            collected_at,
+        ])?;
+    }
+    Ok(register.documents.len())
+}
