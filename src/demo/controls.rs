@@ -1,15 +1,112 @@
-//! The demo's control mappings, `controls/*.toml`: 20 controls over the
-//! twelve sources, covering CC6.1–CC6.3, CC7.1–CC7.5, CC8.1, CC9.2, A1.2 and
-//! A1.3. Each planted gap fails at least one test here; nothing else does.
+//! The demo's control mappings, `controls/*.toml`: 26 controls over the
+//! twelve sources and the document register, covering all 33 common
+//! criteria (CC1.1–CC9.2), A1.2 and A1.3. Each planted gap fails at least
+//! one test here; nothing else does.
 
 /// (file name under `controls/`, contents)
-pub const FILES: [(&str, &str); 5] = [
+pub const FILES: [(&str, &str); 6] = [
     ("access.toml", ACCESS),
     ("change.toml", CHANGE),
+    ("governance.toml", GOVERNANCE),
     ("operations.toml", OPERATIONS),
     ("resilience.toml", RESILIENCE),
     ("vendors.toml", VENDORS),
 ];
+
+const GOVERNANCE: &str = r#"# Governance, risk and monitoring, tested on the document register
+# (documents.toml): board oversight, policies, the risk assessment, the
+# pentest and vendors' SOC 2 reports. A document is in a period while it is
+# in force (from `effective` until its next version); minutes are events,
+# in the period of their meeting (`period = "effective"`).
+
+[[control]]
+id = "GOV-1"
+title = "The board meets each quarter and is briefed on security"
+criteria = ["CC1.2", "CC2.2", "CC4.2"]
+owner = "ceo@northwind.example"
+frequency = "quarterly"
+practice = "The CTO reports open findings, incidents and access reviews to the board each quarter; the chair approves the minutes."
+
+[[control.evidence]]
+name = "board minutes"
+source = "documents"
+where = "kind = 'minutes'"
+period = "effective"
+tests = { approved = "approved_by IS NOT NULL AND approved_at <= effective + INTERVAL 30 DAY" }
+
+[[control]]
+id = "GOV-2"
+title = "Entity-level policies are approved and reviewed every year"
+criteria = ["CC1.1", "CC1.3", "CC1.4", "CC1.5", "CC2.1", "CC2.3", "CC5.1", "CC5.2", "CC5.3"]
+owner = "security@northwind.example"
+frequency = "annual"
+practice = "Each policy has an owner who reviews it yearly; the CTO approves every version before it takes effect."
+
+[[control.evidence]]
+name = "policies in force"
+source = "documents"
+where = "kind = 'policy' AND list_contains(controls, 'GOV-2')"
+tests = { approved = "approved_by IS NOT NULL", reviewed_in_time = "effective >= period_start - INTERVAL 1 YEAR" }
+
+[[control]]
+id = "GOV-3"
+title = "Security policies for physical access, disposal, network, encryption and endpoints are in force"
+criteria = ["CC6.4", "CC6.5", "CC6.6", "CC6.7", "CC6.8"]
+owner = "security@northwind.example"
+frequency = "annual"
+practice = "The security policies are reviewed yearly with the teams that operate them; the CTO approves each version."
+
+[[control.evidence]]
+name = "security policies in force"
+source = "documents"
+where = "kind = 'policy' AND list_contains(controls, 'GOV-3')"
+tests = { approved = "approved_by IS NOT NULL", reviewed_in_time = "effective >= period_start - INTERVAL 1 YEAR" }
+
+[[control]]
+id = "RSK-1"
+title = "Risks, fraud and significant change are assessed every year; continuity is planned"
+criteria = ["CC3.1", "CC3.2", "CC3.3", "CC3.4", "CC9.1"]
+owner = "security@northwind.example"
+frequency = "annual"
+practice = "The security team runs the risk assessment with engineering and finance each year and keeps the continuity plan current."
+
+[[control.evidence]]
+name = "risk assessment and continuity plan"
+source = "documents"
+where = "list_contains(controls, 'RSK-1')"
+tests = { approved = "approved_by IS NOT NULL", within_a_year = "effective >= period_start - INTERVAL 1 YEAR" }
+
+[[control]]
+id = "MON-1"
+title = "An independent penetration test runs every year and its findings are retested"
+criteria = ["CC4.1", "CC4.2", "CC7.1"]
+owner = "security@northwind.example"
+frequency = "annual"
+practice = "An outside firm tests the external surface yearly; high findings are fixed and retested by the same firm."
+
+[[control.evidence]]
+name = "pentest reports"
+source = "documents"
+where = "kind = 'pentest'"
+
+[control.evidence.tests]
+recent = "covers_to >= period_end - INTERVAL 1 YEAR"
+retested = "subject IS NOT NULL OR EXISTS (SELECT 1 FROM documents r WHERE r.kind = 'pentest' AND r.subject = population.id)"
+
+[[control]]
+id = "VEN-3"
+title = "Critical vendors' SOC 2 reports attest to a window ending within the last year"
+criteria = ["CC9.2"]
+owner = "security@northwind.example"
+frequency = "annual"
+practice = "Security collects each critical vendor's SOC 2 Type 2 report (and bridge letter) and reviews its exceptions."
+
+[[control.evidence]]
+name = "vendor SOC 2 reports"
+source = "documents"
+where = "kind = 'vendor-report'"
+tests = { current = "covers_to >= period_end - INTERVAL 1 YEAR" }
+"#;
 
 const ACCESS: &str = r#"# Access control: SSO with MFA, approved provisioning, timely deprovisioning,
 # quarterly access reviews, ticketed IAM changes, complete sign-in logs.
@@ -262,6 +359,8 @@ source = "incidents"
 postmortem = "NOT customer_impact OR postmortem_completed_at IS NOT NULL"
 timely = "NOT customer_impact OR postmortem_completed_at <= resolved_at + INTERVAL 10 DAY"
 action_items = "NOT customer_impact OR action_items > 0"
+# The postmortem is the artifact: a document in the register for the incident.
+postmortem_filed = "NOT customer_impact OR EXISTS (SELECT 1 FROM documents d WHERE d.kind = 'postmortem' AND d.subject = incident_id)"
 
 [[control]]
 id = "OPS-5"

@@ -13,6 +13,7 @@ mod clock;
 mod config;
 mod controls;
 mod csv;
+pub mod documents;
 mod people;
 mod plan;
 mod rng;

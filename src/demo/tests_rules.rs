@@ -207,7 +207,9 @@ pub fn exceptions(ws: &Path) -> Exceptions {
 /// What the planted gaps should make the controls report.
 pub fn expected_exceptions(planted: &[PlantedGap]) -> Exceptions {
     let mut out = Exceptions::new();
-    for g in planted {
+    // The document gaps are in the register, not the CSV files: the
+    // end-to-end tests run their controls' SQL (tests/cli/documents.rs).
+    for g in planted.iter().filter(|g| g.source != crate::workspace::documents::SOURCE) {
         let control = match g.kind {
             "unapproved-deploy" => "CHG-1",
             "self-approved-pr" => "CHG-2",
@@ -247,7 +249,7 @@ pub fn check_planted_periods(ws: &Path, planted: &[PlantedGap]) {
         (t, i)
     };
     let mut quarters = Vec::new();
-    for g in planted {
+    for g in planted.iter().filter(|g| g.source != crate::workspace::documents::SOURCE) {
         let (col, key_col, when) = match g.kind {
             "unapproved-deploy" => ("deployed_at", "deploy_id", vec!["deployed_at"]),
             "self-approved-pr" => ("merged_at", "pr_id", vec!["created_at", "approved_at", "merged_at"]),

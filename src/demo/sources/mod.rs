@@ -15,6 +15,7 @@ pub use access::PROVISIONING_PER_YEAR;
 pub use auth::{AUTH_PER_YEAR, IAM_PER_YEAR, SELF_SERVICE_ACTIONS};
 #[cfg(test)]
 pub use change::{DEPLOYS_PER_YEAR, PRS_PER_YEAR};
+pub use operations::Incident;
 #[cfg(test)]
 pub use operations::{ALERTS_PER_YEAR, INCIDENTS_PER_YEAR};
 #[cfg(test)]
@@ -63,7 +64,7 @@ where
 /// full quarter's gaps first, then the stale and missing data, then the
 /// quarter before.
 pub fn write_all(ctx: &Ctx, files: &mut Vec<FileRows>, planted: &mut Vec<PlantedGap>) -> Result<(), DemoError> {
-    let step = |done: u64, what: &str| ctx.progress.step(&format!("writing {what}"), done, 10);
+    let step = |done: u64, what: &str| ctx.progress.step(&format!("writing {what}"), done, 11);
     step(0, "the sign-in log");
     files.push(auth::write_idp_auth_log(ctx)?);
     step(1, "the IAM audit log");
@@ -89,7 +90,10 @@ pub fn write_all(ctx: &Ctx, files: &mut Vec<FileRows>, planted: &mut Vec<Planted
     files.push(resilience::write_backups(ctx)?);
     step(9, "vendor reviews");
     files.push(resilience::write_vendor_reviews(ctx)?);
-    step(10, "done");
+    step(10, "documents");
+    let (document_files, document_gaps) = super::documents::write(ctx, &incidents)?;
+    files.extend(document_files);
+    step(11, "done");
 
     // Change gaps carry their instant: the last full quarter's come first.
     let (mut recent, mut earlier): (Vec<_>, Vec<_>) = change_gaps.into_iter().partition(|(t, _)| *t >= ctx.clock.lfq.0);
@@ -102,5 +106,6 @@ pub fn write_all(ctx: &Ctx, files: &mut Vec<FileRows>, planted: &mut Vec<Planted
     planted.push(vuln_gap);
     planted.push(ctx.plan.auth_gap_record());
     planted.extend(earlier.into_iter().map(|(_, g)| g));
+    planted.extend(document_gaps);
     Ok(())
 }

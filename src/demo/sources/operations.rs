@@ -30,6 +30,10 @@ pub struct Incident {
     pub opened_at: i64,
     pub service: &'static str,
     pub sev1: bool,
+    pub title: String,
+    /// When its postmortem was completed, if it has one.
+    pub postmortem_at: Option<i64>,
+    pub resolved_at: i64,
 }
 
 /// `incidents`: every customer-impacting incident has a postmortem within 10
@@ -76,10 +80,11 @@ pub fn write_incidents(ctx: &Ctx) -> Result<(FileRows, Vec<Incident>, PlantedGap
             b.push(b'0' + sev as u8);
         });
         out.str(&title).boolean(impact).ts(resolved);
+        let mut postmortem_at = None;
         if postmortem {
-            out.str(&format!("https://wiki.northwind.example/postmortems/{incident_id}"))
-                .ts(resolved + rng.range(DAY, 9 * DAY))
-                .uint(1 + rng.below(8));
+            let at = resolved + rng.range(DAY, 9 * DAY);
+            postmortem_at = Some(at);
+            out.str(&format!("https://wiki.northwind.example/postmortems/{incident_id}")).ts(at).uint(1 + rng.below(8));
         } else {
             out.null().null().uint(0);
         }
@@ -95,7 +100,15 @@ pub fn write_incidents(ctx: &Ctx) -> Result<(FileRows, Vec<Incident>, PlantedGap
                 ),
             });
         }
-        incidents.push(Incident { id: incident_id, opened_at: t, service, sev1: sev == 1 });
+        incidents.push(Incident {
+            id: incident_id,
+            opened_at: t,
+            service,
+            sev1: sev == 1,
+            title,
+            postmortem_at,
+            resolved_at: resolved,
+        });
     }
     let gap = gap.unwrap_or_else(|| PlantedGap {
         kind: "missing-postmortem",

@@ -148,6 +148,14 @@ fn in_time(d: &Document, superseded: Option<NaiveDate>, period: Option<&Period>,
     if let Some(next) = superseded.filter(|next| *next <= on) {
         return (State::Superseded, format!("a later version took effect on {next}"));
     }
+    // Judged for today, an attestation whose window ended over a year ago
+    // (a vendor report, a pentest) no longer speaks for the present.
+    if period.is_none()
+        && let Some((_, to)) = d.covers
+        && on.checked_sub_months(chrono::Months::new(12)).is_some_and(|year_ago| to < year_ago)
+    {
+        return (State::Expired, format!("covers up to {to}, over a year ago"));
+    }
     if let Some((every, due)) = &d.renew {
         if *due <= on {
             return (State::Expired, format!("renewal ({every}) was due {due}"));
