@@ -2,6 +2,7 @@
 //! with frozen samples, verdicts, findings across quarters, auditor requests
 //! and the hash-chained action log. Knows nothing of the command line.
 
+pub mod attachments;
 pub mod auditor_requests;
 pub mod audits;
 pub mod browse;

@@ -20,6 +20,7 @@ macro_rules! tell {
 }
 
 mod ask;
+mod attach;
 mod audit;
 mod check;
 mod completions;
@@ -165,6 +166,21 @@ pub enum Command {
         #[arg(value_enum)]
         verdict: crate::audit::verdicts::Verdict,
         /// Why (needed for a pass over a failing test)
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Attach a file (a ticket, a screenshot, an approval kept elsewhere) to a sampled row,
+    /// or a finding's population row: stored by its sha256 in the workspace, logged
+    Attach {
+        /// The audit's label
+        audit: String,
+        /// The control's id
+        control: String,
+        /// The row's key as `sample` shows it (key columns joined by " | ")
+        key: String,
+        /// The file to attach (copied into evidence/blobs/)
+        file: PathBuf,
+        /// What the file shows (logged; listed with the attachment)
         #[arg(long)]
         note: Option<String>,
     },
@@ -368,6 +384,9 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Verdict { audit, control, key, verdict, note }) => {
             verdict::run(&ctx, &audit, &control, &key, verdict, note.as_deref())
         }
+        Some(Command::Attach { audit, control, key, file, note }) => {
+            attach::run(&ctx, &audit, &control, &key, &file, note.as_deref())
+        }
         Some(Command::Review { audit, control, conclusion }) => review::run(&ctx, &audit, &control, &conclusion),
         Some(Command::Findings(command)) => findings::run(&ctx, &command),
         Some(Command::Ask { text, due }) => ask::run_ask(&ctx, &text, due),
@@ -408,6 +427,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Audit(audit::AuditCommand::Close { .. })) => ("audit close", TEXT),
         Some(Command::Sample(_)) => ("sample", ALL),
         Some(Command::Verdict { .. }) => ("verdict", TEXT),
+        Some(Command::Attach { .. }) => ("attach", TEXT),
         Some(Command::Review { .. }) => ("review", TEXT),
         Some(Command::Findings(findings::FindingsCommand::Add { .. })) => ("findings add", TEXT),
         Some(Command::Findings(findings::FindingsCommand::List { .. })) => ("findings list", ALL),

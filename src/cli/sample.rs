@@ -75,6 +75,19 @@ pub fn run(ctx: &Context, args: &SampleArgs) -> Outcome {
     Ok(0)
 }
 
+/// A row's attachments in one cell: name, size and sha256 each (the
+/// table shortens the hash; `--format json` gives every field).
+fn attachments_cell(attachments: &[crate::audit::attachments::Attachment], format: Format) -> String {
+    attachments
+        .iter()
+        .map(|a| {
+            let sha = if format == Format::Table { a.sha256.get(..12).unwrap_or(&a.sha256) } else { &a.sha256 };
+            format!("{} ({} bytes, sha256 {sha})", visible(&a.name), a.bytes)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Which columns a narrow table leaves out first: the evidence columns from
 /// the last to the second (the ones the tests read come first, so they stay
 /// longest), then the rank, then the first column the tests read; never the
@@ -112,7 +125,7 @@ pub fn print(format: Format, sample: &Sample, columns: &[String]) -> std::io::Re
             let mut header = vec!["key", "rank"];
             header.extend(tests.iter().map(String::as_str));
             header.extend(columns.iter().map(String::as_str));
-            header.extend(["verdict", "note"]);
+            header.extend(["verdict", "note", "attachments"]);
             let mut listing = Listing::new(&header).optional(&drop_order(columns));
             for row in &sample.rows {
                 let mut cells = vec![
@@ -132,6 +145,7 @@ pub fn print(format: Format, sample: &Sample, columns: &[String]) -> std::io::Re
                 }));
                 cells.push(json!(row.verdict));
                 cells.push(json!(row.note));
+                cells.push(json!(attachments_cell(&row.attachments, format)));
                 listing.push(cells);
             }
             listing.print(format)?;

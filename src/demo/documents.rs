@@ -44,16 +44,86 @@ struct Entry {
 /// date — except the endpoint policy, due within the month), and what it
 /// requires.
 const POLICIES: [(&str, &str, &str, &str, i64, &str); 10] = [
-    ("POL-CONDUCT", "Code of Conduct", "GOV-2", "code-of-conduct", 330, "Every employee and contractor acknowledges the code at hire and each year; violations are reported to People and handled under the disciplinary procedure."),
-    ("POL-ORG", "Security Organization and Responsibilities", "GOV-2", "security-organization", 300, "The CTO owns the security program; the security team reports to the CTO and to the board quarterly; every role's security duties are in its job description, and performance reviews assess them."),
-    ("POL-COMMS", "Security Communication", "GOV-2", "security-communication", 270, "Policies are published on the intranet; changes are announced to all staff; customers learn of security commitments and incidents through the trust page and their contracts."),
-    ("POL-ACCESS", "Access Control Policy", "GOV-3", "access-control", 240, "Access is granted by role on an approved request, reviewed each quarter, and removed within one business day of departure."),
-    ("POL-PHYSICAL", "Physical Security Policy", "GOV-3", "physical-security", 210, "Production runs in the cloud provider's data centres, whose physical controls are attested in its SOC 2 report; offices use badge access, logged and reviewed monthly."),
-    ("POL-MEDIA", "Media and Asset Disposal Policy", "GOV-3", "media-disposal", 180, "Laptops and drives are wiped to NIST 800-88 before reuse or destroyed by a certified vendor, with a certificate of destruction kept for each asset."),
-    (CHANGED_DOCUMENT.0, "Network Security Policy", "GOV-3", "network-security", 150, "Production networks deny by default; ingress is through the load balancers only; security groups are managed as code and reviewed on change."),
-    ("POL-ENCRYPTION", "Encryption Policy", "GOV-3", "encryption", 120, "Data is encrypted in transit with TLS 1.2 or later and at rest with AES-256; keys live in the cloud KMS and rotate yearly; removable media is not used for customer data."),
-    ("POL-CONTINUITY", "Business Continuity and Disaster Recovery Plan", "RSK-1", "business-continuity", 100, "Recovery objectives: RPO 24 hours, RTO 8 hours for the customer platform; backups are tested by restore each quarter; the plan is exercised once a year."),
-    ("POL-ENDPOINT", "Endpoint Protection Policy", "GOV-3", "endpoint-protection", 345, "Company laptops run the managed EDR agent and disk encryption; software outside the approved catalogue is blocked; agents that stop reporting for 7 days are investigated."),
+    (
+        "POL-CONDUCT",
+        "Code of Conduct",
+        "GOV-2",
+        "code-of-conduct",
+        330,
+        "Every employee and contractor acknowledges the code at hire and each year; violations are reported to People and handled under the disciplinary procedure.",
+    ),
+    (
+        "POL-ORG",
+        "Security Organization and Responsibilities",
+        "GOV-2",
+        "security-organization",
+        300,
+        "The CTO owns the security program; the security team reports to the CTO and to the board quarterly; every role's security duties are in its job description, and performance reviews assess them.",
+    ),
+    (
+        "POL-COMMS",
+        "Security Communication",
+        "GOV-2",
+        "security-communication",
+        270,
+        "Policies are published on the intranet; changes are announced to all staff; customers learn of security commitments and incidents through the trust page and their contracts.",
+    ),
+    (
+        "POL-ACCESS",
+        "Access Control Policy",
+        "GOV-3",
+        "access-control",
+        240,
+        "Access is granted by role on an approved request, reviewed each quarter, and removed within one business day of departure.",
+    ),
+    (
+        "POL-PHYSICAL",
+        "Physical Security Policy",
+        "GOV-3",
+        "physical-security",
+        210,
+        "Production runs in the cloud provider's data centres, whose physical controls are attested in its SOC 2 report; offices use badge access, logged and reviewed monthly.",
+    ),
+    (
+        "POL-MEDIA",
+        "Media and Asset Disposal Policy",
+        "GOV-3",
+        "media-disposal",
+        180,
+        "Laptops and drives are wiped to NIST 800-88 before reuse or destroyed by a certified vendor, with a certificate of destruction kept for each asset.",
+    ),
+    (
+        CHANGED_DOCUMENT.0,
+        "Network Security Policy",
+        "GOV-3",
+        "network-security",
+        150,
+        "Production networks deny by default; ingress is through the load balancers only; security groups are managed as code and reviewed on change.",
+    ),
+    (
+        "POL-ENCRYPTION",
+        "Encryption Policy",
+        "GOV-3",
+        "encryption",
+        120,
+        "Data is encrypted in transit with TLS 1.2 or later and at rest with AES-256; keys live in the cloud KMS and rotate yearly; removable media is not used for customer data.",
+    ),
+    (
+        "POL-CONTINUITY",
+        "Business Continuity and Disaster Recovery Plan",
+        "RSK-1",
+        "business-continuity",
+        100,
+        "Recovery objectives: RPO 24 hours, RTO 8 hours for the customer platform; backups are tested by restore each quarter; the plan is exercised once a year.",
+    ),
+    (
+        "POL-ENDPOINT",
+        "Endpoint Protection Policy",
+        "GOV-3",
+        "endpoint-protection",
+        345,
+        "Company laptops run the managed EDR agent and disk encryption; software outside the approved catalogue is blocked; agents that stop reporting for 7 days are investigated.",
+    ),
 ];
 
 /// Writes `documents.toml` and the files; returns the files written (with
@@ -157,7 +227,8 @@ pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, 
         ("VEN-LEDGERLY-SOC2", "Ledgerly Payments", "VEN-002", stale),
     ] {
         let effective = covers.1 + Duration::days(45);
-        let file = format!("documents/vendors/{}-soc2-{}.pdf", id[4..].to_lowercase().replace("-soc2", ""), covers.1.year());
+        let file =
+            format!("documents/vendors/{}-soc2-{}.pdf", id[4..].to_lowercase().replace("-soc2", ""), covers.1.year());
         let lines = [
             format!("{vendor}: SOC 2 Type 2 report"),
             format!("Period: {} to {}", covers.0, covers.1),
@@ -222,7 +293,10 @@ pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, 
         std::fs::write(&path, bytes).map_err(io_err(&path))?;
         Ok(PathBuf::from(rel))
     };
-    files.push((write(crate::workspace::documents::REGISTER_FILE, register_text(&entries).as_bytes())?, entries.len() as u64));
+    files.push((
+        write(crate::workspace::documents::REGISTER_FILE, register_text(&entries).as_bytes())?,
+        entries.len() as u64,
+    ));
     for (rel, bytes) in &bodies {
         files.push((write(rel, bytes)?, 1));
     }
@@ -247,7 +321,10 @@ pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, 
             kind: "stale-vendor-report",
             source: crate::workspace::documents::SOURCE,
             key: format!("VEN-LEDGERLY-SOC2 | {}", stale.1.year()),
-            description: format!("Ledgerly Payments' SOC 2 report attests to {} to {}, ended over a year before the quarter", stale.0, stale.1),
+            description: format!(
+                "Ledgerly Payments' SOC 2 report attests to {} to {}, ended over a year before the quarter",
+                stale.0, stale.1
+            ),
         },
         PlantedGap {
             kind: "changed-document",

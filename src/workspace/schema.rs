@@ -163,7 +163,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE qd.ingest_runs ADD COLUMN pull VARCHAR;",
     // 6: documents' files as collected (a re-collect keeps the old row,
     // no longer current), and files attached to sampled rows; both point
-    // into the content-addressed store under evidence/blobs/.
+    // into the content-addressed store under evidence/blobs/. The built-in
+    // `documents` source exists, empty, until the first collect fills it
+    // (its columns are documents::table::COLUMNS).
     "CREATE TABLE qd.document_files (
          document     VARCHAR NOT NULL,
          version      VARCHAR NOT NULL,
@@ -185,6 +187,13 @@ const MIGRATIONS: &[&str] = &[
          note        VARCHAR,
          attached_at TIMESTAMP NOT NULL,
          attached_by VARCHAR NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS main.documents (
+         id VARCHAR NOT NULL, version VARCHAR NOT NULL, title VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+         effective DATE NOT NULL, superseded DATE, covers_from DATE, covers_to DATE, owner VARCHAR,
+         approved_by VARCHAR, approved_at DATE, renew VARCHAR, renew_by DATE, subject VARCHAR,
+         controls VARCHAR[] NOT NULL, files VARCHAR[] NOT NULL, sha256 VARCHAR, bytes BIGINT,
+         collected_at TIMESTAMP
      );",
 ];
 

@@ -64,6 +64,8 @@ pub struct SampleRow {
     /// Who decided the latest verdict, and when (UTC, as stored).
     pub tester: Option<String>,
     pub tested_at: Option<String>,
+    /// Files attached to the row (none on a sample not yet stored).
+    pub attachments: Vec<crate::audit::attachments::Attachment>,
 }
 
 /// The size a spec's sample takes: the spec's own, else by frequency.
@@ -341,6 +343,7 @@ fn read_rows(
                 note: None,
                 tester: None,
                 tested_at: None,
+                attachments: Vec::new(),
             })
         })
         .collect())
@@ -375,6 +378,7 @@ impl Sample {
                 "note": r.note,
                 "tester": r.tester,
                 "tested_at": r.tested_at,
+                "attachments": r.attachments,
             })).collect::<Vec<_>>(),
         })
     }

@@ -122,9 +122,18 @@ pub fn load(ws: &Workspace, sample_id: i64) -> duckdb::Result<Option<Sample>> {
                 tester: r.get(6)?,
                 tested_at: r.get(7)?,
                 key: SampleKey::canonical(key),
+                attachments: Vec::new(),
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    let mut attached = crate::audit::attachments::of_sample(conn, sample_id)?;
+    let rows: Vec<SampleRow> = rows
+        .into_iter()
+        .map(|mut row| {
+            row.attachments = attached.remove(row.key.as_str()).unwrap_or_default();
+            row
+        })
+        .collect();
     let name = sample_id.to_string();
     let at = At { table: "qd.samples", row: &name };
     Ok(Some(Sample {

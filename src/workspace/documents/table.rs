@@ -93,3 +93,31 @@ pub fn rebuild(ws: &Workspace, register: &Register) -> duckdb::Result<usize> {
     }
     Ok(register.documents.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_migrated_empty_table_has_the_columns_a_collect_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("quarterdeck.toml"), "[workspace]\nname = \"t\"\n").unwrap();
+        let ws = Workspace::open(dir.path(), crate::workspace::Access::ReadWrite).unwrap();
+        let described: Vec<(String, String, String)> = ws
+            .conn
+            .prepare("SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'documents' ORDER BY ordinal_position")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let expected: Vec<(String, String, String)> = COLUMNS
+            .iter()
+            .map(|(name, kind)| {
+                let nullable = if kind.ends_with("NOT NULL") { "NO" } else { "YES" };
+                (name.to_string(), kind.trim_end_matches(" NOT NULL").to_string(), nullable.to_string())
+            })
+            .collect();
+        assert_eq!(described, expected);
+    }
+}
