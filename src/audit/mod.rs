@@ -13,6 +13,7 @@ pub mod population_rows;
 pub mod questions;
 pub mod record;
 pub mod replay;
+pub mod replay_files;
 pub mod review;
 pub mod sampling;
 pub mod verdicts;

@@ -458,7 +458,7 @@ mod tests {
                 specs.extend(c["evidence"].as_array().unwrap().iter().map(spec));
             }
         }
-        assert_eq!(specs.iter().map(|(c, _)| c).collect::<std::collections::BTreeSet<_>>().len(), 20);
+        assert_eq!(specs.iter().map(|(c, _)| c).collect::<std::collections::BTreeSet<_>>().len(), 26);
         for q in &default().questions {
             assert!(specs.contains(&(q.control.clone(), q.spec.clone())), "{}: {} / {}", q.id, q.control, q.spec);
         }

@@ -1,8 +1,9 @@
 //! `verify`'s second half: the action log replayed against the state
 //! tables. The chain proves the log agrees with itself; this proves the
 //! state agrees with the log — a verdict, a frozen sample row, a finding,
-//! a review, an audit or an ingest run edited or deleted behind
-//! Quarterdeck's back is reported, each divergence on its own line.
+//! a review, an audit, an ingest run, a collected document or an attachment
+//! edited or deleted behind Quarterdeck's back is reported, each divergence
+//! on its own line (files: replay_files.rs).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,6 +60,7 @@ pub fn replay(ws: &Workspace) -> duckdb::Result<Vec<Divergence>> {
     findings(ws, &log, &mut out)?;
     reviews(ws, &log, &mut out)?;
     ingest_runs(ws, &log, &mut out)?;
+    super::replay_files::replay(ws, &log, &mut out)?;
     Ok(out)
 }
 

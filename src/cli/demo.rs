@@ -181,13 +181,8 @@ fn build(partial: &Path, options: &DemoOptions, threads: Option<u32>, clock: Clo
         let report = ingest_with(&ws, source, &[], &bar).within(|| format!("demo: ingesting `{source}`"))?;
         bar.note(&format!("  {:<16} {:>10} rows", source, report.total_rows));
     }
-    let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
-    let collection = crate::workspace::documents::collect::collect(&ws, &mappings, &[])
-        .within(|| "demo: collecting the documents".to_string())?;
+    let collection = crate::demo::documents::collect_and_plant(&ws).within(|| "demo: collecting the documents")?;
     tell!("  {:<16} {:>10} files", "documents", collection.files.len());
-    // A planted gap: one policy edited after it was collected.
-    crate::demo::documents::change_after_collection(&ws.root)
-        .with_context(|| format!("cannot edit {}", crate::demo::documents::CHANGED_DOCUMENT.1))?;
     tell!("  planted {} gap(s) for a mock audit to find (docs/demo.md)", summary.planted.len());
     Ok(())
 }

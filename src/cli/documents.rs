@@ -90,7 +90,7 @@ fn run_list(ctx: &Context, period: Option<&str>) -> Outcome {
     }
     let listing = listing.optional(&["sha256".into(), "collected_at".into(), "covers".into(), "subject".into()]);
     listing.print(ctx.format)?;
-    let problems = statuses.iter().filter(|s| s.state.is_problem()).count();
+    let problems = statuses.iter().filter(|s| s.needs_attention()).count();
     if ctx.format == Format::Table {
         let on = period.as_ref().map_or_else(|| format!("today ({})", ws.today()), |p| p.label.clone());
         say!("\n{} document(s) judged for {on}; {problems} need attention", statuses.len());

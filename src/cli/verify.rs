@@ -56,7 +56,9 @@ pub fn run(ctx: &Context, expect_head: Option<&str>) -> Outcome {
     }
     if problems.is_empty() {
         say!("{summary}");
-        say!("state: audits, samples and their rows, verdicts, findings and ingest runs agree with the log");
+        say!(
+            "state: audits, samples and their rows, verdicts, findings, ingest runs, collected documents and attachments agree with the log; every stored file matches its hash"
+        );
         return Ok(0);
     }
     for problem in &problems {

@@ -14,6 +14,8 @@ use chrono::{Datelike, Duration, Months, NaiveDate};
 use super::clock::fmt_date;
 use super::sources::Incident;
 use super::{Ctx, DemoError, PlantedGap, io_err};
+use crate::workspace::documents::DocumentError;
+use crate::workspace::documents::collect::{Collection, collect};
 
 /// The document whose file `quarterdeck demo` edits after collecting it.
 pub const CHANGED_DOCUMENT: (&str, &str) = ("POL-NETWORK", "documents/policies/network-security.md");
@@ -21,6 +23,9 @@ pub const CHANGED_DOCUMENT: (&str, &str) = ("POL-NETWORK", "documents/policies/n
 const SECURITY: &str = "security@northwind.example";
 const CTO: &str = "cto@northwind.example";
 const BOARD: &str = "board-secretary@northwind.example";
+
+/// A file written, with its count (see `DemoSummary::files`).
+type FileRows = (PathBuf, u64);
 
 /// One register entry.
 struct Entry {
@@ -128,7 +133,7 @@ const POLICIES: [(&str, &str, &str, &str, i64, &str); 10] = [
 
 /// Writes `documents.toml` and the files; returns the files written (with
 /// a count of one each) and the gaps planted in them.
-pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, u64)>, Vec<PlantedGap>), DemoError> {
+pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<FileRows>, Vec<PlantedGap>), DemoError> {
     let q = day(ctx.clock.lfq.0);
     let as_of = ctx.opts.as_of;
     let months_before = |n: u32| q.checked_sub_months(Months::new(n)).unwrap_or(q);
@@ -261,7 +266,7 @@ pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, 
         let effective = covers.1 + Duration::days(7);
         let file = format!("documents/pentest/{}.pdf", id.to_lowercase());
         let lines = [
-            format!("{title}"),
+            title.to_string(),
             format!("Testing window: {} to {}", covers.0, covers.1),
             "Scope: app.northwind.example, api.northwind.example, the customer VPN.".to_string(),
             "Findings: 0 critical, 1 high (fixed and retested), 4 medium, 6 low.".to_string(),
@@ -336,11 +341,19 @@ pub(crate) fn write(ctx: &Ctx, incidents: &[Incident]) -> Result<(Vec<(PathBuf, 
     Ok((files, planted))
 }
 
-/// The edit `quarterdeck demo` makes to one policy after collecting it.
-pub fn change_after_collection(root: &std::path::Path) -> std::io::Result<()> {
+/// What `quarterdeck demo` does with the documents once the evidence is
+/// ingested: collects them, then plants the last gap — one policy edited
+/// after it was collected.
+pub fn collect_and_plant(ws: &crate::workspace::Workspace) -> Result<Collection, DocumentError> {
     use std::io::Write as _;
-    let mut file = std::fs::OpenOptions::new().append(true).open(root.join(CHANGED_DOCUMENT.1))?;
+    let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
+    let collection = collect(ws, &mappings, &[])?;
+    let path = ws.root.join(CHANGED_DOCUMENT.1);
+    let io = |source| DocumentError::Io { path: path.clone(), source };
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).map_err(io)?;
     file.write_all(b"\nException: the legacy billing VPC allows SSH from the office range until further notice.\n")
+        .map_err(io)?;
+    Ok(collection)
 }
 
 fn day(t: i64) -> NaiveDate {
@@ -447,7 +460,7 @@ fn pdf(lines: &[String]) -> Vec<u8> {
     let xref = out.len();
     let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for offset in offsets {
-        let _ = write!(out, "{offset:010} 00000 n \n");
+        let _ = writeln!(out, "{offset:010} 00000 n ");
     }
     let _ = write!(out, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
     out.into_bytes()

@@ -35,6 +35,7 @@ pub enum Action {
     Exception,
     NotApplicable,
     Note,
+    Attach,
     WholePopulation,
     FailingRows,
     SampleRows,
@@ -52,7 +53,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -80,6 +81,7 @@ impl Action {
         Action::Exception,
         Action::NotApplicable,
         Action::Note,
+        Action::Attach,
         Action::WholePopulation,
         Action::FailingRows,
         Action::SampleRows,
@@ -126,6 +128,7 @@ impl Action {
             Action::Exception => "Verdict: exception, and file a finding",
             Action::NotApplicable => "Verdict: not applicable",
             Action::Note => "Write a note on the row",
+            Action::Attach => "Attach a file to the row (Tab completes the path)",
             Action::WholePopulation => "Browse the whole population",
             Action::FailingRows => "Browse the population's failing rows",
             Action::SampleRows => "Back to the frozen sample",
@@ -151,6 +154,7 @@ impl Action {
             | Action::Exception
             | Action::NotApplicable
             | Action::Note
+            | Action::Attach
             | Action::WholePopulation
             | Action::FailingRows
             | Action::SampleRows
@@ -196,6 +200,7 @@ impl Action {
                 | Action::Exception
                 | Action::NotApplicable
                 | Action::Note
+                | Action::Attach
                 | Action::NewFinding
                 | Action::EditFinding
                 | Action::StartAudit

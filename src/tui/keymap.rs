@@ -188,6 +188,7 @@ const DEFAULTS: &[(&str, Action)] = &[
     ("x", Action::Exception),
     ("-", Action::NotApplicable),
     ("n", Action::Note),
+    ("A", Action::Attach),
     ("a", Action::WholePopulation),
     ("e", Action::FailingRows),
     ("s", Action::SampleRows),

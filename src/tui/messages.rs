@@ -58,6 +58,12 @@ pub enum Request {
         verdict: Verdict,
         note: Option<String>,
     },
+    Attach {
+        audit: String,
+        control: String,
+        key: String,
+        path: std::path::PathBuf,
+    },
     AddFinding(NewFinding),
     SetFinding {
         id: String,
@@ -103,6 +109,7 @@ impl Request {
             // Asking records the auditor's request: a write.
             Request::Ask { .. } => Track::Write(Write::Ask),
             Request::Verdict { .. } => Track::Write(Write::Verdict),
+            Request::Attach { .. } => Track::Write(Write::Attachment),
             Request::AddFinding(_) | Request::SetFinding { .. } => Track::Write(Write::Finding),
             Request::StartAudit { .. } | Request::CloseAudit { .. } => Track::Write(Write::Audit),
             Request::ExportPacket { .. } => Track::Write(Write::Packet),
@@ -130,6 +137,7 @@ impl Request {
             Request::Query { .. } => "running the query".into(),
             Request::Ask { .. } => "answering the request".into(),
             Request::Verdict { .. } => "recording the verdict".into(),
+            Request::Attach { path, .. } => format!("attaching {}", path.display()),
             Request::AddFinding(_) => "filing the finding".into(),
             Request::SetFinding { id, .. } => format!("changing {id}"),
             Request::StartAudit { label, .. } => format!("starting {label} and drawing its samples"),
@@ -159,6 +167,7 @@ pub enum Slot {
 pub enum Write {
     Ask,
     Verdict,
+    Attachment,
     Finding,
     Audit,
     Packet,

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod complete_path;
 pub mod effect;
 pub mod failure;
 pub mod input;

@@ -1,5 +1,5 @@
 //! The overview: everything light the views show (controls, audits with
-//! their summaries, findings, sources, questions), read in one go by the
+//! their summaries, findings, sources, documents, questions), read in one go by the
 //! worker after every change.
 
 use std::path::PathBuf;
@@ -12,6 +12,8 @@ use crate::audit::findings::{self, Finding};
 use crate::audit::questions::{Library, Question};
 use crate::audit::record;
 use crate::workspace::catalog::Catalog;
+use crate::workspace::documents::Register;
+use crate::workspace::documents::state::{self, HashCache, Status as DocumentStatus};
 use crate::workspace::mapping::{Control, Mappings};
 use crate::workspace::period::Period;
 use crate::workspace::sources::{SourceStatus, source_statuses};
@@ -34,6 +36,8 @@ pub struct Overview {
     pub period: Period,
     pub findings: Vec<Finding>,
     pub sources: Vec<SourceStatus>,
+    /// Each document version's state in the working period.
+    pub documents: Vec<DocumentStatus>,
     pub questions: Vec<Question>,
     /// Why the question library could not be read (the Query tab says it).
     pub questions_problem: Option<String>,
@@ -42,7 +46,7 @@ pub struct Overview {
 impl Overview {
     /// Reads it: a read-write workspace first reopens findings whose
     /// accepted risk has lapsed.
-    pub fn read(ws: &Workspace, mappings: &Mappings) -> Result<Self, Failure> {
+    pub fn read(ws: &Workspace, mappings: &Mappings, hashes: &mut HashCache) -> Result<Self, Failure> {
         let conn = &ws.conn;
         let now = ws.now();
         let today = ws.today();
@@ -56,6 +60,9 @@ impl Overview {
             Ok(library) => (library.questions, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
+        let period = record::working_period(&list, today, ws.config.timezone)?;
+        let register = Register::load(&ws.root);
+        let documents = state::assess_with(&ws.root, conn, &register, Some(&period), today, hashes)?;
         Ok(Self {
             workspace: ws.root.clone(),
             read_only: ws.access == Access::ReadOnly,
@@ -65,7 +72,8 @@ impl Overview {
             mapping_problems: mappings.problems.len(),
             controls: mappings.controls.clone(),
             current: record::current(&list),
-            period: record::working_period(&list, today, ws.config.timezone)?,
+            period,
+            documents,
             audits: summaries,
             findings: all_findings,
             sources: source_statuses(ws, None, now)?,

@@ -12,6 +12,7 @@ use duckdb::{InterruptHandle, ProgressHandle};
 use super::failure::Failure;
 use super::messages::{Envelope, QUERY_ROWS, Reply, Request, Slot, Track};
 use super::overview::Overview;
+use crate::audit::attachments;
 use crate::audit::auditor_requests;
 use crate::audit::audits::{self, close};
 use crate::audit::browse::{self, Guarded};
@@ -24,6 +25,7 @@ use crate::audit::verdicts;
 use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::connectors;
 use crate::error::ErrorKind;
+use crate::workspace::documents::state::HashCache;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
 use crate::workspace::population::{self, Population};
@@ -82,6 +84,8 @@ pub struct Worker {
     mappings: Option<Arc<Mappings>>,
     /// Steps of long domain work, shared with the status line.
     steps: Arc<Steps>,
+    /// Documents' hashes, taken again only for files that moved.
+    document_hashes: HashCache,
 }
 
 /// Opens the workspace on a new thread and serves requests until the UI
@@ -154,7 +158,14 @@ impl Worker {
 
     /// A worker that reports the steps of long work into `steps`.
     pub fn with_steps(ws: Workspace, steps: Arc<Steps>) -> Self {
-        Self { ws, populations: HashMap::new(), guarded: Guarded::default(), mappings: None, steps }
+        Self {
+            ws,
+            populations: HashMap::new(),
+            guarded: Guarded::default(),
+            mappings: None,
+            steps,
+            document_hashes: HashCache::default(),
+        }
     }
 
     /// The workspace the worker owns, for tests that read what a write left.
@@ -177,7 +188,7 @@ impl Worker {
             Request::Overview => {
                 self.populations.clear();
                 self.guarded = Guarded::default();
-                Reply::Overview(Box::new(Overview::read(&self.ws, &mappings)?))
+                Reply::Overview(Box::new(Overview::read(&self.ws, &mappings, &mut self.document_hashes)?))
             }
             Request::ControlDetail { control } => {
                 let period = self.current_period()?;
@@ -228,6 +239,15 @@ impl Worker {
             Request::Verdict { audit, control, key, verdict, note } => {
                 verdicts::record(&self.ws, &audit, &control, &key, verdict, note.as_deref())?;
                 Reply::Done(format!("{control}: {} recorded", verdict.as_str()))
+            }
+            Request::Attach { audit, control, key, path } => {
+                let attached = attachments::attach(&self.ws, &audit, &control, &key, &path, None)?;
+                Reply::Done(format!(
+                    "{} attached to {key} ({} bytes, sha256 {})",
+                    attached.name,
+                    attached.bytes,
+                    &attached.sha256[..12]
+                ))
             }
             Request::AddFinding(new) => {
                 let finding = findings::add(&self.ws, &new)?;

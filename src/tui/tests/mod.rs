@@ -26,12 +26,14 @@ use crate::workspace::{Access, Clock, OpenOptions, Workspace};
 
 pub const AS_OF: (i32, u32, u32) = (2026, 11, 26);
 
-/// Writes the scale-1 demo (as of 2026-11-26) into `dir` and ingests it.
+/// Writes the scale-1 demo (as of 2026-11-26) into `dir`, ingests it and
+/// collects its documents, as `quarterdeck demo` does.
 pub fn demo_workspace(dir: &Path) {
     let as_of = NaiveDate::from_ymd_opt(AS_OF.0, AS_OF.1, AS_OF.2).expect("date");
     write_demo_files(dir, &DemoOptions::new(as_of)).expect("demo files");
     let ws = Workspace::open_with(dir, Access::ReadWrite, &test_options()).expect("open");
     ingest_all(&ws).expect("ingest");
+    crate::demo::documents::collect_and_plant(&ws).expect("documents");
 }
 
 /// The harness's "now": noon on the demo's as-of date, for every write too.

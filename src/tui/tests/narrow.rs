@@ -120,7 +120,7 @@ fn at_80x24_findings_audits_sources_controls_and_dashboard_keep_ids_whole() {
     assert_whole(&sources, &names[..8]);
 
     let controls = h.keys("2").screen(W, H);
-    assert_whole(&controls, &["AC-1".into(), "CHG-1".into(), "OPS-6".into(), "RES-3".into()]);
+    assert_whole(&controls, &["AC-1".into(), "CHG-1".into(), "GOV-1".into(), "MON-1".into()]);
 
     let dashboard = h.keys("1").screen(W, H);
     assert_whole(&dashboard, &["2026-Q2".into(), "2026-Q3".into()]);

@@ -15,13 +15,13 @@ fn dashboard_before_and_after_the_first_audit() {
     let mut h = Harness::new();
     let before = h.screen(W, H);
     assert!(before.contains("No mock audit yet: press 5, then S"), "{before}");
-    assert!(before.contains("20  not in the audit's scope"), "{before}");
+    assert!(before.contains("26  not in the audit's scope"), "{before}");
     insta::assert_snapshot!("dashboard_empty", before);
 
     h.start_audit("2026-Q3", "all").keys("1");
     let after = h.screen(W, H);
-    assert!(after.contains("2026-Q3 fieldwork — 0 of 334 sampled rows decided"), "{after}");
-    assert!(after.contains("20  not tested yet"), "{after}");
+    assert!(after.contains("2026-Q3 fieldwork — 0 of 340 sampled rows decided"), "{after}");
+    assert!(after.contains("26  not tested yet"), "{after}");
     insta::assert_snapshot!("dashboard_in_fieldwork", after);
 }
 

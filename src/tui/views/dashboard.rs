@@ -158,6 +158,14 @@ fn draw_sources(frame: &mut Frame, area: Rect, state: &State, overview: &Overvie
         let n = overview.sources.iter().filter(|s| s.state == fresh).count();
         lines.push(count_line("●", freshness_style(fresh), fresh.as_str(), n));
     }
+    if !overview.documents.is_empty() {
+        let attention = overview.documents.iter().filter(|d| d.needs_attention()).count();
+        let style = if attention > 0 { Style::new().red() } else { Style::new().green() };
+        lines.push(Line::from(vec![
+            Span::styled(" ◆ ", style),
+            Span::raw(format!("{attention:>4}  of {} documents need attention", overview.documents.len())),
+        ]));
+    }
     let title = format!(" Sources — {} ", overview.sources.len());
     frame.render_widget(Paragraph::new(lines).block(panel_block(state, Panel::Sources, title)), area);
 }

@@ -11,6 +11,7 @@ use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use super::evidence_attach::{AttachField, Typed as Attaching};
 use super::filter::{ListFilter, Typed};
 use super::{is_motion, moved};
 use crate::audit::browse::{Filter, Page, Position};
@@ -55,6 +56,8 @@ pub struct State {
     land: Land,
     /// The note being written on the selected row.
     pub note: Option<Input>,
+    /// The path of a file being attached to the selected row (`A`).
+    pub attach: Option<AttachField>,
     /// A refused verdict that a note would let through: (key, verdict).
     pub retry: Option<(String, Verdict)>,
     /// Notes written before the row's verdict, by key.
@@ -86,6 +89,7 @@ impl Default for State {
             selected: 0,
             land: Land::First,
             note: None,
+            attach: None,
             retry: None,
             notes: HashMap::new(),
             problem: None,
@@ -279,6 +283,24 @@ impl State {
             }
             return Vec::new();
         }
+        if let Some(field) = self.attach.as_mut() {
+            return match field.key(key) {
+                Attaching::Attach(path) => {
+                    self.attach = None;
+                    match (self.audit.clone(), self.control.clone(), self.selected_key()) {
+                        (Some(audit), Some(control), Some(key)) => {
+                            vec![Effect::Send(Request::Attach { audit, control, key, path })]
+                        }
+                        _ => vec![no_row()],
+                    }
+                }
+                Attaching::Leave => {
+                    self.attach = None;
+                    Vec::new()
+                }
+                Attaching::Editing => Vec::new(),
+            };
+        }
         let Some(input) = self.note.as_mut() else { return Vec::new() };
         match input.key(key) {
             Edit::Submit => {
@@ -317,10 +339,12 @@ impl State {
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
         let sampled = self.mode == Mode::Sample;
         match action {
-            Action::Pass | Action::Exception | Action::NotApplicable | Action::Note if !sampled => vec![Effect::Error(
-                "verdicts are recorded on sampled rows: N files a finding on this row, s goes back to the sample"
-                    .into(),
-            )],
+            Action::Pass | Action::Exception | Action::NotApplicable | Action::Note | Action::Attach if !sampled => {
+                vec![Effect::Error(
+                    "verdicts are recorded on sampled rows: N files a finding on this row, s goes back to the sample"
+                        .into(),
+                )]
+            }
             // A finding on the selected row: sampled, or a population row (a
             // failing one, say) that the finding links though no sample drew it.
             Action::NewFinding => {
@@ -349,6 +373,13 @@ impl State {
                     effects.push(Effect::Open(Overlay::Form(form)));
                 }
                 effects
+            }
+            Action::Attach => {
+                if self.selected_key().is_none() {
+                    return vec![no_row()];
+                }
+                self.attach = Some(AttachField::default());
+                Vec::new()
             }
             Action::Note => {
                 // After a refused pass, the note goes on the refused row.
@@ -512,7 +543,7 @@ impl super::View for State {
     }
 
     fn typing(&self) -> bool {
-        self.note.is_some() || self.filter.typing
+        self.note.is_some() || self.attach.is_some() || self.filter.typing
     }
 
     fn on_type(&mut self, key: &KeyEvent, _overview: Option<&Overview>) -> Vec<Effect> {

@@ -44,9 +44,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     }
     draw_detail(frame, detail, state);
     let hint = match (&state.note, state.mode) {
+        _ if state.attach.is_some() => {
+            let field =
+                state.attach.as_ref().map(|a| (a.input.text.as_str(), a.choices.join("  "))).unwrap_or_default();
+            Line::from(vec![
+                "attach: ".bold(),
+                Span::raw(visible(field.0)),
+                Span::styled(format!("   {}", visible(&field.1)), Style::new().dark_gray()),
+            ])
+        }
         (Some(note), _) => Line::from(vec!["note: ".bold(), Span::raw(visible(&note.text))]),
         (None, Mode::Sample) => Line::styled(
-            "p pass · x exception → finding · - n/a · n note · a population · e failing · [ ] spec · h/l columns · / filter",
+            "p pass · x exception → finding · - n/a · n note · A attach · a population · e failing · [ ] spec · h/l columns · / filter",
             Style::new().dark_gray(),
         ),
         (None, Mode::Population(_)) => Line::styled(
@@ -55,7 +64,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         ),
     };
     frame.render_widget(Paragraph::new(hint), footer);
-    if let Some(note) = &state.note {
+    if let Some(field) = &state.attach {
+        let x = (footer.x + 8 + field.input.cursor as u16).min(footer.right().saturating_sub(1));
+        frame.set_cursor_position((x, footer.y));
+    } else if let Some(note) = &state.note {
         let x = (footer.x + 6 + note.cursor as u16).min(footer.right().saturating_sub(1));
         frame.set_cursor_position((x, footer.y));
     }
@@ -232,6 +244,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State) {
                 }
                 if let Some(note) = &row.note {
                     field("note", &Json::String(note.clone()));
+                }
+                for a in &row.attachments {
+                    let shown =
+                        format!("{} · {} bytes · sha256 {}", a.name, a.bytes, &a.sha256[..a.sha256.len().min(16)]);
+                    field("attached", &Json::String(shown));
                 }
                 let available: Vec<String> = row.row.keys().cloned().collect();
                 let key_columns = state.sample.as_ref().map(|s| s.key_columns.clone()).unwrap_or_default();

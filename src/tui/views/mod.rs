@@ -9,6 +9,7 @@ pub mod controls;
 pub mod criteria;
 pub mod dashboard;
 pub mod evidence;
+pub mod evidence_attach;
 pub mod evidence_draw;
 pub mod evidence_table;
 pub mod filter;

@@ -15,6 +15,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 use super::filter::{ListFilter, ListKey, Typed};
 use super::grid::{self, Grid};
 use super::{freshness_style, is_motion, moved};
+use crate::text::visible;
 use crate::tui::action::Action;
 use crate::tui::effect::Effect;
 use crate::tui::messages::{Reply, Request};
@@ -22,6 +23,7 @@ use crate::tui::overlays::Overlay;
 use crate::tui::overlays::confirm::Confirm;
 use crate::tui::overview::Overview;
 use crate::workspace::coverage::describe_ranges;
+use crate::workspace::documents::state::Status as DocumentStatus;
 use crate::workspace::sources::{SourceStatus, describe_age};
 
 #[derive(Debug, Default)]
@@ -151,8 +153,20 @@ fn row(s: &SourceStatus) -> Vec<Span<'static>> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let [filter, table, chart] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(5), Constraint::Length(7)]).areas(area);
+    let attention: Vec<_> = overview.documents.iter().filter(|d| d.needs_attention()).collect();
+    // A short screen keeps the sources and gives documents one line.
+    let documents_height = match overview.documents.len() {
+        0 => 0,
+        _ if area.height < 30 => 1,
+        _ => 2 + attention.len().clamp(1, 6) as u16,
+    };
+    let [filter, table, documents, chart] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(documents_height),
+        Constraint::Length(7),
+    ])
+    .areas(area);
     state.filter.draw(frame, filter, "I ingest · / filters", state.shown.len(), overview.sources.len());
     let mut grid = Grid::new(&[
         ("source", true),
@@ -168,7 +182,53 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
     }
     let block = Block::default().borders(Borders::ALL).title(" Sources ");
     grid::draw(frame, table, block, grid, Some(state.selected), state.first_column);
+    if documents_height > 0 {
+        draw_documents(frame, documents, overview, &attention);
+    }
     draw_daily(frame, chart, state, overview);
+}
+
+/// The documents that need attention in the working period, beside the
+/// sources' freshness (`quarterdeck documents` lists them all).
+fn draw_documents(frame: &mut Frame, area: Rect, overview: &Overview, attention: &[&DocumentStatus]) {
+    let title = format!(
+        " Documents — {} in the register, {} need attention in {} ",
+        overview.documents.len(),
+        attention.len(),
+        overview.period.label
+    );
+    if area.height < 3 {
+        let style = if attention.is_empty() { Style::new().green() } else { Style::new().red() };
+        frame.render_widget(Paragraph::new(Line::styled(title.trim().to_string(), style)), area);
+        return;
+    }
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let lines: Vec<Line> = if attention.is_empty() {
+        vec![Line::styled(" every document is current", Style::new().green())]
+    } else {
+        let room = usize::from(area.height.saturating_sub(2)).max(1);
+        let shown = if attention.len() > room { room - 1 } else { attention.len() };
+        let mut lines: Vec<Line> = attention[..shown]
+            .iter()
+            .map(|d| {
+                Line::from(vec![
+                    Span::raw(format!(" {}  ", visible(&d.document.key()))),
+                    Span::styled(d.state.name(), Style::new().red()),
+                    Span::styled(format!("  {}", visible(&d.detail)), Style::new().dark_gray()),
+                ])
+            })
+            .collect();
+        if shown < attention.len() {
+            let more = format!(
+                " … and {} more: quarterdeck documents --period {}",
+                attention.len() - shown,
+                overview.period.label
+            );
+            lines.push(Line::styled(more, Style::new().dark_gray()));
+        }
+        lines
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn draw_daily(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {

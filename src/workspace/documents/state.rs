@@ -3,6 +3,8 @@
 //! (re-hashed now: nothing is trusted from the file system), its place in
 //! the period, and its renewal.
 
+use std::collections::BTreeMap;
+
 use chrono::{Duration, NaiveDate};
 
 use super::collect::{Hashed, Recorded, hash_files, recorded};
@@ -42,11 +44,6 @@ impl State {
             Self::Current => "current",
         }
     }
-
-    /// Whether this state is something to act on.
-    pub fn is_problem(&self) -> bool {
-        !matches!(self, Self::Current | Self::Superseded)
-    }
 }
 
 /// A document version with its state and why.
@@ -61,6 +58,19 @@ pub struct Status {
     pub superseded: Option<NaiveDate>,
 }
 
+impl Status {
+    /// Whether the state is something to act on: not current, and not
+    /// merely another period's document (a later postmortem, an earlier
+    /// version) — an attestation whose window misses the period is.
+    pub fn needs_attention(&self) -> bool {
+        match self.state {
+            State::Current | State::Superseded => false,
+            State::OutsidePeriod => self.document.covers.is_some(),
+            _ => true,
+        }
+    }
+}
+
 /// Every document's state. `period` places documents in time; without one,
 /// the question is whether each is current today.
 pub fn assess(
@@ -70,9 +80,77 @@ pub fn assess(
     period: Option<&Period>,
     today: NaiveDate,
 ) -> duckdb::Result<Vec<Status>> {
+    assess_with(root, conn, register, period, today, &mut HashCache::default())
+}
+
+/// What a file looked like when it was last hashed, so that a long-lived
+/// process (the terminal UI) hashes again only a file whose size, inode,
+/// modification or status-change time moved. `quarterdeck documents`
+/// starts with an empty cache: it hashes every file.
+#[derive(Debug, Default)]
+pub struct HashCache {
+    seen: BTreeMap<String, (Stamp, (String, u64))>,
+}
+
+type Stamp = (u64, i128, i128, u64);
+
+fn stamp(path: &std::path::Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    let nanos = |t: std::io::Result<std::time::SystemTime>| {
+        t.ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as i128)
+    };
+    #[cfg(unix)]
+    let (changed, inode) = {
+        use std::os::unix::fs::MetadataExt as _;
+        (i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()), meta.ino())
+    };
+    #[cfg(not(unix))]
+    let (changed, inode) = (0, 0);
+    Some((meta.len(), nanos(meta.modified()), changed, inode))
+}
+
+impl HashCache {
+    /// Each path's hash: from the cache where the file has not moved.
+    fn hash(&mut self, root: &std::path::Path, paths: &[String]) -> Vec<Hashed> {
+        let stamps: Vec<Option<Stamp>> = paths.iter().map(|p| stamp(&root.join(p))).collect();
+        let fresh = |i: usize| match (&stamps[i], self.seen.get(&paths[i])) {
+            (Some(now), Some((then, _))) => now != then,
+            _ => true,
+        };
+        let stale: Vec<usize> = (0..paths.len()).filter(|&i| fresh(i)).collect();
+        let rehashed = hash_files(root, &stale.iter().map(|&i| paths[i].clone()).collect::<Vec<_>>());
+        let mut rehashed: BTreeMap<usize, Hashed> = stale.into_iter().zip(rehashed).collect();
+        (0..paths.len())
+            .map(|i| match rehashed.remove(&i) {
+                Some(result) => {
+                    match (&result, stamps[i]) {
+                        (Ok(hash), Some(now)) => {
+                            self.seen.insert(paths[i].clone(), (now, hash.clone()));
+                        }
+                        _ => {
+                            self.seen.remove(&paths[i]);
+                        }
+                    }
+                    result
+                }
+                None => Ok(self.seen.get(&paths[i]).map(|(_, h)| h.clone()).unwrap_or_default()),
+            })
+            .collect()
+    }
+}
+
+/// [`assess`], hashing through `cache`.
+pub fn assess_with(
+    root: &std::path::Path,
+    conn: &duckdb::Connection,
+    register: &Register,
+    period: Option<&Period>,
+    today: NaiveDate,
+    cache: &mut HashCache,
+) -> duckdb::Result<Vec<Status>> {
     let recorded = recorded(conn)?;
     let paths: Vec<String> = register.documents.iter().flat_map(|d| d.files.iter().map(|f| f.value.clone())).collect();
-    let mut hashed = hash_files(root, &paths).into_iter();
+    let mut hashed = cache.hash(root, &paths).into_iter();
     // The day things are judged on: today, or the period's last day if
     // the period is already over.
     let on = match period {
