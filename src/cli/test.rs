@@ -31,7 +31,12 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
     for spec in &outcomes {
         for t in &spec.tests {
             all_pass &= t.result == TestResult::Pass;
-            let keys = |keys: &[String]| keys.iter().map(|k| k.replace('\u{1f}', ", ")).collect::<Vec<_>>();
+            // Keys as `sample` shows them and `verdict` takes them.
+            let keys = |keys: &[String]| {
+                keys.iter()
+                    .map(|k| crate::audit::sampling::key::SampleKey::canonical(k.clone()).shown())
+                    .collect::<Vec<_>>()
+            };
             listing.push(vec![
                 json!(control.id),
                 json!(spec.spec),

@@ -30,6 +30,8 @@ practice = "The CTO reports open findings, incidents and access reviews to the b
 [[control.evidence]]
 name = "board minutes"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "kind = 'minutes'"
 period = "effective"
 tests = { approved = "approved_by IS NOT NULL AND approved_at <= effective + INTERVAL 30 DAY" }
@@ -45,6 +47,8 @@ practice = "Each policy has an owner who reviews it yearly; the CTO approves eve
 [[control.evidence]]
 name = "policies in force"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "kind = 'policy' AND list_contains(controls, 'GOV-2')"
 tests = { approved = "approved_by IS NOT NULL", reviewed_in_time = "effective >= period_start - INTERVAL 1 YEAR" }
 
@@ -59,6 +63,8 @@ practice = "The security policies are reviewed yearly with the teams that operat
 [[control.evidence]]
 name = "security policies in force"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "kind = 'policy' AND list_contains(controls, 'GOV-3')"
 tests = { approved = "approved_by IS NOT NULL", reviewed_in_time = "effective >= period_start - INTERVAL 1 YEAR" }
 
@@ -73,6 +79,8 @@ practice = "The security team runs the risk assessment with engineering and fina
 [[control.evidence]]
 name = "risk assessment and continuity plan"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "list_contains(controls, 'RSK-1')"
 tests = { approved = "approved_by IS NOT NULL", within_a_year = "effective >= period_start - INTERVAL 1 YEAR" }
 
@@ -87,6 +95,8 @@ practice = "An outside firm tests the external surface yearly; high findings are
 [[control.evidence]]
 name = "pentest reports"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "kind = 'pentest'"
 
 [control.evidence.tests]
@@ -104,6 +114,8 @@ practice = "Security collects each critical vendor's SOC 2 Type 2 report (and br
 [[control.evidence]]
 name = "vendor SOC 2 reports"
 source = "documents"
+# Every document in the period is tested: the population is small.
+sample = 25
 where = "kind = 'vendor-report'"
 tests = { current = "covers_to >= period_end - INTERVAL 1 YEAR" }
 "#;

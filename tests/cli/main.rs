@@ -8,6 +8,7 @@ mod audit;
 mod check;
 mod dates;
 mod demo;
+mod documents;
 mod formats;
 mod ingest;
 mod packet;
