@@ -109,6 +109,7 @@ pub fn contents(ws: &Workspace, dossier: &Dossier) -> Result<PacketFiles, Packet
             files.add(format!("{dir}/recount.sql"), format!("{}\n", drawn.ipe.recount_sql));
             files.add(format!("{dir}/reperform.sql"), format!("{}\n", drawn.ipe.reperform_sql));
             files.add(format!("{dir}/ipe.json"), pretty(&serde_json::to_value(&drawn.ipe)?));
+            super::evidence_files::add(ws, control, drawn, dir, &mut files)?;
             papers.push(paper);
         }
     }

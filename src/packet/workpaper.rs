@@ -34,6 +34,9 @@ pub struct WorkpaperRow {
     pub tested_at: String,
     /// Findings that name this row.
     pub findings: Vec<String>,
+    /// Files attached to the row: name, size, sha256 and where the packet
+    /// holds the file.
+    pub attachments: Vec<String>,
     /// The row's evidence, one value per [`Workpaper::columns`] entry.
     pub values: Vec<String>,
 }
@@ -118,6 +121,14 @@ pub fn workpaper(dossier: &Dossier, control: &ControlDossier, drawn: &SampleDoss
                 .iter()
                 .filter(|f| f.finding.rows.iter().any(|(id, key)| *id == drawn.sample_id && *key == row.key))
                 .map(|f| f.finding.id.clone())
+                .collect(),
+            attachments: row
+                .attachments
+                .iter()
+                .map(|a| {
+                    let kept = format!("{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), super::files::component(&a.name));
+                    format!("{} ({} bytes, sha256 {}) attachments/{kept}", a.name, a.bytes, a.sha256)
+                })
                 .collect(),
             values: columns.iter().map(|c| row.row.get(c).map(cell_text).unwrap_or_default()).collect(),
         })
@@ -227,13 +238,20 @@ pub fn to_csv(paper: &Workpaper) -> Result<Vec<u8>, csv::Error> {
     out.write_record([""])?;
     let mut header = vec!["Key".to_string(), format!("Period timestamp ({})", t(&paper.period_column))];
     header.extend(paper.attributes.iter().map(|a| format!("{} {}", a.label, t(&a.name))));
-    header.extend(["Verdict", "Note", "Tester", "Tested at", "Findings"].map(String::from));
+    header.extend(["Verdict", "Note", "Tester", "Tested at", "Findings", "Attachments"].map(String::from));
     header.extend(paper.columns.iter().map(|c| t(c)));
     out.write_record(&header)?;
     for row in &paper.rows {
         let mut cells = vec![t(&row.key), t(&row.period_timestamp)];
         cells.extend(row.attributes.iter().map(|r| csv_attribute(*r).to_string()));
-        cells.extend([t(&row.verdict), t(&row.note), t(&row.tester), t(&row.tested_at), t(&row.findings.join(" "))]);
+        cells.extend([
+            t(&row.verdict),
+            t(&row.note),
+            t(&row.tester),
+            t(&row.tested_at),
+            t(&row.findings.join(" ")),
+            t(&row.attachments.join("; ")),
+        ]);
         cells.extend(row.values.iter().map(|v| t(v)));
         out.write_record(&cells)?;
     }

@@ -30,6 +30,15 @@ fn scalar(sb: &Sandbox, ws: &Path, sql: &str) -> String {
     sb.at(ws, &["--format", "csv", "query", sql]).ok().stdout.lines().nth(1).unwrap_or_default().to_string()
 }
 
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { found.extend(walk(&path)) } else { found.push(path) }
+    }
+    found
+}
+
 #[track_caller]
 fn code(run: &Run, expected: i32) {
     assert_eq!(run.code, expected, "stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
@@ -112,6 +121,26 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
     assert!(table.contains("CHG-4711 approval.png (32 bytes, sha256"), "{table}");
     assert_eq!(scalar(&sb, &ws, "SELECT count(*) FROM qd.action_log WHERE action = 'attachment'"), "1");
     code(&sb.at(&ws, &["verify"]), 0);
+
+    // The packet carries the attached file and the sampled documents as
+    // collected; `verify --packet` holds them to the manifest.
+    sb.at(&ws, &["packet", "2026-Q3"]).ok();
+    let packet = ws.join("packets/2026-Q3");
+    let files = walk(&packet);
+    let kept = |suffix: &str| files.iter().find(|f| f.to_string_lossy().ends_with(suffix)).cloned();
+    let shot = kept("-CHG-4711~20approval.png").unwrap_or_else(|| panic!("{files:?}"));
+    assert!(shot.to_string_lossy().contains("/attachments/"), "{}", shot.display());
+    assert_eq!(std::fs::read(&shot).unwrap(), std::fs::read(&ticket).unwrap());
+    let policy_file = kept("/documents/policies/information-security-3.1.md").unwrap_or_else(|| panic!("{files:?}"));
+    let collected = std::fs::read(ws.join("documents/policies/information-security-3.1.md")).unwrap();
+    assert_eq!(std::fs::read(&policy_file).unwrap(), collected);
+    // The edited policy goes into the packet as it was collected, not as it is now.
+    let network = kept("/documents/policies/network-security.md").unwrap_or_else(|| panic!("{files:?}"));
+    let now = std::fs::read(ws.join("documents/policies/network-security.md")).unwrap();
+    assert_ne!(std::fs::read(&network).unwrap(), now);
+    let workpaper = std::fs::read_to_string(shot.parent().unwrap().parent().unwrap().join("workpaper.csv")).unwrap();
+    assert!(workpaper.contains("CHG-4711 approval.png (32 bytes, sha256"), "{workpaper}");
+    code(&sb.at(&ws, &["verify", "--packet", packet.to_str().unwrap()]), 0);
 
     // A closed audit takes no attachment.
     sb.at(&ws, &["audit", "close", "2026-Q3"]).ok();
