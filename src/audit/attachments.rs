@@ -64,8 +64,9 @@ pub fn attach(
     let mut reader = std::fs::File::open(file).map_err(|e| refuse(e.to_string()))?;
     // Stored before the transaction: a blob no row names is harmless, a
     // row naming a blob that is not there is not.
-    let (sha256, bytes) =
-        blobs::store(&ws.root, &mut reader, &mut blobs::buffer()).map_err(|e| refuse(e.to_string()))?;
+    let (sha256, bytes) = blobs::store(&ws.root, &mut reader, &mut blobs::buffer())
+        .and_then(|stored| blobs::sync(&ws.root).map(|()| stored))
+        .map_err(|e| refuse(e.to_string()))?;
     let attachment = Attachment {
         name,
         bytes,

@@ -48,9 +48,9 @@ pub fn add(
 
 /// Whether the spec's population is the document register.
 fn over_documents(control: &ControlDossier, spec: &str) -> bool {
-    control.control.as_ref().and_then(|c| c.evidence.iter().find(|s| s.name == spec)).is_some_and(|s| {
-        matches!(&s.population, PopulationDef::Source { source, .. } if source.value == documents::SOURCE)
-    })
+    control.control.as_ref().and_then(|c| c.evidence.iter().find(|s| s.name == spec)).is_some_and(
+        |s| matches!(&s.population, PopulationDef::Source { source, .. } if source.value == documents::SOURCE),
+    )
 }
 
 fn blob(ws: &Workspace, sha256: &str) -> Result<Vec<u8>, PacketError> {

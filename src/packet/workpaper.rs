@@ -126,7 +126,8 @@ pub fn workpaper(dossier: &Dossier, control: &ControlDossier, drawn: &SampleDoss
                 .attachments
                 .iter()
                 .map(|a| {
-                    let kept = format!("{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), super::files::component(&a.name));
+                    let kept =
+                        format!("{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), super::files::component(&a.name));
                     format!("{} ({} bytes, sha256 {}) attachments/{kept}", a.name, a.bytes, a.sha256)
                 })
                 .collect(),

@@ -45,7 +45,8 @@ pub fn hash(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<(Strin
 }
 
 /// Hashes and keeps a file in the store, reading it once; returns its
-/// sha256 and size. A blob already held is left as it is.
+/// sha256 and size. A blob already held is left as it is. The caller makes
+/// the store durable ([`sync`]) before it records what it stored.
 pub fn store(root: &Path, reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<(String, u64)> {
     static SERIAL: AtomicU64 = AtomicU64::new(0);
     let incoming = root.join(BLOBS_DIR).join(INCOMING);
@@ -64,7 +65,6 @@ pub fn store(root: &Path, reader: &mut impl Read, buffer: &mut [u8]) -> std::io:
             out.write_all(&buffer[..n])?;
             bytes += n as u64;
         }
-        out.sync_all()?;
         let sha = hex::encode(hasher.finalize());
         let target = path(root, &sha);
         if target.is_file() {
@@ -84,6 +84,27 @@ pub fn store(root: &Path, reader: &mut impl Read, buffer: &mut [u8]) -> std::io:
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+/// Flushes the store's file system to disk: one `syncfs` for all the blobs
+/// a collect wrote, instead of one `fsync` each.
+pub fn sync(root: &Path) -> std::io::Result<()> {
+    let dir = root.join(BLOBS_DIR);
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let handle = std::fs::File::open(&dir)?;
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        // SAFETY: syncfs only reads the descriptor, which `handle` keeps open.
+        if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    handle.sync_all()?;
+    Ok(())
 }
 
 /// Reads until the buffer is full or the file ends (fewer, larger hasher

@@ -140,6 +140,8 @@ pub fn collect(ws: &Workspace, mappings: &Mappings, recollect: &[String]) -> Res
             .collect();
         return Err(DocumentError::Register(problems));
     }
+    // What the log will say is kept must be on disk first.
+    blobs::sync(&ws.root).map_err(|source| DocumentError::Io { path: ws.root.join(blobs::BLOBS_DIR), source })?;
     let logged_seq = action_log::change(ws, || record(ws, &register, &files))?;
     Ok(Collection { documents: register.documents.len(), files, logged_seq })
 }
