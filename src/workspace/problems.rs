@@ -37,6 +37,31 @@ impl Location {
     }
 }
 
+/// Where each line of a text starts, so that many offsets into one large
+/// file (a register of thousands of entries) become locations without
+/// rescanning the text for each.
+pub struct LineIndex<'a> {
+    file: &'a Path,
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(file: &'a Path, text: &'a str) -> Self {
+        let starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Self { file, text, starts }
+    }
+
+    /// The location of a byte offset, as [`Location::at_offset`] gives it.
+    pub fn at(&self, offset: usize) -> Location {
+        let offset = floor_char_boundary(self.text, offset.min(self.text.len()));
+        let line = self.starts.partition_point(|&start| start <= offset);
+        let line_start = self.starts[line - 1];
+        let col = self.text[line_start..offset].chars().count() + 1;
+        Location::new(self.file, line, col)
+    }
+}
+
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     while offset > 0 && !text.is_char_boundary(offset) {
         offset -= 1;
@@ -111,6 +136,15 @@ fn char_distance(a: &str, b: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_index_agrees_with_at_offset() {
+        let text = "a = 1\nbé = 2\n\nlast";
+        let index = LineIndex::new(Path::new("f.toml"), text);
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(index.at(offset), Location::at_offset(Path::new("f.toml"), text, offset), "{offset}");
+        }
+    }
 
     #[test]
     fn offsets_become_lines_and_columns() {

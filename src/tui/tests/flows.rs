@@ -71,7 +71,7 @@ fn read_only_says_so_and_no_key_writes() {
     // The frozen samples are there to read.
     h.keys("3");
     assert!(h.screen(160, 45).contains("Sample (frozen)"));
-    for keys in ["p", "x", "n", "5S", "5C", "6I", "4N"] {
+    for keys in ["p", "x", "n", "3A", "5S", "5C", "6I", "4N"] {
         h.keys(keys);
         assert!(h.app.overlay.is_none(), "{keys} opened a form in read-only mode");
         assert!(h.app.status.as_ref().is_some_and(|s| s.error && s.text.contains("read-only")));
@@ -409,4 +409,34 @@ fn long_domain_work_reports_its_steps_as_a_percentage() {
     assert_eq!(steps.percentage(), None);
     steps.step("control CHG-1", 3, 12);
     assert_eq!(steps.percentage(), Some(25.0));
+}
+
+#[test]
+fn a_file_is_attached_from_the_evidence_view_by_a_completed_path() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all").act(Action::ShowControls).act(Action::Select);
+    assert_eq!(h.app.tab, Tab::Evidence);
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("approval-CHG-4711.txt"), "approved by ana in the change ticket").unwrap();
+    std::fs::write(folder.path().join("other.txt"), "x").unwrap();
+    h.act(Action::Top).act(Action::Attach);
+    assert!(h.app.typing(), "A opens the path field");
+    h.keys(&format!("{}/appr", folder.path().display())).key(KeyCode::Tab);
+    let typed = h.app.views.evidence.attach.as_ref().map(|a| a.input.text.clone()).unwrap_or_default();
+    assert!(typed.ends_with("/approval-CHG-4711.txt"), "Tab completes the name: {typed}");
+    h.key(KeyCode::Enter);
+    assert!(!h.app.typing());
+    let sample = h.app.views.evidence.sample.clone().expect("sample");
+    let attached = &sample.rows[0].attachments;
+    assert_eq!(attached.len(), 1, "{:?}", h.app.status);
+    assert_eq!(attached[0].name, "approval-CHG-4711.txt");
+    assert_eq!(attached[0].bytes, 36);
+    let screen = h.screen(160, 45);
+    assert!(screen.contains("attached"), "the record pane lists it:\n{screen}");
+    assert!(
+        h.app.status.as_ref().is_some_and(|s| s.text.contains("approval-CHG-4711.txt attached")),
+        "{:?}",
+        h.app.status
+    );
+    assert!(h.workspace().root.join(&attached[0].stored).is_file());
 }

@@ -149,31 +149,37 @@ pub fn collect(ws: &Workspace, mappings: &Mappings, recollect: &[String]) -> Res
 fn record(ws: &Workspace, register: &Register, files: &[CollectedFile]) -> Result<i64, DocumentError> {
     let conn = &ws.conn;
     let (now, by) = (ws.now_text(), actor());
-    let mut insert =
-        conn.prepare("INSERT INTO qd.document_files VALUES (?, ?, ?, ?, ?, CAST(? AS TIMESTAMP), ?, true)")?;
     let mut retire =
         conn.prepare("UPDATE qd.document_files SET current = false WHERE document = ? AND version = ? AND path = ?")?;
     let entry = |f: &CollectedFile| json!({"document": f.document, "version": f.version, "path": f.path, "sha256": f.sha256, "bytes": f.bytes});
     let (mut collected, mut recollected, mut changed, mut unchanged) = (vec![], vec![], vec![], 0u64);
+    let mut taken = Vec::new();
     for f in files {
         match &f.outcome {
             Outcome::Unchanged => unchanged += 1,
             Outcome::Changed { recorded } => {
                 changed.push(json!({"document": f.document, "version": f.version, "path": f.path, "recorded": recorded, "found": f.sha256}));
             }
-            Outcome::New | Outcome::Recollected { .. } => {
-                if let Outcome::Recollected { previous } = &f.outcome {
-                    retire.execute(duckdb::params![f.document, f.version, f.path])?;
-                    let mut e = entry(f);
-                    e["previous"] = json!(previous);
-                    recollected.push(e);
-                } else {
-                    collected.push(entry(f));
-                }
-                insert.execute(duckdb::params![f.document, f.version, f.path, f.sha256, f.bytes as i64, now, by])?;
+            Outcome::New => {
+                collected.push(entry(f));
+                taken.push(entry(f));
+            }
+            Outcome::Recollected { previous } => {
+                retire.execute(duckdb::params![f.document, f.version, f.path])?;
+                let mut e = entry(f);
+                taken.push(e.clone());
+                e["previous"] = json!(previous);
+                recollected.push(e);
             }
         }
     }
+    // Every file taken in one statement, from one JSON array.
+    conn.execute(
+        "INSERT INTO qd.document_files
+         SELECT f.document, f.version, f.path, f.sha256, f.bytes, CAST(? AS TIMESTAMP), ?, true
+         FROM (SELECT unnest(from_json(?, '[{\"document\": \"VARCHAR\", \"version\": \"VARCHAR\", \"path\": \"VARCHAR\", \"sha256\": \"VARCHAR\", \"bytes\": \"BIGINT\"}]')) AS f)",
+        duckdb::params![now, by, serde_json::Value::Array(taken).to_string()],
+    )?;
     let rows = table::rebuild(ws, register)?;
     let payload = json!({
         "register": register.version,

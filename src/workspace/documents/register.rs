@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::{DOCUMENTS_DIR, Kind, REGISTER_FILE};
 use crate::workspace::mapping::Located;
-use crate::workspace::problems::{Location, Problem, did_you_mean, toml_problem};
+use crate::workspace::problems::{LineIndex, Location, Problem, did_you_mean, toml_problem};
 
 /// One version of a document, as declared.
 #[derive(Debug, Clone)]
@@ -108,7 +108,8 @@ pub fn parse_register(file: &Path, text: &str, into: &mut Register) {
             return;
         }
     };
-    let at = |span: std::ops::Range<usize>| Location::at_offset(file, text, span.start);
+    let index = LineIndex::new(file, text);
+    let at = |span: std::ops::Range<usize>| index.at(span.start);
     for document in raw.document {
         if let Some(d) = document_of(document, None, &at, &mut into.problems) {
             into.documents.push(d);

@@ -157,10 +157,14 @@ pub fn assess_with(
         Some(p) => today.min(p.end_date - Duration::days(1)),
         None => today,
     };
+    let mut versions: BTreeMap<&str, Vec<NaiveDate>> = BTreeMap::new();
+    for d in &register.documents {
+        versions.entry(&d.id).or_default().push(d.effective);
+    }
     let mut statuses = Vec::with_capacity(register.documents.len());
     for d in &register.documents {
         let superseded =
-            register.documents.iter().filter(|o| o.id == d.id && o.effective > d.effective).map(|o| o.effective).min();
+            versions.get(d.id.as_str()).and_then(|dates| dates.iter().filter(|e| **e > d.effective).min().copied());
         let files: Vec<_> = d.files.iter().map(|f| (f, hashed.next())).collect();
         let (mut state, mut detail) = (State::Current, String::new());
         for (file, now) in &files {

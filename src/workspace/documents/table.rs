@@ -46,12 +46,8 @@ pub fn rebuild(ws: &Workspace, register: &Register) -> duckdb::Result<usize> {
     for d in &register.documents {
         versions.entry(&d.id).or_default().push(d.effective);
     }
-    let mut insert = conn.prepare(&format!(
-        "INSERT INTO main.{} VALUES (?, ?, ?, ?, CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE), \
-         ?, ?, CAST(? AS DATE), ?, CAST(? AS DATE), ?, from_json(?, '[\"VARCHAR\"]'), from_json(?, '[\"VARCHAR\"]'), \
-         ?, ?, CAST(? AS TIMESTAMP))",
-        quote_ident(SOURCE)
-    ))?;
+    // One statement for all rows: the documents as one JSON array.
+    let mut rows = Vec::with_capacity(register.documents.len());
     for d in &register.documents {
         let superseded = versions.get(d.id.as_str()).and_then(|dates| dates.iter().filter(|e| **e > d.effective).min());
         let files: Vec<&str> = d.files.iter().map(|f| f.value.as_str()).collect();
@@ -61,36 +57,54 @@ pub fn rebuild(ws: &Workspace, register: &Register) -> duckdb::Result<usize> {
         let (sha256, bytes, collected_at) = if hashes.len() < files.len() {
             (None, None, None)
         } else if let [(sha, bytes, at)] = hashes.as_slice() {
-            (Some(sha.clone()), Some(*bytes as i64), Some(at.clone()))
+            (Some(sha.clone()), Some(*bytes), Some(at.clone()))
         } else {
             let lines: String = hashes.iter().zip(&files).map(|(h, f)| format!("{}  {f}\n", h.0)).collect();
             let total: u64 = hashes.iter().map(|h| h.1).sum();
             let latest = hashes.iter().map(|h| h.2.clone()).max();
-            (Some(super::blobs::digest(lines.as_bytes())), Some(total as i64), latest)
+            (Some(super::blobs::digest(lines.as_bytes())), Some(total), latest)
         };
         let controls: Vec<&str> = d.controls.iter().map(|c| c.value.as_str()).collect();
-        insert.execute(duckdb::params![
-            d.id,
-            d.version,
-            d.title,
-            d.kind.name(),
-            d.effective.to_string(),
-            superseded.map(ToString::to_string),
-            d.covers.map(|c| c.0.to_string()),
-            d.covers.map(|c| c.1.to_string()),
-            d.owner,
-            d.approved_by,
-            d.approved_at.map(|a| a.to_string()),
-            d.renew.as_ref().map(|r| r.0.clone()),
-            d.renew.as_ref().map(|r| r.1.to_string()),
-            d.subject,
-            json!(controls).to_string(),
-            json!(files).to_string(),
-            sha256,
-            bytes,
-            collected_at,
-        ])?;
+        rows.push(json!({
+            "id": d.id, "version": d.version, "title": d.title, "kind": d.kind.name(),
+            "effective": d.effective.to_string(), "superseded": superseded.map(ToString::to_string),
+            "covers_from": d.covers.map(|c| c.0.to_string()), "covers_to": d.covers.map(|c| c.1.to_string()),
+            "owner": d.owner, "approved_by": d.approved_by, "approved_at": d.approved_at.map(|a| a.to_string()),
+            "renew": d.renew.as_ref().map(|r| r.0.clone()), "renew_by": d.renew.as_ref().map(|r| r.1.to_string()),
+            "subject": d.subject, "controls": controls, "files": files,
+            "sha256": sha256, "bytes": bytes, "collected_at": collected_at,
+        }));
     }
+    let shape: Vec<String> = COLUMNS
+        .iter()
+        .map(|(name, kind)| {
+            let json_type = match *kind {
+                k if k.starts_with("VARCHAR[]") => "[\"VARCHAR\"]",
+                k if k.starts_with("BIGINT") => "\"BIGINT\"",
+                _ => "\"VARCHAR\"",
+            };
+            format!("\"{name}\": {json_type}")
+        })
+        .collect();
+    let select: Vec<String> = COLUMNS
+        .iter()
+        .map(|(name, kind)| {
+            let column = format!("d.{}", quote_ident(name));
+            match kind.split(' ').next().unwrap_or_default() {
+                kind @ ("DATE" | "TIMESTAMP") => format!("CAST({column} AS {kind})"),
+                _ => column,
+            }
+        })
+        .collect();
+    conn.execute(
+        &format!(
+            "INSERT INTO main.{} SELECT {} FROM (SELECT unnest(from_json(?, '[{{{}}}]')) AS d)",
+            quote_ident(SOURCE),
+            select.join(", "),
+            shape.join(", ")
+        ),
+        [serde_json::Value::Array(rows).to_string()],
+    )?;
     Ok(register.documents.len())
 }
 
