@@ -16,7 +16,8 @@ fn demo(sb: &Sandbox, name: &str, seed: &str) -> std::path::PathBuf {
 }
 
 fn evidence_hashes(dir: &Path) -> Vec<(String, String)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir.join("evidence")).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> =
+        std::fs::read_dir(dir.join("evidence")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     files.sort();
     files.iter().map(|f| (f.file_name().unwrap().to_string_lossy().into_owned(), file_hash(f))).collect()
 }

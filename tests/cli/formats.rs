@@ -159,6 +159,6 @@ fn audit_and_finding_show_in_csv_and_json_with_true_and_false() {
     // in the question's order: the period column, what the tests read, the rest.
     let sample = sb.at(&ws, &["--format", "csv", "sample", "CHG-1", "--audit", "2026-Q3"]).ok().stdout;
     assert!(sample.starts_with("key,rank,approved,independent,deployed_at,approver,deployer,"), "{sample}");
-    assert!(sample.lines().next().is_some_and(|h| h.ends_with(",verdict,note")), "{sample}");
+    assert!(sample.lines().next().is_some_and(|h| h.ends_with(",verdict,note,attachments")), "{sample}");
     assert!(sample.lines().skip(1).all(|l| l.contains(",true,") || l.contains(",false,")), "{sample}");
 }

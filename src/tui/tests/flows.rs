@@ -24,7 +24,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     h.ctrl('u').keys("2026-Q3").key(KeyCode::Enter);
     let current = h.app.overview.as_ref().and_then(|o| o.current_audit()).expect("audit started");
     assert_eq!(current.audit.label, "2026-Q3");
-    assert_eq!(current.sampled, 340);
+    assert_eq!(current.sampled, 351);
 
     // Drill from the controls into AC-1's frozen sample.
     h.act(Action::ShowControls).act(Action::Select);
@@ -54,7 +54,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     let screen = h.screen(160, 45);
     assert!(screen.contains("1  exceptions noted"), "{screen}");
     assert!(screen.contains("Findings — 1 active"), "{screen}");
-    assert!(screen.contains("2 of 340 sampled rows decided, 1 exception(s)"), "{screen}");
+    assert!(screen.contains("2 of 351 sampled rows decided, 1 exception(s)"), "{screen}");
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn dashboard_before_and_after_the_first_audit() {
 
     h.start_audit("2026-Q3", "all").keys("1");
     let after = h.screen(W, H);
-    assert!(after.contains("2026-Q3 fieldwork — 0 of 340 sampled rows decided"), "{after}");
+    assert!(after.contains("2026-Q3 fieldwork — 0 of 351 sampled rows decided"), "{after}");
     assert!(after.contains("26  not tested yet"), "{after}");
     insta::assert_snapshot!("dashboard_in_fieldwork", after);
 }
