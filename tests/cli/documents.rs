@@ -122,6 +122,35 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
     assert_eq!(scalar(&sb, &ws, "SELECT count(*) FROM qd.action_log WHERE action = 'attachment'"), "1");
     code(&sb.at(&ws, &["verify"]), 0);
 
+    // A population row a finding names, though no sample drew it, takes an
+    // attachment too.
+    let unapproved = "dep-0002834";
+    assert!(deploys["rows"].as_array().unwrap().iter().all(|r| r["key"] != unapproved), "drawn by this seed");
+    sb.at(
+        &ws,
+        &[
+            "findings",
+            "add",
+            "--audit",
+            "2026-Q3",
+            "--control",
+            "CHG-1",
+            "--title",
+            "Deploy without approval",
+            "--severity",
+            "high",
+            "--owner",
+            "platform@northwind.example",
+            "--row",
+            unapproved,
+        ],
+    )
+    .ok();
+    code(&sb.at(&ws, &["attach", "2026-Q3", "CHG-1", unapproved, ticket.to_str().unwrap()]), 0);
+    let not_linked = sb.at(&ws, &["attach", "2026-Q3", "CHG-1", "dep-0000001", ticket.to_str().unwrap()]);
+    code(&not_linked, 4);
+    assert!(not_linked.stderr.contains("neither in audit `2026-Q3`'s sample"), "{}", not_linked.stderr);
+
     // The packet carries the attached file and the sampled documents as
     // collected; `verify --packet` holds them to the manifest.
     sb.at(&ws, &["packet", "2026-Q3"]).ok();
@@ -147,7 +176,8 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
     let closed = sb.at(&ws, &["attach", "2026-Q3", "CHG-1", &deploy, ticket.to_str().unwrap()]);
     code(&closed, 4);
     assert!(closed.stderr.contains("closed"), "{}", closed.stderr);
-    assert_eq!(scalar(&sb, &ws, "SELECT count(*) FROM qd.attachments"), "1");
+    assert_eq!(scalar(&sb, &ws, "SELECT count(*) FROM qd.attachments"), "2");
+    assert_eq!(sb.at(&ws, &["--format", "json", "findings", "list"]).ok().json().as_array().unwrap().len(), 5);
 }
 
 /// A workspace from `init` with a register of the two documents.

@@ -31,6 +31,11 @@ pub fn holds(root: &Path, sha256: &str) -> bool {
 
 /// A file's sha256 and size, reading it once.
 pub fn hash(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<(String, u64)> {
+    digest_into(reader, buffer, &mut std::io::sink())
+}
+
+/// Reads `reader` to its end once, each chunk into the hasher and `out`.
+fn digest_into(reader: &mut impl Read, buffer: &mut [u8], out: &mut impl Write) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     loop {
@@ -39,6 +44,7 @@ pub fn hash(reader: &mut impl Read, buffer: &mut [u8]) -> std::io::Result<(Strin
             break;
         }
         hasher.update(&buffer[..n]);
+        out.write_all(&buffer[..n])?;
         bytes += n as u64;
     }
     Ok((hex::encode(hasher.finalize()), bytes))
@@ -54,18 +60,7 @@ pub fn store(root: &Path, reader: &mut impl Read, buffer: &mut [u8]) -> std::io:
     let temp = incoming.join(format!("{}-{}", std::process::id(), SERIAL.fetch_add(1, Ordering::Relaxed)));
     let result = (|| {
         let mut out = std::fs::File::create(&temp)?;
-        let mut hasher = Sha256::new();
-        let mut bytes = 0u64;
-        loop {
-            let n = read_some(reader, buffer)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            out.write_all(&buffer[..n])?;
-            bytes += n as u64;
-        }
-        let sha = hex::encode(hasher.finalize());
+        let (sha, bytes) = digest_into(reader, buffer, &mut out)?;
         let target = path(root, &sha);
         if target.is_file() {
             std::fs::remove_file(&temp)?;
