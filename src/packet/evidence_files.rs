@@ -9,6 +9,7 @@
 use super::PacketError;
 use super::dossier::{ControlDossier, SampleDossier};
 use super::files::{PacketFiles, component};
+use crate::audit::attachments::Attachment;
 use crate::workspace::Workspace;
 use crate::workspace::documents::{self, blobs};
 use crate::workspace::mapping::PopulationDef;
@@ -23,8 +24,7 @@ pub fn add(
 ) -> Result<(), PacketError> {
     for row in &drawn.sample.rows {
         for a in &row.attachments {
-            let name = format!("{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), component(&a.name));
-            files.add(format!("{dir}/attachments/{name}"), blob(ws, &a.sha256)?);
+            files.add(format!("{dir}/{}", attachment_path(a)), blob(ws, &a.sha256)?);
         }
     }
     if !over_documents(control, &drawn.sample.spec) {
@@ -44,6 +44,12 @@ pub fn add(
         }
     }
     Ok(())
+}
+
+/// Where the packet keeps an attachment, relative to its sample's folder:
+/// its hash's first 12 digits keep two files of one name apart.
+pub fn attachment_path(a: &Attachment) -> String {
+    format!("attachments/{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), component(&a.name))
 }
 
 /// Whether the spec's population is the document register.

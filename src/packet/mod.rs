@@ -8,7 +8,7 @@
 
 pub mod archive;
 pub mod dossier;
-mod evidence_files;
+pub mod evidence_files;
 pub mod export;
 pub mod files;
 pub mod ipe;

@@ -22,6 +22,15 @@ pub struct Attribute {
     pub sql: String,
 }
 
+/// One attached file as the workpaper shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachedFile {
+    /// Name, size and sha256.
+    pub shown: String,
+    /// The file in the packet, relative to the workpaper's folder.
+    pub path: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkpaperRow {
     pub key: String,
@@ -34,9 +43,8 @@ pub struct WorkpaperRow {
     pub tested_at: String,
     /// Findings that name this row.
     pub findings: Vec<String>,
-    /// Files attached to the row: name, size, sha256 and where the packet
-    /// holds the file.
-    pub attachments: Vec<String>,
+    /// Files attached to the row, and where the packet holds each.
+    pub attachments: Vec<AttachedFile>,
     /// The row's evidence, one value per [`Workpaper::columns`] entry.
     pub values: Vec<String>,
 }
@@ -125,10 +133,9 @@ pub fn workpaper(dossier: &Dossier, control: &ControlDossier, drawn: &SampleDoss
             attachments: row
                 .attachments
                 .iter()
-                .map(|a| {
-                    let kept =
-                        format!("{}-{}", a.sha256.get(..12).unwrap_or(&a.sha256), super::files::component(&a.name));
-                    format!("{} ({} bytes, sha256 {}) attachments/{kept}", a.name, a.bytes, a.sha256)
+                .map(|a| AttachedFile {
+                    shown: format!("{} ({} bytes, sha256 {})", a.name, a.bytes, a.sha256),
+                    path: super::evidence_files::attachment_path(a),
                 })
                 .collect(),
             values: columns.iter().map(|c| row.row.get(c).map(cell_text).unwrap_or_default()).collect(),
@@ -251,7 +258,7 @@ pub fn to_csv(paper: &Workpaper) -> Result<Vec<u8>, csv::Error> {
             t(&row.tester),
             t(&row.tested_at),
             t(&row.findings.join(" ")),
-            t(&row.attachments.join("; ")),
+            t(&row.attachments.iter().map(|a| format!("{} {}", a.shown, a.path)).collect::<Vec<_>>().join("; ")),
         ]);
         cells.extend(row.values.iter().map(|v| t(v)));
         out.write_record(&cells)?;

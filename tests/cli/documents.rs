@@ -169,6 +169,10 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
     assert_ne!(std::fs::read(&network).unwrap(), now);
     let workpaper = std::fs::read_to_string(shot.parent().unwrap().parent().unwrap().join("workpaper.csv")).unwrap();
     assert!(workpaper.contains("CHG-4711 approval.png (32 bytes, sha256"), "{workpaper}");
+    // The HTML escapes `/` in attributes as `&#x2f;`, which a browser reads as `/`.
+    let html = std::fs::read_to_string(packet.join("index.html")).unwrap().replace("&#x2f;", "/");
+    let href = shot.strip_prefix(&packet).unwrap().to_string_lossy().to_string();
+    assert!(html.contains(&format!("<a href=\"{href}\">CHG-4711 approval.png (32 bytes")), "the HTML links the file");
     code(&sb.at(&ws, &["verify", "--packet", packet.to_str().unwrap()]), 0);
 
     // A closed audit takes no attachment.
