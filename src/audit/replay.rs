@@ -187,24 +187,30 @@ fn verdicts(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duck
     }
     let shown =
         |(id, key, verdict, _): &VerdictRow| format!("sample {id}, row `{}`: {verdict}", crate::text::visible(key));
-    for (row, n) in &found {
-        let want = expected.get(row).copied().unwrap_or(0);
-        if *n > want {
-            out.push(Divergence {
-                table: "qd.verdicts",
-                what: format!("{} is recorded but not in the log", shown(row)),
-            });
-        }
-    }
-    for (row, n) in &expected {
-        if found.get(row).copied().unwrap_or(0) < *n {
-            out.push(Divergence {
-                table: "qd.verdicts",
-                what: format!("{} is in the log but not in the table", shown(row)),
-            });
-        }
-    }
+    compare_counts("qd.verdicts", &expected, &found, shown, out);
     Ok(())
+}
+
+/// The rows of a table against the rows the log says were written, as
+/// multisets: each row there more often than logged, and each logged row
+/// missing, is a divergence.
+pub(super) fn compare_counts<K: Ord>(
+    table: &'static str,
+    expected: &BTreeMap<K, i64>,
+    found: &BTreeMap<K, i64>,
+    shown: impl Fn(&K) -> String,
+    out: &mut Vec<Divergence>,
+) {
+    for (row, n) in found {
+        if *n > expected.get(row).copied().unwrap_or(0) {
+            out.push(Divergence { table, what: format!("{} is recorded but not in the log", shown(row)) });
+        }
+    }
+    for (row, n) in expected {
+        if found.get(row).copied().unwrap_or(0) < *n {
+            out.push(Divergence { table, what: format!("{} is in the log but not in the table", shown(row)) });
+        }
+    }
 }
 
 /// (audit, control, reviewer, conclusion)
@@ -232,22 +238,7 @@ fn reviews(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duckd
             fit(conclusion, 60)
         )
     };
-    for (row, n) in &found {
-        if *n > expected.get(row).copied().unwrap_or(0) {
-            out.push(Divergence {
-                table: "qd.reviews",
-                what: format!("{} is recorded but not in the log", shown(row)),
-            });
-        }
-    }
-    for (row, n) in &expected {
-        if found.get(row).copied().unwrap_or(0) < *n {
-            out.push(Divergence {
-                table: "qd.reviews",
-                what: format!("{} is in the log but not in the table", shown(row)),
-            });
-        }
-    }
+    compare_counts("qd.reviews", &expected, &found, shown, out);
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::replay::Divergence;
+use super::replay::{Divergence, compare_counts};
 use crate::text::visible;
 use crate::workspace::Workspace;
 use crate::workspace::action_log::hash_chain::LogEntry;
@@ -17,26 +17,6 @@ fn field(value: &serde_json::Value, key: &str) -> String {
         None | Some(serde_json::Value::Null) => String::new(),
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
-    }
-}
-
-/// Rows of the table against rows the log says were written, as multisets.
-fn compare(
-    table: &'static str,
-    expected: &BTreeMap<Row, i64>,
-    found: &BTreeMap<Row, i64>,
-    shown: impl Fn(&Row) -> String,
-    out: &mut Vec<Divergence>,
-) {
-    for (row, n) in found {
-        if *n > expected.get(row).copied().unwrap_or(0) {
-            out.push(Divergence { table, what: format!("{} is recorded but not in the log", shown(row)) });
-        }
-    }
-    for (row, n) in expected {
-        if found.get(row).copied().unwrap_or(0) < *n {
-            out.push(Divergence { table, what: format!("{} is in the log but not in the table", shown(row)) });
-        }
     }
 }
 
@@ -62,7 +42,7 @@ pub fn replay(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> du
     }
     let found = rows(ws, "SELECT document, version, path, sha256, bytes::VARCHAR FROM qd.document_files", 5)?;
     let shown = |r: &Row| format!("{} ({} | {}) sha256 {}", visible(&r[2]), visible(&r[0]), visible(&r[1]), r[3]);
-    compare("qd.document_files", &expected, &found, shown, out);
+    compare_counts("qd.document_files", &expected, &found, shown, out);
 
     let mut expected: BTreeMap<Row, i64> = BTreeMap::new();
     for e in log.iter().filter(|e| e.action == "attachment") {
@@ -86,7 +66,7 @@ pub fn replay(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> du
             visible(&r[1])
         )
     };
-    compare("qd.attachments", &expected, &found, shown, out);
+    compare_counts("qd.attachments", &expected, &found, shown, out);
 
     let mut stmt = ws.conn.prepare(
         "SELECT DISTINCT sha256 FROM (SELECT sha256 FROM qd.document_files UNION ALL SELECT sha256 FROM qd.attachments)

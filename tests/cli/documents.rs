@@ -30,6 +30,16 @@ fn scalar(sb: &Sandbox, ws: &Path, sql: &str) -> String {
     sb.at(ws, &["--format", "csv", "query", sql]).ok().stdout.lines().nth(1).unwrap_or_default().to_string()
 }
 
+/// `findings add` in audit 2026-Q3: (control, title), (severity, owner), the row.
+fn add_finding(sb: &Sandbox, ws: &Path, about: (&str, &str), who: (&str, &str), row: Option<&str>) {
+    let mut args = vec!["findings", "add", "--audit", "2026-Q3", "--control", about.0, "--title", about.1];
+    args.extend(["--severity", who.0, "--owner", who.1]);
+    if let Some(row) = row {
+        args.extend(["--row", row]);
+    }
+    sb.at(ws, &args).ok();
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -90,12 +100,7 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
         ("OPS-4", "No postmortem for INC-0032", Some("INC-0032")),
         ("GOV-3", "Network security policy edited after it was collected", None),
     ] {
-        let mut args = vec!["findings", "add", "--audit", "2026-Q3", "--control", control, "--title", title];
-        args.extend(["--severity", "medium", "--owner", "security@northwind.example"]);
-        if let Some(row) = row {
-            args.extend(["--row", row]);
-        }
-        sb.at(&ws, &args).ok();
+        add_finding(&sb, &ws, (control, title), ("medium", "security@northwind.example"), row);
     }
     let findings = sb.at(&ws, &["--format", "json", "findings", "list"]).ok().json();
     assert_eq!(findings.as_array().unwrap().len(), 4);
@@ -126,26 +131,13 @@ fn a_mock_audit_on_the_demo_tests_documents_and_files_a_finding_for_each_planted
     // attachment too.
     let unapproved = "dep-0002834";
     assert!(deploys["rows"].as_array().unwrap().iter().all(|r| r["key"] != unapproved), "drawn by this seed");
-    sb.at(
+    add_finding(
+        &sb,
         &ws,
-        &[
-            "findings",
-            "add",
-            "--audit",
-            "2026-Q3",
-            "--control",
-            "CHG-1",
-            "--title",
-            "Deploy without approval",
-            "--severity",
-            "high",
-            "--owner",
-            "platform@northwind.example",
-            "--row",
-            unapproved,
-        ],
-    )
-    .ok();
+        ("CHG-1", "Deploy without approval"),
+        ("high", "platform@northwind.example"),
+        Some(unapproved),
+    );
     code(&sb.at(&ws, &["attach", "2026-Q3", "CHG-1", unapproved, ticket.to_str().unwrap()]), 0);
     let not_linked = sb.at(&ws, &["attach", "2026-Q3", "CHG-1", "dep-0000001", ticket.to_str().unwrap()]);
     code(&not_linked, 4);
