@@ -8,8 +8,9 @@ use super::Workspace;
 use super::catalog::Catalog;
 use super::documents;
 use super::guard::Refusal;
-use super::mapping::Mappings;
-use super::population::{self, PopulationError, duckdb_message};
+use super::inventory;
+use super::mapping::{Control, EvidenceSpec, Mappings};
+use super::population::{self, Population, PopulationError, duckdb_message};
 use super::problems::{Problem, did_you_mean};
 use super::sql::quote_ident;
 
@@ -64,11 +65,23 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
                     ));
                     continue;
                 }
+                Err(PopulationError::Required { location, field: "period" }) if spec.schedule.is_some() => {
+                    let at = spec.schedule.as_ref().map_or(location, |s| s.location.clone());
+                    problems.push(Problem::error(
+                        at,
+                        format!(
+                            "control `{}`, evidence `{}`: field `expect` needs a period column: give `period`, the column whose time places a row in a slot",
+                            control.id, spec.name
+                        ),
+                    ));
+                    continue;
+                }
                 Err(e) => {
                     problems.push(problem_of(&control.id, &spec.name, e));
                     continue;
                 }
             };
+            problems.extend(system_columns(control, spec, &population));
             for test in &spec.tests {
                 let (population_sql, test_sql) = population.probe_sql(Some(test));
                 let sql = format!(
@@ -103,6 +116,8 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
             }
         }
     }
+    let inventory = inventory::Inventory::load(&ws.root);
+    problems.extend(inventory::check::check(ws, &inventory, mappings));
     let register = documents::Register::load(&ws.root);
     problems.extend(documents::check(&ws.root, &register, mappings));
     if let Some(stale) = documents::stale_table(&ws.conn, &register) {
@@ -110,6 +125,32 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
     }
     problems.sort();
     problems
+}
+
+/// The columns `system` and `per` name must be columns of the population.
+fn system_columns(control: &Control, spec: &EvidenceSpec, population: &Population) -> Vec<Problem> {
+    let mut named: Vec<(&str, &str, &crate::workspace::problems::Location)> = Vec::new();
+    if let Some(system) = &spec.system {
+        named.push(("system", &system.value, &system.location));
+    }
+    if let Some(schedule) = &spec.schedule {
+        named.extend(schedule.per.value.iter().map(|c| ("per", c.as_str(), &schedule.per.location)));
+    }
+    named
+        .into_iter()
+        .filter(|(_, column, _)| population.column_type(column).is_none())
+        .map(|(field, column, location)| {
+            Problem::error(
+                location.clone(),
+                format!(
+                    "control `{}`, evidence `{}`: field `{field}`: no column `{column}` in the population{}",
+                    control.id,
+                    spec.name,
+                    did_you_mean(column, population.columns.iter().map(|(c, _)| c.as_str()))
+                ),
+            )
+        })
+        .collect()
 }
 
 fn problem_of(control: &str, spec: &str, e: PopulationError) -> Problem {

@@ -44,6 +44,39 @@ pub struct Config {
     pub sampling: BTreeMap<Frequency, u32>,
     pub sources: Vec<SourceConfig>,
     pub limits: Limits,
+    /// How old the inventory's last review may be (`[inventory] review_within`).
+    pub review_within: ReviewWindow,
+}
+
+/// How often the system inventory must be reviewed: calendar months
+/// (`1q`, `3mo`, `1y`) or days (`90d`, `13w`). One quarter unless set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewWindow {
+    pub text: String,
+    months: u32,
+    days: i64,
+}
+
+impl Default for ReviewWindow {
+    fn default() -> Self {
+        Self { text: "1q".into(), months: 3, days: 0 }
+    }
+}
+
+impl ReviewWindow {
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Some(months) = super::documents::register::renewal_months(text) {
+            return Some(Self { text: text.trim().to_string(), months, days: 0 });
+        }
+        let window = parse_window(text).filter(|w| w.num_days() >= 1 && w.num_hours() % 24 == 0)?;
+        Some(Self { text: text.trim().to_string(), months: 0, days: window.num_days() })
+    }
+
+    /// The last day a review on `reviewed_at` still counts.
+    pub fn until(&self, reviewed_at: chrono::NaiveDate) -> chrono::NaiveDate {
+        let months = reviewed_at.checked_add_months(chrono::Months::new(self.months)).unwrap_or(chrono::NaiveDate::MAX);
+        months.checked_add_signed(chrono::Duration::days(self.days)).unwrap_or(chrono::NaiveDate::MAX)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,9 +225,22 @@ impl Config {
         }
 
         let limits = raw.limits.validate(&at, &mut problems);
+        let review_within = match &raw.inventory.review_within {
+            None => ReviewWindow::default(),
+            Some(text) => ReviewWindow::parse(text.get_ref()).unwrap_or_else(|| {
+                problems.push(Problem::error(
+                    at(text.span()),
+                    format!(
+                        "[inventory]: field `review_within`: `{}` is not a window such as `1q`, `3mo`, `1y` or `90d`",
+                        text.get_ref()
+                    ),
+                ));
+                ReviewWindow::default()
+            }),
+        };
 
         if problems.is_empty() {
-            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources, limits })
+            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources, limits, review_within })
         } else {
             Err(ConfigError::Invalid(problems))
         }
@@ -355,9 +401,17 @@ struct RawConfig {
     source: Vec<RawSource>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    inventory: RawInventory,
     /// Connectors are declared here too; they are read by `connectors/`.
     #[serde(default, rename = "connector")]
     _connector: Vec<toml::Table>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    review_within: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]

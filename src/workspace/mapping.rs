@@ -9,7 +9,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+use super::calendar::{Expect, Grace};
 use super::frequency::Frequency;
+use super::inventory::{Kind, System};
 use super::problems::{Location, Problem, did_you_mean, toml_problem};
 
 pub const CONTROLS_DIR: &str = "controls";
@@ -36,6 +38,36 @@ pub struct EvidenceSpec {
     pub key: Option<Located<Vec<String>>>,
     pub sample: Option<u32>,
     pub tests: Vec<AttributeTest>,
+    /// The inventory systems this spec must have evidence for.
+    pub applies_to: Option<Located<AppliesTo>>,
+    /// The population column naming the system a row is about.
+    pub system: Option<Located<String>>,
+    /// The slots a periodic control must fill: `expect`, `per`, `grace`.
+    pub schedule: Option<Schedule>,
+    pub location: Location,
+}
+
+/// Which systems of the inventory a spec applies to: every system of these
+/// kinds, and these systems by id.
+#[derive(Debug, Clone, Default)]
+pub struct AppliesTo {
+    pub kinds: Vec<Kind>,
+    pub ids: Vec<Located<String>>,
+}
+
+impl AppliesTo {
+    pub fn covers(&self, system: &System) -> bool {
+        self.kinds.contains(&system.kind) || self.ids.iter().any(|id| id.value == system.id)
+    }
+}
+
+/// An expected occurrence: at least one row in each slot of the calendar
+/// (for each value of the `per` columns), landing at most `grace` late.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub expect: Expect,
+    pub per: Located<Vec<String>>,
+    pub grace: Grace,
     pub location: Location,
 }
 
@@ -138,7 +170,13 @@ pub fn parse_file(file: &Path, text: &str, into: &mut Mappings) {
             }
         };
         let mut evidence = Vec::new();
-        for raw_spec in raw_control.evidence {
+        for mut raw_spec in raw_control.evidence {
+            if raw_spec.applies_to.is_none() {
+                raw_spec.applies_to.clone_from(&raw_control.applies_to);
+            }
+            if raw_spec.system.is_none() {
+                raw_spec.system.clone_from(&raw_control.system);
+            }
             if let Some(spec) = evidence_spec(&id, raw_spec, &at, &mut into.problems) {
                 evidence.push(spec);
             }
@@ -211,6 +249,18 @@ fn evidence_spec(
         ));
         return None;
     }
+    let applies_to = match raw.applies_to {
+        Some(a) => Some(applies_to(control, &name, a, at, problems)?),
+        None => None,
+    };
+    if let (Some(a), None) = (&applies_to, &raw.system) {
+        problems.push(Problem::error(
+            a.location.clone(),
+            format!("control `{control}`, evidence `{name}`: field `applies_to` needs `system`, the population column naming the system"),
+        ));
+        return None;
+    }
+    let schedule = schedule(control, &name, &raw.expect, raw.per, &raw.grace, at, problems)?;
     let mut tests: Vec<(Spanned<String>, Spanned<String>)> = raw.tests.into_iter().collect();
     tests.sort_by_key(|(name, _)| name.span().start);
     Some(EvidenceSpec {
@@ -230,8 +280,111 @@ fn evidence_spec(
                 expr: expr.into_inner(),
             })
             .collect(),
+        applies_to,
+        system: raw.system.map(|s| located(s, at)),
+        schedule,
         location,
     })
+}
+
+fn applies_to(
+    control: &str,
+    spec: &str,
+    raw: Spanned<RawAppliesTo>,
+    at: &dyn Fn(std::ops::Range<usize>) -> Location,
+    problems: &mut Vec<Problem>,
+) -> Option<Located<AppliesTo>> {
+    let location = at(raw.span());
+    let raw = raw.into_inner();
+    let before = problems.len();
+    let mut kinds = Vec::new();
+    for kind in raw.kind {
+        match Kind::parse(kind.get_ref().trim()) {
+            Some(k) => kinds.push(k),
+            None => problems.push(Problem::error(
+                at(kind.span()),
+                format!(
+                    "control `{control}`, evidence `{spec}`: field `applies_to.kind`: unknown kind `{}`{} (one of {})",
+                    kind.get_ref(),
+                    did_you_mean(kind.get_ref(), Kind::ALL.iter().map(|k| k.as_str())),
+                    Kind::spellings()
+                ),
+            )),
+        }
+    }
+    let ids: Vec<Located<String>> = raw.ids.into_iter().map(|id| located(id, at)).collect();
+    if kinds.is_empty() && ids.is_empty() && problems.len() == before {
+        problems.push(Problem::error(
+            location.clone(),
+            format!("control `{control}`, evidence `{spec}`: field `applies_to` names no kind and no system id"),
+        ));
+    }
+    (problems.len() == before).then_some(Located { value: AppliesTo { kinds, ids }, location })
+}
+
+fn schedule(
+    control: &str,
+    spec: &str,
+    expect: &Option<Spanned<String>>,
+    per: Option<Spanned<Vec<Spanned<String>>>>,
+    grace: &Option<Spanned<String>>,
+    at: &dyn Fn(std::ops::Range<usize>) -> Location,
+    problems: &mut Vec<Problem>,
+) -> Option<Option<Schedule>> {
+    let prefix = format!("control `{control}`, evidence `{spec}`");
+    let Some(expect) = expect else {
+        let stray = per.as_ref().map(|p| ("per", p.span())).or(grace.as_ref().map(|g| ("grace", g.span())));
+        if let Some((field, span)) = stray {
+            problems.push(Problem::error(
+                at(span),
+                format!("{prefix}: field `{field}` needs `expect` (daily, weekly, monthly, quarterly or annual)"),
+            ));
+            return None;
+        }
+        return Some(None);
+    };
+    let Some(kind) = Expect::parse(expect.get_ref()) else {
+        problems.push(Problem::error(
+            at(expect.span()),
+            format!(
+                "{prefix}: field `expect`: unknown schedule `{}`{} (one of {})",
+                expect.get_ref(),
+                did_you_mean(expect.get_ref(), Expect::NAMES.iter().copied()),
+                Expect::NAMES.join(", ")
+            ),
+        ));
+        return None;
+    };
+    let grace = match grace {
+        None => Grace::default(),
+        Some(text) => match Grace::parse(text.get_ref()) {
+            Some(g) => g,
+            None => {
+                problems.push(Problem::error(
+                    at(text.span()),
+                    format!("{prefix}: field `grace`: `{}` is not a delay such as `12h`, `5d` or `2w`", text.get_ref()),
+                ));
+                return None;
+            }
+        },
+    };
+    let per = match per {
+        Some(p) => {
+            let location = at(p.span());
+            Located { value: p.into_inner().into_iter().map(Spanned::into_inner).collect(), location }
+        }
+        None => Located { value: Vec::new(), location: at(expect.span()) },
+    };
+    Some(Some(Schedule { expect: kind, per, grace, location: at(expect.span()) }))
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawAppliesTo {
+    #[serde(default)]
+    kind: Vec<Spanned<String>>,
+    #[serde(default)]
+    ids: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -251,6 +404,8 @@ struct RawControl {
     owner: String,
     frequency: Spanned<String>,
     practice: Option<String>,
+    applies_to: Option<Spanned<RawAppliesTo>>,
+    system: Option<Spanned<String>>,
     #[serde(default)]
     evidence: Vec<RawEvidence>,
 }
@@ -268,6 +423,11 @@ struct RawEvidence {
     sample: Option<Spanned<i64>>,
     #[serde(default)]
     tests: BTreeMap<Spanned<String>, Spanned<String>>,
+    applies_to: Option<Spanned<RawAppliesTo>>,
+    system: Option<Spanned<String>>,
+    expect: Option<Spanned<String>>,
+    per: Option<Spanned<Vec<Spanned<String>>>>,
+    grace: Option<Spanned<String>>,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod action_log;
 pub mod bounds;
+pub mod calendar;
 pub mod catalog;
 pub mod check;
 pub mod clock;
@@ -17,6 +18,7 @@ pub mod functions;
 pub mod guard;
 pub mod ingest;
 pub mod init;
+pub mod inventory;
 pub mod limits;
 pub mod mapping;
 pub mod period;

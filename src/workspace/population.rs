@@ -9,7 +9,7 @@ use super::bounds::PeriodText;
 use super::config::SourceConfig;
 use super::documents;
 use super::guard::Refusal;
-use super::mapping::{AttributeTest, Control, EvidenceSpec, PopulationDef};
+use super::mapping::{AttributeTest, Control, EvidenceSpec, Located, PopulationDef};
 use super::period::Period;
 use super::problems::{Location, did_you_mean};
 use super::sql::{quote_ident, quote_literal};
@@ -73,6 +73,29 @@ impl Population {
                     "SELECT * FROM ({base}) AS population\nWHERE {column} < {end} AND ({until} IS NULL OR {until} > {start})"
                 )
             }
+        }
+    }
+
+    /// The rows whose period column falls in `window` — points in time, even
+    /// for a source in force over an interval — with `period_start` and
+    /// `period_end` bound to `period`: the rows that can fill a slot.
+    pub fn events_sql(&self, period: &Period, window: &Period) -> String {
+        let (start, end) = self.period_literals(period);
+        let (from, to) = self.period_literals(window);
+        let column = quote_ident(&self.period_column);
+        format!(
+            "SELECT * FROM ({}) AS population\nWHERE {column} >= {from} AND {column} < {to}",
+            self.base.bind(&start, &end)
+        )
+    }
+
+    /// The period column as an instant: a DATE is its local midnight's
+    /// date (a TIMESTAMP at 00:00), the rest as they are.
+    pub fn instant_sql(&self) -> String {
+        let column = quote_ident(&self.period_column);
+        match self.column_type(&self.period_column) {
+            Some("DATE") => format!("CAST({column} AS TIMESTAMP)"),
+            _ => column,
         }
     }
 
@@ -188,6 +211,33 @@ pub fn population_location(spec: &EvidenceSpec) -> &Location {
 
 /// Resolves a spec: its source, SQL, columns, period column and key.
 pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result<Population, PopulationError> {
+    resolve_for(ws, &control.id, spec)
+}
+
+/// A source's rows, optionally filtered, as a population of its own: how the
+/// inventory's `observe` rules read the evidence. `owner` names the rule.
+pub fn of_source(
+    ws: &Workspace,
+    owner: &str,
+    source: &Located<String>,
+    filter: Option<&Located<String>>,
+) -> Result<Population, PopulationError> {
+    let spec = EvidenceSpec {
+        name: owner.to_string(),
+        population: PopulationDef::Source { source: source.clone(), filter: filter.cloned() },
+        period: None,
+        key: None,
+        sample: None,
+        tests: Vec::new(),
+        applies_to: None,
+        system: None,
+        schedule: None,
+        location: source.location.clone(),
+    };
+    resolve_for(ws, owner, &spec)
+}
+
+fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Population, PopulationError> {
     let (conn, config) = (&ws.conn, &ws.config);
     let source = match &spec.population {
         PopulationDef::Source { source, .. } => {
@@ -264,7 +314,7 @@ pub fn resolve(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> Result
     }
     let tests = spec.tests.iter().map(|t| (t.name.clone(), PeriodText::expression(conn, &t.expr))).collect();
     Ok(Population {
-        control: control.id.clone(),
+        control: control.to_string(),
         spec: spec.name.clone(),
         base_sql: base,
         base: base_text,

@@ -106,6 +106,27 @@ pub fn toml_problem(file: &Path, text: &str, err: &toml::de::Error) -> Problem {
     Problem::error(location, err.message().trim().to_string())
 }
 
+/// A TOML date (`2026-02-01`) or a string holding one; never a time.
+pub fn toml_date(
+    value: &toml::Spanned<toml::Value>,
+    label: &str,
+    field: &str,
+    at: &dyn Fn(Range<usize>) -> Location,
+    report: &mut dyn FnMut(Location, String),
+) -> Option<chrono::NaiveDate> {
+    let parsed = match value.get_ref() {
+        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => d
+            .date
+            .and_then(|d| chrono::NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))),
+        toml::Value::String(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok(),
+        _ => None,
+    };
+    if parsed.is_none() {
+        report(at(value.span()), format!("{label}: field `{field}`: `{}` is not a date (YYYY-MM-DD)", value.get_ref()));
+    }
+    parsed
+}
+
 /// "did you mean `x`?" for a misspelled name, from the closest candidate.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     let lower = name.to_lowercase();

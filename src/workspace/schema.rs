@@ -195,6 +195,23 @@ const MIGRATIONS: &[&str] = &[
          controls VARCHAR[] NOT NULL, files VARCHAR[] NOT NULL, sha256 VARCHAR, bytes BIGINT,
          collected_at TIMESTAMP
      );",
+    // 7: an audit's expected occurrences, judged when it started (one row
+    // per slot and `per` value), and the system or missed slot a finding
+    // names.
+    "CREATE TABLE qd.occurrences (
+         audit   VARCHAR NOT NULL,
+         control VARCHAR NOT NULL,
+         spec    VARCHAR NOT NULL,
+         slot    VARCHAR NOT NULL,
+         starts  DATE NOT NULL,
+         ends    DATE NOT NULL,
+         per     VARCHAR NOT NULL,
+         rows    BIGINT NOT NULL,
+         state   VARCHAR NOT NULL,
+         closes  TIMESTAMP NOT NULL
+     );
+     ALTER TABLE qd.findings ADD COLUMN system VARCHAR;
+     ALTER TABLE qd.findings ADD COLUMN slot VARCHAR;",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::{DOCUMENTS_DIR, Kind, REGISTER_FILE};
 use crate::workspace::mapping::Located;
-use crate::workspace::problems::{LineIndex, Location, Problem, did_you_mean, toml_problem};
+use crate::workspace::problems::{LineIndex, Location, Problem, did_you_mean, toml_date, toml_problem};
 
 /// One version of a document, as declared.
 #[derive(Debug, Clone)]
@@ -212,11 +212,11 @@ fn document_of(raw: RawDocument, this_file: Option<String>, at: At, problems: &m
             }
         },
     };
-    let effective = date(&raw.effective, &label, "effective", at, &mut report);
-    let approved_at = raw.approved_at.as_ref().and_then(|a| date(a, &label, "approved_at", at, &mut report));
+    let effective = toml_date(&raw.effective, &label, "effective", at, &mut report);
+    let approved_at = raw.approved_at.as_ref().and_then(|a| toml_date(a, &label, "approved_at", at, &mut report));
     let covers = raw.covers.as_ref().and_then(|c| {
-        let from = date(&c.get_ref().from, &label, "covers.from", at, &mut report)?;
-        let to = date(&c.get_ref().to, &label, "covers.to", at, &mut report)?;
+        let from = toml_date(&c.get_ref().from, &label, "covers.from", at, &mut report)?;
+        let to = toml_date(&c.get_ref().to, &label, "covers.to", at, &mut report)?;
         if from > to {
             report(at(c.span()), format!("{label}: field `covers`: `from` {from} is after `to` {to}"));
             return None;
@@ -308,27 +308,6 @@ fn plain_path(path: &str) -> Result<(), String> {
         return Err("the path must name a file, without `.` or `..`".into());
     }
     Ok(())
-}
-
-/// A TOML date (`2026-02-01`) or a string holding one; never a time.
-fn date(
-    value: &Spanned<toml::Value>,
-    label: &str,
-    field: &str,
-    at: At,
-    report: &mut dyn FnMut(Location, String),
-) -> Option<NaiveDate> {
-    let parsed = match value.get_ref() {
-        toml::Value::Datetime(d) if d.time.is_none() && d.offset.is_none() => {
-            d.date.and_then(|d| NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)))
-        }
-        toml::Value::String(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok(),
-        _ => None,
-    };
-    if parsed.is_none() {
-        report(at(value.span()), format!("{label}: field `{field}`: `{}` is not a date (YYYY-MM-DD)", value.get_ref()));
-    }
-    parsed
 }
 
 /// `1y`, `2y`, `6mo`, `18mo`, `12m` → months.

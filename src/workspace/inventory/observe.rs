@@ -1,0 +1,99 @@
+//! Where the evidence shows systems: each `[[observe]]` rule read over the
+//! period in one grouped scan of its source — every value of the column with
+//! its first and last time seen and its row count.
+
+use chrono::{DateTime, Utc};
+
+use super::{Inventory, InventoryError, ObserveRule};
+use crate::workspace::Workspace;
+use crate::workspace::calendar::local_midnight;
+use crate::workspace::period::Period;
+use crate::workspace::population::{self, Population};
+use crate::workspace::query::bounded;
+use crate::workspace::sql::quote_ident;
+
+/// One value an observe rule saw in the period.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Sighting {
+    /// `deploys.service`: the rule that saw it.
+    pub rule: String,
+    pub source: String,
+    /// The value as the evidence spells it.
+    pub value: String,
+    /// The system id it names (the value, or the rule's `map` of it).
+    pub system: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub rows: u64,
+}
+
+/// Every value every rule saw in the period, by rule then value.
+pub fn sightings(ws: &Workspace, inventory: &Inventory, period: &Period) -> Result<Vec<Sighting>, InventoryError> {
+    let mut all = Vec::new();
+    for rule in &inventory.observe {
+        let population = rule_population(ws, rule)?;
+        let values = grouped(ws, &population, &rule.column.value, period)?;
+        all.extend(values.into_iter().map(|seen| Sighting {
+            rule: rule.name(),
+            source: rule.source.value.clone(),
+            system: inventory.resolve(rule, &seen.value).to_string(),
+            value: seen.value,
+            first_seen: seen.first,
+            last_seen: seen.last,
+            rows: seen.rows,
+        }));
+    }
+    Ok(all)
+}
+
+/// A rule's rows as a population (its source, its `where`), resolved and
+/// guarded like a mapping's.
+pub fn rule_population(ws: &Workspace, rule: &ObserveRule) -> Result<Population, InventoryError> {
+    let owner = format!("observe {}", rule.name());
+    Ok(population::of_source(ws, &owner, &rule.source, rule.filter.as_ref())?)
+}
+
+/// One value of a column in a period: when first and last seen, how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seen {
+    pub value: String,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+    pub rows: u64,
+}
+
+/// Each non-NULL value of `column` in the population's period rows: first
+/// and last instant, row count. One scan, grouped by the value.
+pub fn grouped(
+    ws: &Workspace,
+    population: &Population,
+    column: &str,
+    period: &Period,
+) -> Result<Vec<Seen>, InventoryError> {
+    let instant = population.instant_sql();
+    let column = quote_ident(column);
+    let query = format!(
+        "SELECT CAST({column} AS VARCHAR), epoch_us(min({instant})), epoch_us(max({instant})), count(*)\n\
+         FROM ({}) AS population WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY 1",
+        population.sql(period)
+    );
+    ws.guard().select(&query).map_err(|refusal| InventoryError::Refused(refusal.to_string()))?;
+    let rows = bounded(ws, || {
+        let mut stmt = ws.conn.prepare(&query)?;
+        stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, u64>(3)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+    // A DATE is a local date: its instant is its local midnight.
+    let is_date = population.column_type(&population.period_column) == Some("DATE");
+    let tz = ws.config.timezone;
+    let instant_of = |micros: i64| {
+        let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        if is_date { local_midnight(t.date_naive(), tz) } else { t }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(value, first, last, rows)| Seen { value, first: instant_of(first), last: instant_of(last), rows })
+        .collect())
+}
