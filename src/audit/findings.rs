@@ -31,6 +31,10 @@ pub struct Finding {
     pub accept_expires: Option<NaiveDate>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub closed_in: Option<String>,
+    /// The system it is about (a drift line of the inventory).
+    pub system: Option<String>,
+    /// The missed expected occurrence it is about (`2026-Q3 | postgres-orders`).
+    pub slot: Option<String>,
     /// Linked sample rows: (sample id, key).
     pub rows: Vec<(i64, SampleKey)>,
     /// Linked rows of the population that no sample drew.
@@ -59,6 +63,11 @@ pub struct NewFinding {
     /// of the population a sample was drawn from (a failing row that `test`
     /// found, say).
     pub rows: Vec<String>,
+    /// The system it names: an inventory id, or one the evidence shows
+    /// that the inventory lacks.
+    pub system: Option<String>,
+    /// A slot of this control that the audit found missed.
+    pub slot: Option<String>,
 }
 
 /// Opens a finding in an audit still in fieldwork.
@@ -87,13 +96,25 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
             Err(other) => return Err(other),
         }
     }
+    if let Some(system) = &new.system
+        && (system.trim().is_empty() || system.chars().any(char::is_control))
+    {
+        return Err(AuditError::Refused(format!(
+            "system `{}`: give a system id, without control characters",
+            crate::text::visible(system)
+        )));
+    }
+    let slot = match &new.slot {
+        Some(named) => Some(super::occurrences::find_missed(&ws.conn, &new.audit, &new.control, named)?),
+        None => None,
+    };
     let count: i64 =
         ws.conn.query_row("SELECT count(*) FROM qd.findings WHERE audit = ?", [&new.audit], |r| r.get(0))?;
     let id = finding_id(&new.audit, count as u32 + 1);
     action_log::change(ws, || -> Result<(), AuditError> {
         ws.conn.execute(
             "INSERT INTO qd.findings VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS DATE), 'open', false, NULL, NULL, NULL,
-                     CAST(? AS TIMESTAMP), NULL)",
+                     CAST(? AS TIMESTAMP), NULL, ?, ?)",
             duckdb::params![
                 id,
                 new.audit,
@@ -103,7 +124,9 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
                 new.severity.as_str(),
                 new.owner,
                 new.due.map(|d| d.to_string()),
-                ws.now_text()
+                ws.now_text(),
+                new.system,
+                slot
             ],
         )?;
         for (sample_id, key) in &rows {
@@ -130,6 +153,7 @@ pub fn add(ws: &Workspace, new: &NewFinding) -> Result<Finding, AuditError> {
             "finding.add",
             json!({"id": id, "audit": new.audit, "control": new.control, "title": new.title,
                    "severity": new.severity.as_str(), "owner": new.owner, "due": new.due.map(|d| d.to_string()),
+                   "system": new.system, "slot": slot,
                    "rows": rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
                    "population_rows": population_rows.iter()
                        .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key}))
@@ -336,6 +360,8 @@ pub fn to_json(f: &Finding, events: &[Event], today: NaiveDate) -> Json {
         "risk_acceptance": f.approver.as_ref().map(|a| json!({"approver": a, "reason": f.accept_reason,
             "expires": f.accept_expires.map(|d| d.to_string())})),
         "closed_in": f.closed_in,
+        "system": f.system,
+        "slot": f.slot,
         "rows": f.rows.iter().map(|(s, k)| json!({"sample_id": s, "key": k})).collect::<Vec<_>>(),
         "population_rows": f.population_rows.iter()
             .map(|r| json!({"sample_id": r.sample_id, "spec": r.spec, "key": r.key, "row": r.row}))
@@ -367,7 +393,7 @@ pub fn events(conn: &Connection, id: &str) -> duckdb::Result<Vec<Event>> {
 
 const SELECT_FINDING: &str = "SELECT id, audit, control, title, description, severity, owner, CAST(due AS VARCHAR),
         status, regression, approver, accept_reason, CAST(accept_expires AS VARCHAR), CAST(created_at AS VARCHAR),
-        closed_in FROM qd.findings";
+        closed_in, system, slot FROM qd.findings";
 
 fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
     let id: String = r.get(0)?;
@@ -394,6 +420,8 @@ fn finding_of_row(r: &duckdb::Row<'_>) -> duckdb::Result<Finding> {
         accept_expires: date(12, "accept_expires")?,
         created_at: at.utc(13, "created_at", &r.get::<_, String>(13)?)?,
         closed_in: r.get(14)?,
+        system: r.get(15)?,
+        slot: r.get(16)?,
         rows: Vec::new(),
         population_rows: Vec::new(),
     })

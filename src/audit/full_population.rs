@@ -9,6 +9,8 @@ use crate::workspace::query::{QueryError, bounded};
 use crate::workspace::sql::quote_ident;
 
 use super::AuditError;
+use super::occurrences::{self, Occurrences};
+use crate::workspace::inventory::Inventory;
 
 /// How many keys of failing or inconclusive rows to show.
 pub const SHOWN_KEYS: usize = 5;
@@ -52,6 +54,8 @@ pub struct SpecOutcome {
     pub sql: String,
     pub count: u64,
     pub tests: Vec<TestOutcome>,
+    /// The slots of a spec with `expect`, judged now.
+    pub occurrences: Option<Occurrences>,
 }
 
 /// Runs every test of every spec of `control` over `period`.
@@ -59,12 +63,15 @@ pub fn test_control(ws: &Workspace, control: &Control, period: &Period) -> Resul
     if control.evidence.is_empty() {
         return Err(AuditError::NoEvidence(control.id.clone()));
     }
+    let inventory = Inventory::load(&ws.root);
     control
         .evidence
         .iter()
         .map(|spec| {
             let population = population::resolve(ws, control, spec)?;
-            test_population(ws, &population, &spec.tests, period)
+            let mut outcome = test_population(ws, &population, &spec.tests, period)?;
+            outcome.occurrences = occurrences::check(ws, &inventory, control, spec, &population, period, ws.now())?;
+            Ok(outcome)
         })
         .collect()
 }
@@ -130,7 +137,14 @@ fn test_population(
             inconclusive_keys,
         });
     }
-    Ok(SpecOutcome { spec: population.spec.clone(), population: population.clone(), sql, count, tests: outcomes })
+    Ok(SpecOutcome {
+        spec: population.spec.clone(),
+        population: population.clone(),
+        sql,
+        count,
+        tests: outcomes,
+        occurrences: None,
+    })
 }
 
 fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &str) -> Result<Vec<String>, AuditError> {

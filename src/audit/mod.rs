@@ -9,6 +9,7 @@ pub mod browse;
 pub mod findings;
 pub mod full_population;
 pub mod lifecycle;
+pub mod occurrences;
 pub mod population_rows;
 pub mod questions;
 pub mod record;
@@ -73,6 +74,8 @@ pub enum AuditError {
         "`{reviewer}` recorded verdicts on control `{control}` in audit `{audit}`: a tester cannot review their own work"
     )]
     ReviewerTested { reviewer: String, audit: String, control: String },
+    #[error("audit `{audit}` recorded no missed slot `{slot}` of control `{control}`{hint}")]
+    NotMissed { audit: String, control: String, slot: String, hint: String },
     #[error("{0}")]
     Refused(String),
     #[error(transparent)]

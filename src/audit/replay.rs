@@ -59,6 +59,7 @@ pub fn replay(ws: &Workspace) -> duckdb::Result<Vec<Divergence>> {
     verdicts(ws, &log, &mut out)?;
     findings(ws, &log, &mut out)?;
     reviews(ws, &log, &mut out)?;
+    occurrences(ws, &log, &mut out)?;
     ingest_runs(ws, &log, &mut out)?;
     super::replay_files::replay(ws, &log, &mut out)?;
     Ok(out)
@@ -211,6 +212,39 @@ pub(super) fn compare_counts<K: Ord>(
             out.push(Divergence { table, what: format!("{} is in the log but not in the table", shown(row)) });
         }
     }
+}
+
+/// Each spec's recorded slots against the digest its audit's start logged;
+/// slots of a spec the log never judged are reported too.
+fn occurrences(ws: &Workspace, log: &[LogEntry], out: &mut Vec<Divergence>) -> duckdb::Result<()> {
+    let mut logged: BTreeMap<(String, String, String), String> = BTreeMap::new();
+    for e in log.iter().filter(|e| e.action == "occurrences.check") {
+        let p = &e.payload;
+        let field = |key| text(p, key).unwrap_or_default();
+        logged.insert((field("audit"), field("control"), field("spec")), field("slots_sha256"));
+    }
+    let mut stmt = ws.conn.prepare("SELECT DISTINCT audit, control, spec FROM qd.occurrences ORDER BY ALL")?;
+    let recorded: BTreeSet<(String, String, String)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    let shown = |(audit, control, spec): &(String, String, String)| {
+        use crate::text::visible;
+        format!("the slots of {} / {} in {}", visible(control), visible(spec), visible(audit))
+    };
+    for key in recorded.union(&logged.keys().cloned().collect()) {
+        let digest = super::occurrences::slots_digest(&ws.conn, &key.0, &key.1, &key.2)?;
+        match logged.get(key) {
+            None => out.push(Divergence {
+                table: "qd.occurrences",
+                what: format!("{} are recorded but not in the log", shown(key)),
+            }),
+            Some(expected) if *expected != digest => out.push(Divergence {
+                table: "qd.occurrences",
+                what: format!("{} differ from what the log recorded (sha256 {expected}, now {digest})", shown(key)),
+            }),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// (audit, control, reviewer, conclusion)

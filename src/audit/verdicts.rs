@@ -82,11 +82,13 @@ pub struct ControlOutcome {
     pub exceptions: u64,
     pub not_applicable: u64,
     pub undecided: u64,
+    /// Expected occurrences whose window closed without a row.
+    pub missed: u64,
 }
 
 /// Each in-scope control's result: exceptions noted if any verdict is an
-/// exception; effective when every sampled row has a verdict and one passed;
-/// otherwise not tested.
+/// exception or an expected occurrence was missed; effective when every
+/// sampled row has a verdict and one passed; otherwise not tested.
 pub fn control_results(conn: &Connection, audit: &Audit) -> duckdb::Result<Vec<ControlOutcome>> {
     let mut stmt = conn.prepare(
         "WITH latest AS (
@@ -103,20 +105,35 @@ pub fn control_results(conn: &Connection, audit: &Audit) -> duckdb::Result<Vec<C
             Ok((r.get::<_, String>(0)?, [r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?]))
         })?
         .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT control, count(*) FROM qd.occurrences WHERE audit = ? AND state = 'missed' GROUP BY control",
+    )?;
+    let missed: BTreeMap<String, u64> =
+        stmt.query_map([&audit.label], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     Ok(audit
         .controls
         .iter()
         .map(|control| {
             let [sampled, passed, exceptions, not_applicable, undecided] =
                 counts.get(control).copied().unwrap_or_default();
-            let result = if exceptions > 0 {
+            let missed = missed.get(control).copied().unwrap_or(0);
+            let result = if exceptions > 0 || missed > 0 {
                 ControlResult::ExceptionsNoted
             } else if sampled > 0 && undecided == 0 && passed > 0 {
                 ControlResult::Effective
             } else {
                 ControlResult::NotTested
             };
-            ControlOutcome { control: control.clone(), result, sampled, passed, exceptions, not_applicable, undecided }
+            ControlOutcome {
+                control: control.clone(),
+                result,
+                sampled,
+                passed,
+                exceptions,
+                not_applicable,
+                undecided,
+                missed,
+            }
         })
         .collect())
 }

@@ -11,14 +11,17 @@ use duckdb::Connection;
 use serde_json::json;
 
 use super::AuditError;
+use super::occurrences;
 use super::record::{self, Audit, AuditStatus};
 use super::sampling::rank::{rank_hex, sample_seed};
 use super::sampling::store;
 use super::sampling::{default_size, draw};
 use crate::progress::{Progress, Silent};
 use crate::workspace::action_log;
+use crate::workspace::inventory::Inventory;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
+use crate::workspace::population;
 use crate::workspace::{Workspace, actor};
 
 /// Which controls an audit covers.
@@ -111,12 +114,19 @@ pub fn start_with(
     };
     let specs: u64 = controls.iter().filter_map(|id| mappings.control(id)).map(|c| c.evidence.len() as u64).sum();
     let mut drawn = Vec::new();
+    let mut slots = Vec::new();
+    let inventory = Inventory::load(&ws.root);
     for id in &controls {
         let control = super::find_control(mappings, id)?;
         for spec in &control.evidence {
             progress.step(&format!("drawing {} / {}", control.id, spec.name), drawn.len() as u64, specs + 1);
             let n = default_size(ws, control, spec);
-            drawn.push(draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?);
+            let sample = draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?;
+            if spec.schedule.is_some() {
+                let population = population::resolve(ws, control, spec)?;
+                slots.extend(occurrences::check(ws, &inventory, control, spec, &population, period, ws.now())?);
+            }
+            drawn.push(sample);
         }
     }
     progress.step("storing the samples", specs, specs + 1);
@@ -152,6 +162,9 @@ pub fn start_with(
                        "size": sample.size, "seed": sample.seed,
                        "rows_sha256": super::replay::rows_digest(&ws.conn, id)?}),
             )?;
+        }
+        for spec_slots in &slots {
+            occurrences::store(ws, label, spec_slots)?;
         }
         ws.conn.execute("UPDATE qd.audits SET status = 'fieldwork' WHERE label = ?", [label])?;
         action_log::append(ws, "audit.status", json!({"audit": label, "from": "planned", "to": "fieldwork"}))?;

@@ -1,0 +1,406 @@
+//! Expected occurrences: a periodic control (a nightly backup per system, a
+//! weekly scan, a quarterly access review) must leave a row in every slot of
+//! its calendar. The gap is the row that is not there, which no sample can
+//! draw: each empty slot whose window has closed is an exception. One grouped
+//! scan per spec (its `per` values × 15-minute buckets); the calendar is
+//! `workspace::calendar`, pure code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::AuditError;
+use crate::workspace::Workspace;
+use crate::workspace::calendar::{self, Expect, Grace, Slot};
+use crate::workspace::inventory::Inventory;
+use crate::workspace::mapping::{Control, EvidenceSpec};
+use crate::workspace::period::Period;
+use crate::workspace::population::Population;
+use crate::workspace::query::bounded;
+use crate::workspace::sql::quote_ident;
+
+crate::vocabulary::vocabulary! {
+    /// Whether a slot was filled.
+    pub enum SlotState {
+        /// At least one row landed in its window.
+        Met = "met",
+        /// Its window closed with no row: an exception.
+        Missed = "missed",
+        /// Its window is still open.
+        Due = "due",
+    }
+}
+
+/// One slot for one `per` value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SlotOutcome {
+    pub slot: Slot,
+    /// The `per` columns' values (empty without `per`).
+    pub per: Vec<String>,
+    pub rows: u64,
+    pub state: SlotState,
+    /// When the window closes: the slot's end plus the grace.
+    pub closes: DateTime<Utc>,
+}
+
+impl SlotOutcome {
+    /// `2026-Q3` or `2026-Q3 | postgres-orders`: how a slot is named (a
+    /// finding names a missed one this way).
+    pub fn name(&self) -> String {
+        std::iter::once(self.slot.label.as_str())
+            .chain(self.per.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}
+
+/// A spec's calendar in a period, slot by slot.
+#[derive(Debug, Clone)]
+pub struct Occurrences {
+    pub control: String,
+    pub spec: String,
+    pub expect: Expect,
+    pub per: Vec<String>,
+    pub grace: Grace,
+    /// The query that found the rows (runs as-is in the DuckDB CLI).
+    pub sql: String,
+    pub slots: Vec<SlotOutcome>,
+}
+
+impl Occurrences {
+    pub fn count(&self, state: SlotState) -> u64 {
+        self.slots.iter().filter(|s| s.state == state).count() as u64
+    }
+
+    pub fn missed(&self) -> impl Iterator<Item = &SlotOutcome> {
+        self.slots.iter().filter(|s| s.state == SlotState::Missed)
+    }
+
+    /// `expect weekly` or `expect daily per system`: how the calendar is
+    /// named beside a spec's attribute tests.
+    pub fn name(&self) -> String {
+        match self.per.as_slice() {
+            [] => format!("expect {}", self.expect.as_str()),
+            per => format!("expect {} per {}", self.expect.as_str(), per.join(", ")),
+        }
+    }
+}
+
+/// The slots of `spec` in `period`, judged at `now`; `None` for a spec
+/// without `expect`.
+pub fn check(
+    ws: &Workspace,
+    inventory: &Inventory,
+    control: &Control,
+    spec: &EvidenceSpec,
+    population: &Population,
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Result<Option<Occurrences>, AuditError> {
+    let Some(schedule) = &spec.schedule else { return Ok(None) };
+    let tz = ws.config.timezone;
+    let slots = calendar::slots(schedule.expect, period.start_date, period.end_date);
+    let windows: Vec<(DateTime<Utc>, DateTime<Utc>)> =
+        slots.iter().map(|s| calendar::window(s, schedule.grace, tz)).collect();
+    let (Some(from), Some(to)) = (windows.iter().map(|w| w.0).min(), windows.iter().map(|w| w.1).max()) else {
+        return Ok(Some(empty(control, spec, schedule.expect, schedule.grace, String::new())));
+    };
+    let window = Period::of_instants(format!("{}..{}", from.to_rfc3339(), to.to_rfc3339()), from, to, tz);
+    let per = &schedule.per.value;
+    let values: Vec<String> = per.iter().map(|c| format!("CAST({} AS VARCHAR)", quote_ident(c))).collect();
+    let not_null: Vec<String> = per.iter().map(|c| format!("{} IS NOT NULL", quote_ident(c))).collect();
+    let is_date = population.column_type(&population.period_column) == Some("DATE");
+    // 15-minute buckets: every slot's window starts and ends on one, in any zone.
+    let bucket = if is_date {
+        format!("epoch_us({})", population.instant_sql())
+    } else {
+        format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
+    };
+    let sql = format!(
+        "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({}) AS population{}\nGROUP BY ALL ORDER BY ALL",
+        values.iter().map(|v| format!("{v}, ")).collect::<String>(),
+        population.events_sql(period, &window),
+        if not_null.is_empty() { String::new() } else { format!(" WHERE {}", not_null.join(" AND ")) },
+    );
+    ws.guard().select(&sql).map_err(|refusal| AuditError::Refused(format!("{}: {refusal}", schedule.location)))?;
+    let width = per.len();
+    let groups: Vec<(Vec<String>, i64, u64)> = bounded(ws, || {
+        let mut stmt = ws.conn.prepare(&sql)?;
+        stmt.query_map([], |r| {
+            let tuple = (0..width).map(|i| r.get::<_, String>(i)).collect::<Result<Vec<_>, _>>()?;
+            Ok((tuple, r.get::<_, i64>(width)?, r.get::<_, u64>(width + 1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()
+    })?;
+
+    // Which values must fill each slot: the inventory's systems the spec
+    // applies to (while in service), or every value seen.
+    let by_inventory = spec
+        .applies_to
+        .as_ref()
+        .filter(|_| spec.system.as_ref().is_some_and(|s| per.len() == 1 && per[0] == s.value) && inventory.present);
+    let resolve = |tuple: Vec<String>| match by_inventory {
+        Some(_) => tuple.into_iter().map(|v| inventory.resolve_any(&v).to_string()).collect(),
+        None => tuple,
+    };
+    // Each distinct `per` tuple gets a number; rows are summed per
+    // (tuple, slot index).
+    let mut tuples: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut filled: HashMap<(usize, usize), u64> = HashMap::new();
+    for (tuple, micros, n) in groups {
+        let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        let t = if is_date { calendar::local_midnight(t.date_naive(), tz) } else { t };
+        let tuple = resolve(tuple);
+        let next = tuples.len();
+        let id = *tuples.entry(tuple).or_insert(next);
+        // Windows start and end in order (they overlap only by the grace):
+        // those holding t are the last ones starting at or before it.
+        let last = windows.partition_point(|w| w.0 <= t);
+        for i in (0..last).rev().take_while(|&i| windows[i].1 > t) {
+            *filled.entry((id, i)).or_default() += n;
+        }
+    }
+    let expected: Vec<(Vec<String>, Option<&crate::workspace::inventory::System>)> = match by_inventory {
+        Some(applies_to) => inventory
+            .systems
+            .iter()
+            .filter(|s| s.in_scope && applies_to.value.covers(s))
+            .map(|s| (vec![s.id.clone()], Some(s)))
+            .collect(),
+        None if per.is_empty() => vec![(Vec::new(), None)],
+        None => {
+            let mut seen: Vec<Vec<String>> = tuples.keys().cloned().collect();
+            seen.sort();
+            seen.into_iter().map(|t| (t, None)).collect()
+        }
+    };
+    let ids: Vec<Option<usize>> = expected.iter().map(|(tuple, _)| tuples.get(tuple).copied()).collect();
+    let mut outcomes = Vec::with_capacity(slots.len() * expected.len());
+    for (i, slot) in slots.iter().enumerate() {
+        for ((tuple, system), id) in expected.iter().zip(&ids) {
+            if system.is_some_and(|s| !s.active_between(slot.start, slot.end)) {
+                continue;
+            }
+            let rows = id.and_then(|id| filled.get(&(id, i))).copied().unwrap_or(0);
+            let closes = windows[i].1;
+            let state = if rows > 0 {
+                SlotState::Met
+            } else if closes <= now {
+                SlotState::Missed
+            } else {
+                SlotState::Due
+            };
+            outcomes.push(SlotOutcome { slot: slot.clone(), per: tuple.clone(), rows, state, closes });
+        }
+    }
+    let mut occurrences = empty(control, spec, schedule.expect, schedule.grace, sql);
+    occurrences.slots = outcomes;
+    Ok(Some(occurrences))
+}
+
+fn empty(control: &Control, spec: &EvidenceSpec, expect: Expect, grace: Grace, sql: String) -> Occurrences {
+    Occurrences {
+        control: control.id.clone(),
+        spec: spec.name.clone(),
+        expect,
+        per: spec.schedule.as_ref().map(|s| s.per.value.clone()).unwrap_or_default(),
+        grace,
+        sql,
+        slots: Vec::new(),
+    }
+}
+
+/// One slot as an audit recorded it when it started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSlot {
+    pub control: String,
+    pub spec: String,
+    pub outcome: SlotOutcome,
+}
+
+const SEPARATOR: char = '\u{1f}';
+
+/// Records a spec's slots with the audit (inside the audit's transaction),
+/// and says so in the log with a digest of what was recorded.
+pub fn store(ws: &Workspace, audit: &str, occurrences: &Occurrences) -> Result<(), AuditError> {
+    let rows: Vec<serde_json::Value> = occurrences
+        .slots
+        .iter()
+        .map(|s| {
+            serde_json::json!({"audit": audit, "control": occurrences.control, "spec": occurrences.spec,
+                "slot": s.slot.label, "starts": s.slot.start.to_string(), "ends": s.slot.end.to_string(),
+                "per": s.per.join(&SEPARATOR.to_string()), "rows": s.rows, "state": s.state.as_str(),
+                "closes": s.closes.naive_utc().to_string()})
+        })
+        .collect();
+    let json = serde_json::Value::Array(rows).to_string();
+    ws.conn.execute(
+        "INSERT INTO qd.occurrences
+         SELECT r.audit, r.control, r.spec, r.slot, CAST(r.starts AS DATE), CAST(r.ends AS DATE), r.per, r.rows,
+                r.state, CAST(r.closes AS TIMESTAMP)
+         FROM (SELECT unnest(from_json(CAST(? AS JSON), '[{\"audit\":\"VARCHAR\",\"control\":\"VARCHAR\",\"spec\":\"VARCHAR\",
+               \"slot\":\"VARCHAR\",\"starts\":\"VARCHAR\",\"ends\":\"VARCHAR\",\"per\":\"VARCHAR\",\"rows\":\"BIGINT\",
+               \"state\":\"VARCHAR\",\"closes\":\"VARCHAR\"}]')) AS r)",
+        [&json],
+    )?;
+    crate::workspace::action_log::append(
+        ws,
+        "occurrences.check",
+        serde_json::json!({"audit": audit, "control": occurrences.control, "spec": occurrences.spec,
+            "expect": occurrences.expect.as_str(), "per": occurrences.per, "grace": occurrences.grace.text(),
+            "slots": occurrences.slots.len(), "met": occurrences.count(SlotState::Met),
+            "missed": occurrences.count(SlotState::Missed), "due": occurrences.count(SlotState::Due),
+            "slots_sha256": slots_digest(&ws.conn, audit, &occurrences.control, &occurrences.spec)?}),
+    )?;
+    Ok(())
+}
+
+/// sha256 over a spec's recorded slots in a canonical order: logged when the
+/// audit starts, recomputed by `verify`.
+pub fn slots_digest(conn: &duckdb::Connection, audit: &str, control: &str, spec: &str) -> duckdb::Result<String> {
+    conn.query_row(
+        "SELECT sha256(coalesce(string_agg(slot || chr(31) || per || chr(31) || CAST(starts AS VARCHAR) || chr(31)
+                 || CAST(ends AS VARCHAR) || chr(31) || CAST(rows AS VARCHAR) || chr(31) || state || chr(31)
+                 || CAST(closes AS VARCHAR), chr(30) ORDER BY starts, per, slot, rows, state, closes), ''))
+         FROM qd.occurrences WHERE audit = ? AND control = ? AND spec = ?",
+        [audit, control, spec],
+        |r| r.get(0),
+    )
+}
+
+/// An audit's recorded slots, by control, spec, slot and `per` value.
+pub fn load(conn: &duckdb::Connection, audit: &str) -> Result<Vec<StoredSlot>, AuditError> {
+    let mut stmt = conn.prepare(
+        "SELECT control, spec, slot, CAST(starts AS VARCHAR), CAST(ends AS VARCHAR), per, rows, state,
+                CAST(closes AS VARCHAR)
+         FROM qd.occurrences WHERE audit = ? ORDER BY control, spec, starts, per",
+    )?;
+    let rows = stmt
+        .query_map([audit], |r| {
+            let at = crate::workspace::stored::At { table: "qd.occurrences", row: audit };
+            let per: String = r.get(5)?;
+            Ok(StoredSlot {
+                control: r.get(0)?,
+                spec: r.get(1)?,
+                outcome: SlotOutcome {
+                    slot: Slot {
+                        label: r.get(2)?,
+                        start: at.date(3, "starts", &r.get::<_, String>(3)?)?,
+                        end: at.date(4, "ends", &r.get::<_, String>(4)?)?,
+                    },
+                    per: if per.is_empty() { Vec::new() } else { per.split(SEPARATOR).map(str::to_string).collect() },
+                    rows: r.get(6)?,
+                    state: at.word(7, "state", &r.get::<_, String>(7)?)?,
+                    closes: at.utc(8, "closes", &r.get::<_, String>(8)?)?,
+                },
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The missed slot of `control` that `named` names (`2026-Q3 | postgres-orders`,
+/// spaces around `|` optional), as the audit recorded it.
+pub fn find_missed(conn: &duckdb::Connection, audit: &str, control: &str, named: &str) -> Result<String, AuditError> {
+    let squash = |s: &str| s.split('|').map(str::trim).collect::<Vec<_>>().join(" | ");
+    let wanted = squash(named);
+    let missed: Vec<String> = load(conn, audit)?
+        .into_iter()
+        .filter(|s| s.control == control && s.outcome.state == SlotState::Missed)
+        .map(|s| s.outcome.name())
+        .collect();
+    if missed.contains(&wanted) {
+        return Ok(wanted);
+    }
+    Err(AuditError::NotMissed {
+        audit: audit.to_string(),
+        control: control.to_string(),
+        slot: crate::text::visible(named),
+        hint: crate::workspace::problems::did_you_mean(&wanted, missed.iter().map(String::as_str)),
+    })
+}
+
+/// An open slot of a periodic control: the next occurrence it owes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DueSlot {
+    pub control: String,
+    pub spec: String,
+    pub outcome: SlotOutcome,
+}
+
+/// "AC-4 quarterly reviews: snowflake due in 9 day(s) (2026-Q4)": one
+/// line for slots of one spec that close together (every datastore's
+/// backup tonight): their `per` values listed, the rest said once.
+pub fn describe_group(group: &[DueSlot], now: DateTime<Utc>) -> String {
+    let Some(first) = group.first() else { return String::new() };
+    let values: Vec<String> =
+        group.iter().filter(|d| !d.outcome.per.is_empty()).map(|d| d.outcome.per.join(" | ")).collect();
+    let what = match values.as_slice() {
+        [] => format!("{} {}", first.control, first.spec),
+        values => format!("{} {}: {}", first.control, first.spec, values.join(", ")),
+    };
+    match first.outcome.state {
+        SlotState::Missed => format!("{what} missed in {}", first.outcome.slot.label),
+        _ => match calendar::days_until(now, first.outcome.closes) {
+            0 => format!("{what} due now ({})", first.outcome.slot.label),
+            days => format!("{what} due in {days} day(s) ({})", first.outcome.slot.label),
+        },
+    }
+}
+
+/// Slots grouped for display: consecutive ones of the same spec and slot
+/// that close at the same instant.
+pub fn grouped(slots: &[DueSlot]) -> Vec<&[DueSlot]> {
+    slots
+        .chunk_by(|a, b| {
+            (&a.control, &a.spec, &a.outcome.slot.label, a.outcome.closes)
+                == (&b.control, &b.spec, &b.outcome.slot.label, b.outcome.closes)
+        })
+        .collect()
+}
+
+/// For each scheduled spec and `per` value, the started slot of the
+/// current quarter that is still unfilled and closes soonest ("access
+/// review for postgres-orders due in 9 days"), soonest first; and the
+/// slots already missed this quarter.
+pub fn upcoming(
+    ws: &Workspace,
+    inventory: &Inventory,
+    mappings: &crate::workspace::mapping::Mappings,
+) -> Result<(Vec<DueSlot>, Vec<DueSlot>), AuditError> {
+    let now = ws.now();
+    let today = ws.today();
+    let tz = ws.config.timezone;
+    let quarter = Period::parse(&Period::quarter_label(today), tz)?;
+    let (mut due, mut missed) = (Vec::new(), Vec::new());
+    for control in &mappings.controls {
+        for spec in control.evidence.iter().filter(|s| s.schedule.is_some()) {
+            let population = crate::workspace::population::resolve(ws, control, spec)?;
+            let Some(occurrences) = check(ws, inventory, control, spec, &population, &quarter, now)? else { continue };
+            let mut soonest: BTreeMap<Vec<String>, SlotOutcome> = BTreeMap::new();
+            for outcome in occurrences.slots {
+                match outcome.state {
+                    SlotState::Missed => {
+                        missed.push(DueSlot { control: control.id.clone(), spec: spec.name.clone(), outcome })
+                    }
+                    SlotState::Due if outcome.slot.start <= today => {
+                        let keep = soonest.get(&outcome.per).is_none_or(|s| outcome.closes < s.closes);
+                        if keep {
+                            soonest.insert(outcome.per.clone(), outcome);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            due.extend(soonest.into_values().map(|outcome| DueSlot {
+                control: control.id.clone(),
+                spec: spec.name.clone(),
+                outcome,
+            }));
+        }
+    }
+    due.sort_by(|a, b| {
+        (a.outcome.closes, &a.control, &a.outcome.per).cmp(&(b.outcome.closes, &b.control, &b.outcome.per))
+    });
+    Ok((due, missed))
+}
