@@ -119,7 +119,7 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             "mapping_changed": current != audit.mapping_version,
             "controls": results.iter().map(|r| json!({"control": r.control, "result": r.result.as_str(), "sampled": r.sampled,
                 "passed": r.passed, "exceptions": r.exceptions, "na": r.not_applicable, "undecided": r.undecided,
-                "reviewer": latest.get(&r.control).map(|v| &v.reviewer)})).collect::<Vec<_>>(),
+                "missed_slots": r.missed, "reviewer": latest.get(&r.control).map(|v| &v.reviewer)})).collect::<Vec<_>>(),
             "reviews": reviews,
             "unreviewed": review::unreviewed(&audit.controls, &reviews),
             "findings_opened": summary.findings_opened,
@@ -132,8 +132,17 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
         print_json(&shown)?;
         return Ok(0);
     }
-    let mut listing =
-        Listing::new(&["control", "result", "sampled", "passed", "exceptions", "na", "undecided", "reviewer"]);
+    let mut listing = Listing::new(&[
+        "control",
+        "result",
+        "sampled",
+        "passed",
+        "exceptions",
+        "na",
+        "undecided",
+        "missed_slots",
+        "reviewer",
+    ]);
     for r in results {
         listing.push(vec![
             json!(r.control),
@@ -143,6 +152,7 @@ fn show(ctx: &Context, ws: &crate::workspace::Workspace, label: &str) -> Outcome
             json!(r.exceptions),
             json!(r.not_applicable),
             json!(r.undecided),
+            json!(r.missed),
             json!(latest.get(&r.control).map(|v| &v.reviewer)),
         ]);
     }

@@ -37,6 +37,12 @@ pub enum FindingsCommand {
         /// Keys of the sampled rows this finding is about (repeatable)
         #[arg(long = "row")]
         rows: Vec<String>,
+        /// The system it is about: a drift line of `quarterdeck systems`
+        #[arg(long)]
+        system: Option<String>,
+        /// The missed expected occurrence it is about, as `test` names it (`2026-Q3 | postgres-orders`)
+        #[arg(long)]
+        slot: Option<String>,
     },
     /// List findings with status, severity, owner, due (overdue marked) and regressions
     List {
@@ -89,7 +95,7 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
     let ws = if reads { ctx.open_reading()? } else { ctx.open()? };
     let today = ws.today();
     match command {
-        FindingsCommand::Add { audit, control, title, description, severity: sev, owner, due, rows } => {
+        FindingsCommand::Add { audit, control, title, description, severity: sev, owner, due, rows, system, slot } => {
             let new = NewFinding {
                 audit: audit.clone(),
                 control: control.clone(),
@@ -99,6 +105,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 owner: owner.clone(),
                 due: *due,
                 rows: rows.clone(),
+                system: system.clone(),
+                slot: slot.clone(),
             };
             let finding = findings::add(&ws, &new)?;
             say!("{}", finding.id);
@@ -116,6 +124,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                 "due",
                 "overdue",
                 "regression",
+                "system",
+                "slot",
                 "title",
             ]);
             for f in findings::list(&ws.conn)? {
@@ -133,6 +143,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                     json!(f.due.map(|d| d.to_string())),
                     json!(is_overdue(f.status, f.due, today)),
                     json!(f.regression),
+                    json!(f.system.as_deref().map(visible)),
+                    json!(f.slot.as_deref().map(visible)),
                     json!(visible(&f.title)),
                 ]);
             }
@@ -164,6 +176,8 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
                         "overdue",
                         "regression",
                         "closed_in",
+                        "system",
+                        "slot",
                     ];
                     let mut listing = Listing::new(&fields);
                     // Free text shown as `findings list` shows it: made visible.
@@ -184,6 +198,12 @@ pub fn run(ctx: &Context, command: &FindingsCommand) -> Outcome {
             }
             say!("{} — {} [{}]", f.id, visible(&f.title), f.severity.as_str());
             say!("  audit {}, control {}, owner {}", f.audit, f.control, f.owner);
+            if let Some(system) = &f.system {
+                say!("  system {}", visible(system));
+            }
+            if let Some(slot) = &f.slot {
+                say!("  missed occurrence {}", visible(slot));
+            }
             let overdue = if is_overdue(f.status, f.due, today) { " (overdue)" } else { "" };
             say!(
                 "  status {}{}; due {}{overdue}",

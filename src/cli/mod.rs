@@ -41,6 +41,7 @@ mod query;
 mod review;
 mod sample;
 mod sources;
+mod systems;
 mod test;
 mod values;
 mod verdict;
@@ -136,6 +137,15 @@ pub enum Command {
     },
     /// The document register: each document's state, or `collect` to hash, keep and log its files
     Documents(documents::DocumentsArgs),
+    /// The system inventory against the evidence: each system, the controls covering it, and the drift (exit 1 on drift)
+    Systems {
+        /// Period: 2026-Q3, 2026-07, 2026 or FROM..TO (default: the last full quarter)
+        #[arg(long)]
+        period: Option<String>,
+        /// Only the drift lines: unknown, retired-but-active, uncovered, review-overdue, owner-unknown
+        #[arg(long)]
+        drift: bool,
+    },
     /// Run a control's attribute tests over the whole population of a period
     Test {
         /// The control's id, e.g. CHG-1
@@ -377,6 +387,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
         Some(Command::Pull { sources, jobs }) => pull::run(&ctx, &sources, jobs),
         Some(Command::Documents(args)) => documents::run(&ctx, &args),
+        Some(Command::Systems { period, drift }) => systems::run(&ctx, period.as_deref(), drift),
         Some(Command::Test { control, period }) => test::run(&ctx, &control, period.as_deref()),
         Some(Command::Query { sql }) => query::run(&ctx, &sql),
         Some(Command::Audit(command)) => audit::run(&ctx, &command),
@@ -419,6 +430,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
             Some(documents::DocumentsCommand::Collect { .. }) => ("documents collect", ALL),
             None => ("documents", ALL),
         },
+        Some(Command::Systems { .. }) => ("systems", ALL),
         Some(Command::Test { .. }) => ("test", ALL),
         Some(Command::Query { .. }) => ("query", ALL),
         Some(Command::Audit(audit::AuditCommand::Start { .. })) => ("audit start", TEXT),

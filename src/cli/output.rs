@@ -154,15 +154,21 @@ impl Listing {
         out.flush()
     }
 
+    /// The rows as JSON objects, column → value (for a document holding several listings).
+    pub fn to_json(&self) -> Value {
+        Value::Array(
+            self.rows
+                .iter()
+                .map(|row| {
+                    let map: Map<String, Value> = self.columns.iter().cloned().zip(row.iter().cloned()).collect();
+                    Value::Object(map)
+                })
+                .collect(),
+        )
+    }
+
     pub fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let objects: Vec<Value> = self
-            .rows
-            .iter()
-            .map(|row| {
-                let map: Map<String, Value> = self.columns.iter().cloned().zip(row.iter().cloned()).collect();
-                Value::Object(map)
-            })
-            .collect();
+        let objects = self.to_json();
         let text = serde_json::to_string_pretty(&objects).map_err(std::io::Error::other)?;
         writeln!(out, "{}", crate::text::json_safe(&text))
     }

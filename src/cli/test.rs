@@ -7,6 +7,7 @@ use super::output::{Format, Listing, Terminal, paint, visible};
 use super::{Context, Outcome, period_or_last_quarter};
 use crate::audit::find_control;
 use crate::audit::full_population::{TestResult, test_control};
+use crate::audit::occurrences::{Occurrences, SlotState};
 use crate::workspace::mapping::Mappings;
 
 pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
@@ -50,7 +51,25 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
                 json!(keys(&t.inconclusive_keys)),
             ]);
         }
-        if spec.tests.is_empty() {
+        if let Some(occ) = &spec.occurrences {
+            let missed = occ.count(SlotState::Missed);
+            all_pass &= missed == 0;
+            let names =
+                |state: SlotState| occ.slots.iter().filter(|s| s.state == state).map(|s| s.name()).collect::<Vec<_>>();
+            listing.push(vec![
+                json!(control.id),
+                json!(spec.spec),
+                json!(occ.name()),
+                json!(if missed > 0 { "fail" } else { "pass" }),
+                json!(occ.slots.len()),
+                json!(occ.count(SlotState::Met)),
+                json!(missed),
+                json!(occ.count(SlotState::Due)),
+                json!(names(SlotState::Missed)),
+                json!(names(SlotState::Due)),
+            ]);
+        }
+        if spec.tests.is_empty() && spec.occurrences.is_none() {
             listing.push(vec![
                 json!(control.id),
                 json!(spec.spec),
@@ -89,9 +108,42 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
                 }
                 super::output::say(&line)?;
             }
+            if let Some(occ) = &spec.occurrences {
+                super::output::say(&occurrence_line(occ, &terminal))?;
+            }
         }
     } else {
         listing.print(ctx.format)?;
     }
     Ok(if all_pass { 0 } else { 1 })
 }
+
+/// The slots in one line: how many were met, missed and due, and the missed ones.
+fn occurrence_line(occ: &Occurrences, terminal: &Terminal) -> String {
+    let missed = occ.count(SlotState::Missed);
+    let word = if missed > 0 { "fail" } else { "pass" };
+    let mut line = format!(
+        "    {} {:<24} {} slot(s): {} met, {missed} missed, {} due",
+        paint(&format!("{:<13}", word.to_uppercase()), word, terminal),
+        visible(&occ.name()),
+        occ.slots.len(),
+        occ.count(SlotState::Met),
+        occ.count(SlotState::Due),
+    );
+    if !occ.grace.is_zero() {
+        line.push_str(&format!(" (grace {})", occ.grace.text()));
+    }
+    let names: Vec<String> = occ.missed().map(|s| s.name()).collect();
+    if !names.is_empty() {
+        let shown = names.iter().take(SHOWN_SLOTS).cloned().collect::<Vec<_>>().join(" ; ");
+        let more = names.len().saturating_sub(SHOWN_SLOTS);
+        line.push_str(&format!("; missed: {}", visible(&shown)));
+        if more > 0 {
+            line.push_str(&format!(" and {more} more (--format json lists all)"));
+        }
+    }
+    line
+}
+
+/// Missed slots named on the table's line; JSON and CSV list every one.
+const SHOWN_SLOTS: usize = 8;

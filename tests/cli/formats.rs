@@ -137,7 +137,7 @@ fn audit_and_finding_show_in_csv_and_json_with_true_and_false() {
     assert_eq!(audit["controls"][0]["control"], "CHG-1");
     let csv = sb.at(&ws, &["--format", "csv", "audit", "show", "2026-Q3"]).ok().stdout;
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("audit,control,result,sampled,passed,exceptions,na,undecided,reviewer"));
+    assert_eq!(lines.next(), Some("audit,control,result,sampled,passed,exceptions,na,undecided,missed_slots,reviewer"));
     assert!(lines.next().unwrap().starts_with("2026-Q3,CHG-1,"), "{csv}");
 
     let shown = sb.at(&ws, &["--format", "json", "findings", "show", &finding]).ok().json();
