@@ -17,6 +17,7 @@ use crate::audit::audits::summary::{AuditSummary, summary};
 use crate::audit::findings::{self, Event, Finding, effective_status};
 use crate::audit::full_population::{SpecOutcome, test_control};
 use crate::audit::lifecycle::FindingStatus;
+use crate::audit::occurrences::{self, StoredSlot};
 use crate::audit::record::sample_ids;
 use crate::audit::review::{self, Review};
 use crate::audit::sampling::Sample;
@@ -75,6 +76,8 @@ pub struct ControlDossier {
     /// Why the full-population tests could not run, when they could not.
     pub population_error: Option<String>,
     pub review: Option<Review>,
+    /// Its expected occurrences, as recorded when the audit started.
+    pub occurrences: Vec<StoredSlot>,
     /// Findings of this control in the packet, by id.
     pub findings: Vec<String>,
 }
@@ -120,6 +123,7 @@ pub fn gather(ws: &Workspace, label: &str, progress: &dyn Progress) -> Result<Do
 
     let findings = packet_findings(ws, &summary, today)?;
     let samples = samples_by_control(ws, label)?;
+    let slots = occurrences::load(&ws.conn, label)?;
     let mut controls = Vec::with_capacity(summary.results.len());
     let total = summary.results.len() as u64;
     for (done, outcome) in summary.results.iter().enumerate() {
@@ -166,6 +170,7 @@ pub fn gather(ws: &Workspace, label: &str, progress: &dyn Progress) -> Result<Do
             population_tests,
             population_error,
             review: latest_reviews.get(&outcome.control).map(|r| (*r).clone()),
+            occurrences: slots.iter().filter(|s| s.control == outcome.control).cloned().collect(),
             findings: findings
                 .iter()
                 .filter(|f| f.finding.control == outcome.control)

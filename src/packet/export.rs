@@ -11,7 +11,7 @@ use super::files::{PacketFiles, component};
 use super::manifest::{self, FORMAT, LogHead, MANIFEST, Manifest, Previous, SUMS, sha256_hex};
 use super::oscal_input;
 use super::render::{self, INDEX_TEMPLATE, README_TEMPLATE};
-use super::tables::{action_log_jsonl, findings_csv, findings_json, pretty};
+use super::tables::{action_log_jsonl, findings_csv, findings_json, occurrences_csv, pretty};
 use super::workpaper::{self, Workpaper};
 use crate::progress::{Progress, Silent};
 use crate::workspace::Workspace;
@@ -109,6 +109,11 @@ pub fn contents(ws: &Workspace, dossier: &Dossier) -> Result<PacketFiles, Packet
             files.add(format!("{dir}/recount.sql"), format!("{}\n", drawn.ipe.recount_sql));
             files.add(format!("{dir}/reperform.sql"), format!("{}\n", drawn.ipe.reperform_sql));
             files.add(format!("{dir}/ipe.json"), pretty(&serde_json::to_value(&drawn.ipe)?));
+            let slots: Vec<_> = control.occurrences.iter().filter(|s| s.spec == drawn.sample.spec).collect();
+            if !slots.is_empty() {
+                let path = format!("{dir}/occurrences.csv");
+                files.add(path.clone(), occurrences_csv(&slots).map_err(|e| csv_error(&path, &e))?);
+            }
             super::evidence_files::add(ws, control, drawn, dir, &mut files)?;
             papers.push(paper);
         }

@@ -124,6 +124,7 @@ pub fn context(dossier: &Dossier, workpapers: &[Workpaper], files: &[String]) ->
                         "failing_keys": o.failing_keys, "inconclusive_keys": o.inconclusive_keys})).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "population_error": c.population_error,
+                "occurrences": occurrence_summaries(c),
                 "coverage": coverage,
                 "workpapers": papers,
             })
@@ -203,4 +204,21 @@ fn visible_json(value: Json) -> Json {
         Json::Object(map) => Json::Object(map.into_iter().map(|(k, v)| (k, visible_json(v))).collect()),
         other => other,
     }
+}
+
+/// Each spec's recorded slots, counted, with the missed ones named.
+fn occurrence_summaries(control: &super::dossier::ControlDossier) -> Vec<Json> {
+    use crate::audit::occurrences::SlotState;
+    let mut specs: Vec<&str> = control.occurrences.iter().map(|s| s.spec.as_str()).collect();
+    specs.dedup();
+    specs
+        .into_iter()
+        .map(|spec| {
+            let slots: Vec<_> = control.occurrences.iter().filter(|s| s.spec == spec).map(|s| &s.outcome).collect();
+            let count = |state: SlotState| slots.iter().filter(|o| o.state == state).count();
+            json!({"spec": spec, "slots": slots.len(), "met": count(SlotState::Met),
+                   "missed": count(SlotState::Missed), "due": count(SlotState::Due),
+                   "missed_slots": slots.iter().filter(|o| o.state == SlotState::Missed).map(|o| o.name()).collect::<Vec<_>>()})
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ use serde_json::{Value as Json, json};
 use super::dossier::Dossier;
 use super::workpaper::csv_text;
 use crate::audit::findings;
+use crate::audit::occurrences::StoredSlot;
 use crate::text::json_safe;
 
 /// Every finding of the packet whole, as `findings show --format json` gives one.
@@ -29,6 +30,8 @@ pub fn findings_csv(dossier: &Dossier) -> Result<Vec<u8>, csv::Error> {
         "status",
         "regression",
         "closed_in",
+        "system",
+        "slot",
         "risk_approver",
         "risk_reason",
         "risk_expires",
@@ -51,6 +54,8 @@ pub fn findings_csv(dossier: &Dossier) -> Result<Vec<u8>, csv::Error> {
             f.status.as_str().to_string(),
             g.regression.to_string(),
             csv_text(g.closed_in.as_deref().unwrap_or_default()),
+            csv_text(g.system.as_deref().unwrap_or_default()),
+            csv_text(g.slot.as_deref().unwrap_or_default()),
             csv_text(g.approver.as_deref().unwrap_or_default()),
             csv_text(g.accept_reason.as_deref().unwrap_or_default()),
             g.accept_expires.map(|d| d.to_string()).unwrap_or_default(),
@@ -84,4 +89,24 @@ pub fn pretty(value: &Json) -> Vec<u8> {
     let mut text = json_safe(&serde_json::to_string_pretty(value).unwrap_or_default());
     text.push('\n');
     text.into_bytes()
+}
+
+/// A spec's expected occurrences as the audit recorded them: one slot (and
+/// `per` value) a line.
+pub fn occurrences_csv(slots: &[&StoredSlot]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(["slot", "per", "starts", "ends", "closes", "rows", "state"])?;
+    for s in slots {
+        let o = &s.outcome;
+        out.write_record([
+            csv_text(&o.slot.label),
+            csv_text(&o.per.join(" | ")),
+            o.slot.start.to_string(),
+            o.slot.end.to_string(),
+            o.closes.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            o.rows.to_string(),
+            o.state.as_str().to_string(),
+        ])?;
+    }
+    out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
