@@ -184,6 +184,13 @@ practice = "In the last month of each quarter every system owner reviews its use
 name = "access reviews"
 source = "access_reviews"
 period = "completed_at"
+# One review a quarter for every in-scope SaaS app and cloud account in
+# systems.toml, landing at most five days late.
+applies_to = { kind = ["saas", "cloud-account"] }
+system = "system"
+expect = "quarterly"
+per = ["system"]
+grace = "5d"
 
 [control.evidence.tests]
 completed = "completed_at IS NOT NULL"
@@ -247,6 +254,8 @@ where = "environment = 'production'"
 period = "deployed_at"
 key = ["deploy_id"]
 sample = 25
+applies_to = { kind = ["service"] }
+system = "service"
 tests = { approved = "approver IS NOT NULL", independent = "approver <> deployer" }
 
 [[control]]
@@ -322,6 +331,14 @@ LEFT JOIN (SELECT date_trunc('day', scanned_at) AS day, count(*) AS scans,
 period = "day"
 key = ["day"]
 tests = { scanned = "scans > 0", completed = "completed = scans" }
+
+[[control.evidence]]
+name = "weekly scans"
+# However the nightly schedule slips, no ISO week may pass without a scan.
+source = "vuln_scans"
+where = "status = 'completed'"
+expect = "weekly"
+tests = { completed = "status = 'completed'" }
 
 [[control]]
 id = "OPS-2"
@@ -427,6 +444,19 @@ period = "first_started_at"
 key = ["system", "backup_date"]
 tests = { succeeded = "successes > 0" }
 
+[[control.evidence]]
+name = "nightly backups per system"
+# Every data store in systems.toml, every night; a run may finish up to
+# twelve hours into the next day.
+source = "backups"
+where = "status = 'success'"
+applies_to = { kind = ["datastore"] }
+system = "system"
+expect = "daily"
+per = ["system"]
+grace = "12h"
+tests = { succeeded = "status = 'success'" }
+
 [[control]]
 id = "RES-2"
 title = "Backups are restore-tested every month"
@@ -494,5 +524,7 @@ practice = "The vendor register lists an accountable reviewer and the next revie
 [[control.evidence]]
 name = "vendor register"
 source = "vendor_reviews"
+expect = "annual"
+per = ["vendor_id"]
 tests = { reviewer = "reviewer IS NOT NULL", next_review_due = "next_review_due > reviewed_at" }
 "#;

@@ -19,6 +19,7 @@ mod plan;
 mod rng;
 pub mod serve;
 mod sources;
+mod systems;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
@@ -77,7 +78,9 @@ pub struct DemoSummary {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlantedGap {
     /// `unapproved-deploy`, `self-approved-pr`, `late-deprovisioning`,
-    /// `missing-postmortem`, `stale-source` or `coverage-gap`.
+    /// `missing-postmortem`, `stale-source`, `coverage-gap`, the document
+    /// gaps, and the inventory's: `unknown-system`, `retired-but-active`,
+    /// `missed-access-review`, `missed-scan-week`.
     pub kind: &'static str,
     /// The evidence source (table) it is in.
     pub source: &'static str,
@@ -142,7 +145,7 @@ fn write_text(dir: &Path, rel: &str, text: &str) -> Result<PathBuf, DemoError> {
     Ok(PathBuf::from(rel))
 }
 
-/// Writes quarterdeck.toml, controls/*.toml, evidence/*.csv into `dir`
+/// Writes quarterdeck.toml, controls/*.toml, systems.toml, evidence/*.csv into `dir`
 /// (which exists and is empty, or is created).
 pub fn write_demo_files(dir: &Path, opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     write_demo_files_with(dir, opts, &Silent)
@@ -178,8 +181,11 @@ pub fn write_demo_files_with(
     }
 
     let plan = Plan::new(&clock);
+    let (inventory, systems) = systems::systems_toml(opts.scale, &clock, &plan);
+    files.push((write_text(dir, crate::workspace::inventory::SYSTEMS_FILE, &inventory)?, systems));
     let ctx = Ctx { dir, opts, people: Directory::new(opts.seed, opts.scale), clock, plan, progress };
     let mut planted = Vec::new();
     sources::write_all(&ctx, &mut files, &mut planted)?;
+    planted.extend(ctx.plan.inventory_records(&ctx.clock));
     Ok(DemoSummary { files, planted })
 }

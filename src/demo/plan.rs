@@ -3,7 +3,7 @@
 //! same places and only the surrounding data changes.
 
 use super::PlantedGap;
-use super::clock::{Clock, DAY, HOUR, MINUTE, fmt_date};
+use super::clock::{Clock, DAY, HOUR, MINUTE, fmt_date, quarter_label, weekday};
 
 /// Target instants for the planted gaps (unix seconds, UTC).
 #[derive(Clone, Debug)]
@@ -22,7 +22,24 @@ pub struct Plan {
     pub auth_gap: (i64, i64),
     /// No vulnerability scans at or after this instant (as_of - 21 days).
     pub vuln_stop: i64,
+    /// `[start, end)`: one whole ISO week of the last full quarter without a
+    /// vulnerability scan (the Monday on or after day 56).
+    pub scan_gap: (i64, i64),
+    /// From this instant on, half of billing's production deploys ship
+    /// [`NEW_SERVICE`], a service nobody added to the inventory.
+    pub new_service_from: i64,
+    /// The day [`RETIRED_APP`] was retired in the inventory (in the quarter
+    /// before the last full one); its sign-ins go on.
+    pub app_retired: i64,
 }
+
+/// The production service split out of billing and never inventoried.
+pub const NEW_SERVICE: &str = "ledger-sync";
+/// The app the inventory says was retired, still signed in to.
+pub const RETIRED_APP: &str = "zoom";
+/// The system whose access review of the last full quarter never happened
+/// (at every scale: each copy of it).
+pub const UNREVIEWED: &str = "snowflake";
 
 /// How long the planted late deprovisioning took.
 pub const LATE_REMOVAL: i64 = 9 * DAY;
@@ -32,6 +49,8 @@ impl Plan {
         let (lfq, _) = clock.lfq;
         let (prev, _) = clock.prev_q;
         let gap_start = lfq + 14 * DAY;
+        let day56 = lfq + 56 * DAY;
+        let monday = day56 + (7 - weekday(day56)) % 7 * DAY;
         Plan {
             deploy_lfq: lfq + 41 * DAY + 10 * HOUR,
             deploy_prev: prev + 37 * DAY + 10 * HOUR,
@@ -41,6 +60,9 @@ impl Plan {
             incident_at: lfq + 62 * DAY + 14 * HOUR + 20 * MINUTE,
             auth_gap: (gap_start, gap_start + 7 * DAY),
             vuln_stop: clock.end - 21 * DAY,
+            scan_gap: (monday, monday + 7 * DAY),
+            new_service_from: lfq + 45 * DAY,
+            app_retired: prev + 60 * DAY,
         }
     }
 
@@ -70,5 +92,49 @@ impl Plan {
                 fmt_date(self.vuln_stop)
             ),
         }
+    }
+
+    /// The inventory gaps, planted in systems.toml and the rows around it.
+    pub fn inventory_records(&self, clock: &Clock) -> Vec<PlantedGap> {
+        let (a, b) = self.scan_gap;
+        let lfq = quarter_label(clock.lfq.0);
+        vec![
+            PlantedGap {
+                kind: "unknown-system",
+                source: "deploys",
+                key: NEW_SERVICE.to_string(),
+                description: format!(
+                    "`{NEW_SERVICE}`, split out of billing, deploys to production from {} on but is not in systems.toml; nothing backs it up",
+                    fmt_date(self.new_service_from)
+                ),
+            },
+            PlantedGap {
+                kind: "retired-but-active",
+                source: "idp_auth_log",
+                key: RETIRED_APP.to_string(),
+                description: format!(
+                    "`{RETIRED_APP}` was retired on {} but people still sign in to it",
+                    fmt_date(self.app_retired)
+                ),
+            },
+            PlantedGap {
+                kind: "missed-access-review",
+                source: "access_reviews",
+                key: format!("{lfq} | {UNREVIEWED}"),
+                description: format!(
+                    "`{UNREVIEWED}` has no access review for {lfq}: the quarterly review did not happen"
+                ),
+            },
+            PlantedGap {
+                kind: "missed-scan-week",
+                source: "vuln_scans",
+                key: format!("{}..{}", fmt_date(a), fmt_date(b - DAY)),
+                description: format!(
+                    "No vulnerability scan in the ISO week {} to {}: the scanner was paused and nobody noticed",
+                    fmt_date(a),
+                    fmt_date(b - DAY)
+                ),
+            },
+        ]
     }
 }

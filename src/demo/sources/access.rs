@@ -3,7 +3,7 @@
 
 use super::super::clock::{DAY, HOUR, Hours, MINUTE, OFFICE, fmt_ts, quarter_label, quarter_start_of_day, workweek};
 use super::super::config::{ACCESS_REVIEWS, DEPROVISIONING, PROVISIONING};
-use super::super::plan::LATE_REMOVAL;
+use super::super::plan::{LATE_REMOVAL, UNREVIEWED};
 use super::super::{Ctx, DemoError, PlantedGap};
 use super::{FileRows, daily_events, scaled_name};
 
@@ -11,7 +11,7 @@ use super::{FileRows, daily_events, scaled_name};
 pub const PROVISIONING_PER_YEAR: u64 = 600;
 
 /// Systems access is requested for, and the roles each offers.
-const SYSTEMS: [(&str, &[&str]); 10] = [
+pub const SYSTEMS: [(&str, &[&str]); 10] = [
     ("aws-prod", &["readonly", "developer", "admin"]),
     ("aws-staging", &["developer", "admin"]),
     ("github", &["member", "maintainer"]),
@@ -110,12 +110,13 @@ pub fn write_deprovisioning(ctx: &Ctx) -> Result<(FileRows, PlantedGap), DemoErr
 }
 
 /// Systems in scope of the quarterly access review (times the scale).
-const REVIEWED: [&str; 8] =
+pub const REVIEWED: [&str; 8] =
     ["aws-prod", "github", "okta", "google-workspace", "snowflake", "salesforce", "datadog", "pagerduty"];
 
 /// `access_reviews`: each in-scope system reviewed in the last weeks of each
 /// of the four quarters up to the last full one (a quarter whose review
-/// would start before the data window is left out).
+/// would start before the data window is left out), except the planted
+/// [`UNREVIEWED`] in the last full quarter.
 pub fn write_access_reviews(ctx: &Ctx) -> Result<FileRows, DemoError> {
     let mut rng = ctx.rng(ACCESS_REVIEWS.name);
     let mut out = ctx.csv(&ACCESS_REVIEWS)?;
@@ -136,6 +137,9 @@ pub fn write_access_reviews(ctx: &Ctx) -> Result<FileRows, DemoError> {
         let label = quarter_label(q_end - DAY);
         for s in 0..n_systems {
             let system = scaled_name(&REVIEWED, s, "-");
+            if q_end == ctx.clock.lfq.1 && REVIEWED[s % REVIEWED.len()] == UNREVIEWED {
+                continue;
+            }
             let started = q_end - 24 * DAY + rng.range(0, 3) * DAY + rng.range(9 * HOUR, 17 * HOUR);
             let completed = started + rng.range(2 * DAY, 12 * DAY);
             let users = 12 + rng.below(170);

@@ -13,7 +13,7 @@ pub const AUTH_PER_YEAR: u64 = 100_000;
 /// IAM audit events per year at scale 1.
 pub const IAM_PER_YEAR: u64 = 20_000;
 
-const APPS: [&str; 10] = [
+pub const APPS: [&str; 10] = [
     "google-workspace",
     "slack",
     "github",

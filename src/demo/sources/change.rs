@@ -9,6 +9,7 @@ use std::collections::BinaryHeap;
 use super::super::clock::{DAY, ENGINEERING, HOUR, Hours, MINUTE, fmt_ts, quarter_label, workweek};
 use super::super::config::{DEPLOYS, PULL_REQUESTS};
 use super::super::csv::CsvOut;
+use super::super::plan::NEW_SERVICE;
 use super::super::rng::{Rng, Selector, cumulative};
 use super::super::{Ctx, DemoError, PlantedGap};
 use super::{DatedGap, FileRows, daily_events};
@@ -21,7 +22,7 @@ pub const DEPLOYS_PER_YEAR: u64 = 4_000;
 const UNMERGED_ONE_IN: u64 = 25;
 
 /// (short name used in pr_id, repository, deployed service, weight)
-const REPOS: [(&str, &str, &str, u32); 8] = [
+pub const REPOS: [(&str, &str, &str, u32); 8] = [
     ("api", "northwind/api", "api", 24),
     ("web", "northwind/web", "web", 18),
     ("billing", "northwind/billing", "billing", 10),
@@ -231,10 +232,14 @@ fn write_deploy(
     gaps: &mut Vec<DatedGap>,
 ) -> Result<(), DemoError> {
     let p = &ctx.people;
+    // Half of billing's production deploys from mid-quarter on ship the
+    // service split out of it, which never made it into the inventory.
+    let split = d.production && d.service == "billing" && at >= ctx.plan.new_service_from && seq.is_multiple_of(2);
+    let service = if split { NEW_SERVICE } else { d.service };
     out.id("dep-", seq, 7)
         .ts(at)
         .str(if d.production { "production" } else { "staging" })
-        .str(d.service)
+        .str(service)
         .with(|b| b.extend_from_slice(&d.artifact))
         .str(&d.pr_id)
         .str(p.email(d.deployer))
@@ -250,7 +255,7 @@ fn write_deploy(
                 key: super::super::csv::id("dep-", seq, 7),
                 description: format!(
                     "Production deploy of {} ({}) at {} by {} has no approver: the deploy gate was bypassed",
-                    d.service,
+                    service,
                     d.pr_id,
                     fmt_ts(at),
                     p.email(d.deployer)

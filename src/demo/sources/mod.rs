@@ -11,8 +11,11 @@ use std::path::PathBuf;
 
 #[cfg(test)]
 pub use access::PROVISIONING_PER_YEAR;
+pub use access::{REVIEWED, SYSTEMS as PROVISIONED};
+pub use auth::APPS;
 #[cfg(test)]
 pub use auth::{AUTH_PER_YEAR, IAM_PER_YEAR, SELF_SERVICE_ACTIONS};
+pub use change::REPOS;
 #[cfg(test)]
 pub use change::{DEPLOYS_PER_YEAR, PRS_PER_YEAR};
 pub use operations::Incident;
@@ -20,6 +23,7 @@ pub use operations::Incident;
 pub use operations::{ALERTS_PER_YEAR, INCIDENTS_PER_YEAR};
 #[cfg(test)]
 pub use resilience::BACKUP_FAILURES_PER_YEAR;
+pub use resilience::BACKUP_SYSTEMS;
 
 use super::clock::Hours;
 use super::rng::Rng;

@@ -254,7 +254,8 @@ const SCAN_TARGETS: [(&str, &str); 4] = [
 ];
 
 /// `vuln_scans`: one completed scan a night per target (targets = scale),
-/// until collection silently stopped 21 days before the as-of date.
+/// except one ISO week of the last full quarter, until collection silently
+/// stopped 21 days before the as-of date.
 pub fn write_vuln_scans(ctx: &Ctx) -> Result<(FileRows, PlantedGap), DemoError> {
     let mut rng = ctx.rng(VULN_SCANS.name);
     let mut out = ctx.csv(&VULN_SCANS)?;
@@ -264,6 +265,9 @@ pub fn write_vuln_scans(ctx: &Ctx) -> Result<(FileRows, PlantedGap), DemoError> 
         let t0 = ctx.clock.day_start(day);
         if t0 >= ctx.plan.vuln_stop {
             break;
+        }
+        if (ctx.plan.scan_gap.0..ctx.plan.scan_gap.1).contains(&t0) {
+            continue;
         }
         let stamp = fmt_date(t0).replace('-', "");
         for i in 0..n_targets {

@@ -11,7 +11,7 @@ use super::{FileRows, scaled_name};
 pub const BACKUP_FAILURES_PER_YEAR: u64 = 12;
 
 /// (system, size at the start of the window in tenths of a GB, growth per day in tenths)
-const BACKUP_SYSTEMS: [(&str, u64, u64); 3] =
+pub const BACKUP_SYSTEMS: [(&str, u64, u64); 3] =
     [("postgres-orders", 1_180, 3), ("postgres-accounts", 420, 1), ("s3-documents", 8_650, 12)];
 
 struct Run {
