@@ -4,6 +4,7 @@
 //! database, so the whole UI can be driven headless in tests.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
@@ -65,6 +66,9 @@ pub struct App {
     pub fetches: Vec<crate::connectors::Job>,
     /// Pulls running on tokio, by source: pages and rows so far.
     pub pulling: BTreeMap<String, crate::connectors::Tick>,
+    /// The inventory picture is to be read again with the next overview
+    /// (evidence or an audit changed; verdicts and findings leave it).
+    inventory_stale: bool,
     next_id: u64,
 }
 
@@ -91,6 +95,7 @@ impl App {
             fetches: Vec::new(),
             pulling: BTreeMap::new(),
             no_color: false,
+            inventory_stale: true,
             next_id: 0,
         };
         app.send(Request::Overview);
@@ -376,6 +381,10 @@ impl App {
                 Effect::Send(request) => self.send(request),
                 Effect::Open(overlay) => self.overlay = Some(overlay),
                 Effect::Show(tab) => self.show(tab),
+                Effect::ShowSystems => {
+                    self.views.sources.show_systems();
+                    self.show(Tab::Sources);
+                }
                 Effect::Drill { control, spec, audit } => {
                     let effects = match &self.overview {
                         Some(overview) => self.views.evidence.drill_in(audit.as_deref(), control, spec, overview),
@@ -467,10 +476,21 @@ impl App {
             Reply::PullsLoaded(lines) if lines.is_empty() => Vec::new(),
             Reply::PullsLoaded(lines) => {
                 self.message(&lines.join("; "));
+                self.inventory_stale = true;
                 vec![Effect::Send(Request::Overview)]
+            }
+            Reply::Systems(picture) => {
+                if let Some(overview) = self.overview.as_mut() {
+                    overview.inventory = Some(Arc::new(*picture));
+                    self.views.sources.systems.refreshed(overview);
+                }
+                Vec::new()
             }
             Reply::Done(text) => {
                 self.message(&text);
+                if matches!(envelope.track, Track::Write(Write::Ingest | Write::Audit | Write::Pull)) {
+                    self.inventory_stale = true;
+                }
                 // Everything may have changed: reload what is shown.
                 let mut effects = vec![Effect::Send(Request::Overview)];
                 if self.tab == Tab::Evidence {
@@ -487,10 +507,15 @@ impl App {
         self.apply(effects);
     }
 
-    fn refreshed(&mut self, overview: Overview) -> Vec<Effect> {
+    fn refreshed(&mut self, mut overview: Overview) -> Vec<Effect> {
         self.read_only = overview.read_only;
-        let overview = self.overview.insert(overview);
+        overview.inventory = self.overview.as_ref().and_then(|o| o.inventory.clone());
         let mut effects = Vec::new();
+        if self.inventory_stale || overview.inventory.is_none() {
+            self.inventory_stale = false;
+            effects.push(Effect::Send(Request::Systems));
+        }
+        let overview = self.overview.insert(overview);
         for tab in Tab::ALL {
             effects.extend(self.views.get_mut(tab).on_refresh(overview, tab == self.tab));
         }

@@ -42,6 +42,8 @@ pub enum Effect {
     Send(Request),
     Open(Overlay),
     Show(Tab),
+    /// The Sources tab on its inventory (drift and coverage) pane.
+    ShowSystems,
     /// Open the Evidence tab on a control's spec in an audit (the current
     /// one when none is named).
     Drill {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::failure::Failure;
+use super::inventory::InventoryPicture;
 use super::overview::Overview;
 use crate::audit::auditor_requests::AuditorRequest;
 use crate::audit::audits;
@@ -45,6 +46,9 @@ pub enum Request {
     SourceDaily {
         source: String,
     },
+    /// The inventory against the evidence of the working period, and the
+    /// calendar's due and missed slots.
+    Systems,
     Query {
         sql: String,
     },
@@ -105,6 +109,7 @@ impl Request {
             Request::Page { .. } => Track::Read(Slot::Page),
             Request::FindingEvents { .. } => Track::Read(Slot::FindingEvents),
             Request::SourceDaily { .. } => Track::Read(Slot::SourceDaily),
+            Request::Systems => Track::Read(Slot::Systems),
             Request::Query { .. } => Track::Read(Slot::Query),
             // Asking records the auditor's request: a write.
             Request::Ask { .. } => Track::Write(Write::Ask),
@@ -134,6 +139,7 @@ impl Request {
             Request::Page { .. } => "reading the population".into(),
             Request::FindingEvents { id } => format!("loading {id}"),
             Request::SourceDaily { source } => format!("counting {source} by day"),
+            Request::Systems => "checking the inventory against the evidence".into(),
             Request::Query { .. } => "running the query".into(),
             Request::Ask { .. } => "answering the request".into(),
             Request::Verdict { .. } => "recording the verdict".into(),
@@ -159,6 +165,7 @@ pub enum Slot {
     Page,
     FindingEvents,
     SourceDaily,
+    Systems,
     Query,
 }
 
@@ -208,6 +215,7 @@ pub enum Reply {
         days: BTreeMap<NaiveDate, u64>,
         missing: Vec<NaiveDate>,
     },
+    Systems(Box<InventoryPicture>),
     Query(ResultSet),
     Answered {
         request: AuditorRequest,

@@ -9,6 +9,7 @@ pub mod complete_path;
 pub mod effect;
 pub mod failure;
 pub mod input;
+pub mod inventory;
 pub mod keymap;
 pub mod messages;
 pub mod overlays;

@@ -3,10 +3,12 @@
 //! worker after every change.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::failure::Failure;
+use super::inventory::InventoryPicture;
 use crate::audit::audits::summary::{self, AuditSummary};
 use crate::audit::findings::{self, Finding};
 use crate::audit::questions::{Library, Question};
@@ -41,6 +43,9 @@ pub struct Overview {
     pub questions: Vec<Question>,
     /// Why the question library could not be read (the Query tab says it).
     pub questions_problem: Option<String>,
+    /// The inventory and the calendar: read apart (`Request::Systems`),
+    /// kept from the previous overview until it is read again.
+    pub inventory: Option<Arc<InventoryPicture>>,
 }
 
 impl Overview {
@@ -79,6 +84,7 @@ impl Overview {
             sources: source_statuses(ws, None, now)?,
             questions,
             questions_problem,
+            inventory: None,
         })
     }
 

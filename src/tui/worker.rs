@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use duckdb::{InterruptHandle, ProgressHandle};
 
 use super::failure::Failure;
+use super::inventory::InventoryPicture;
 use super::messages::{Envelope, QUERY_ROWS, Reply, Request, Slot, Track};
 use super::overview::Overview;
 use crate::audit::attachments;
@@ -223,6 +224,12 @@ impl Worker {
                 let days = coverage::daily_rows(&self.ws.conn, &source, &period, self.ws.config.timezone)?;
                 let missing = coverage::missing_days(&days, self.today(), config.fresh_within);
                 Reply::SourceDaily { source, days, missing }
+            }
+            Request::Systems => {
+                let period = self.current_period()?;
+                let audits = record::list(&self.ws)?;
+                let current = record::current(&audits).and_then(|i| audits.get(i)).map(|a| a.label.clone());
+                Reply::Systems(Box::new(InventoryPicture::read(&self.ws, &mappings, &period, current.as_deref())?))
             }
             Request::Query { sql } => Reply::Query(auditor_query(&self.ws, &sql, Some(QUERY_ROWS))?),
             Request::Ask { text } => {

@@ -21,9 +21,34 @@ use crate::workspace::period::Period;
 
 #[derive(Debug, Clone)]
 pub enum FormKind {
-    NewFinding { audit: String, control: String, rows: Vec<String> },
-    EditFinding { id: String },
+    /// A finding, prefilled: on rows of a sample, on a drift line of the
+    /// inventory (`system`), on a missed expected occurrence (`slot`).
+    NewFinding {
+        audit: String,
+        control: String,
+        rows: Vec<String>,
+        about: About,
+    },
+    EditFinding {
+        id: String,
+    },
     StartAudit,
+}
+
+/// What a new finding is about besides rows, and how its text starts.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    pub system: Option<String>,
+    pub slot: Option<String>,
+    pub title: String,
+    pub description: String,
+}
+
+impl FormKind {
+    /// A finding on `rows` (none: on the control) of `control` in `audit`.
+    pub fn finding(audit: &str, control: &str, rows: Vec<String>) -> Self {
+        FormKind::NewFinding { audit: audit.to_string(), control: control.to_string(), rows, about: About::default() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -74,25 +99,29 @@ impl Form {
     pub fn new(kind: FormKind, overview: Option<&Overview>) -> Self {
         let today = overview.map(|o| o.today).unwrap_or_else(|| chrono::Utc::now().date_naive());
         let (title, fields) = match &kind {
-            FormKind::NewFinding { audit, control, rows } => {
+            FormKind::NewFinding { audit, control, rows, about } => {
                 let owner = overview
                     .and_then(|o| o.controls.iter().find(|c| &c.id == control))
                     .map(|c| c.owner.clone())
                     .unwrap_or_default();
                 let due = (today + chrono::Duration::days(30)).to_string();
                 let rows = rows.iter().map(|r| crate::text::visible(r)).collect::<Vec<_>>().join(", ");
+                let on = match (&about.system, rows.is_empty()) {
+                    (_, false) => format!(", row {rows}"),
+                    (Some(system), true) => format!(", system {}", crate::text::visible(system)),
+                    (None, true) => String::new(),
+                };
                 (
-                    format!(
-                        " New finding — {control} in {audit}{} ",
-                        if rows.is_empty() { String::new() } else { format!(", row {rows}") }
-                    ),
+                    format!(" New finding — {control} in {audit}{on} "),
                     vec![
                         Field::text("Control", control),
-                        Field::text("Title", ""),
+                        Field::text("Title", &about.title),
                         Field::choice("Severity", severities(), "medium"),
                         Field::text("Owner", &owner),
                         Field::text("Due (YYYY-MM-DD)", &due),
-                        Field::text("Description", ""),
+                        Field::text("System (optional)", about.system.as_deref().unwrap_or("")),
+                        Field::text("Missed slot (optional)", about.slot.as_deref().unwrap_or("")),
+                        Field::text("Description", &about.description),
                     ],
                 )
             }
@@ -227,6 +256,8 @@ impl Form {
                     owner: owner.to_string(),
                     due: self.date("Due (YYYY-MM-DD)")?,
                     rows: rows.clone(),
+                    system: Some(self.field("System (optional)").to_string()).filter(|s| !s.is_empty()),
+                    slot: Some(self.field("Missed slot (optional)").to_string()).filter(|s| !s.is_empty()),
                 }))
             }
             FormKind::EditFinding { id } => {

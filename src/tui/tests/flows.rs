@@ -24,7 +24,7 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     h.ctrl('u').keys("2026-Q3").key(KeyCode::Enter);
     let current = h.app.overview.as_ref().and_then(|o| o.current_audit()).expect("audit started");
     assert_eq!(current.audit.label, "2026-Q3");
-    assert_eq!(current.sampled, 351);
+    assert_eq!(current.sampled, 401);
 
     // Drill from the controls into AC-1's frozen sample.
     h.act(Action::ShowControls).act(Action::Select);
@@ -52,9 +52,9 @@ fn a_whole_mock_audit_from_the_ui_alone() {
     // The dashboard shows the exception, the finding and the progress.
     h.act(Action::ShowDashboard);
     let screen = h.screen(160, 45);
-    assert!(screen.contains("1  exceptions noted"), "{screen}");
+    assert!(screen.contains("3  exceptions noted"), "{screen}");
     assert!(screen.contains("Findings — 1 active"), "{screen}");
-    assert!(screen.contains("2 of 351 sampled rows decided, 1 exception(s)"), "{screen}");
+    assert!(screen.contains("2 of 401 sampled rows decided, 1 exception(s)"), "{screen}");
 }
 
 #[test]

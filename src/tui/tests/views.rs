@@ -20,8 +20,8 @@ fn dashboard_before_and_after_the_first_audit() {
 
     h.start_audit("2026-Q3", "all").keys("1");
     let after = h.screen(W, H);
-    assert!(after.contains("2026-Q3 fieldwork — 0 of 351 sampled rows decided"), "{after}");
-    assert!(after.contains("26  not tested yet"), "{after}");
+    assert!(after.contains("2026-Q3 fieldwork — 0 of 401 sampled rows decided"), "{after}");
+    assert!(after.contains("24  not tested yet"), "{after}");
     insta::assert_snapshot!("dashboard_in_fieldwork", after);
 }
 
@@ -357,4 +357,68 @@ fn toml_escaped(text: &str) -> String {
             },
         )
         .collect()
+}
+
+#[test]
+fn the_inventory_pane_highlights_drift_shows_coverage_and_files_a_finding_naming_the_system() {
+    let mut h = Harness::new();
+    h.start_audit("2026-Q3", "all");
+    // The dashboard's schedule panel: the drift and the audit's missed slots.
+    let dashboard = h.keys("1").screen(W, H);
+    assert!(dashboard.contains("3  drift in 2026-Q3: 1 unknown · 1 retired-but-active · 1 uncovered"), "{dashboard}");
+    assert!(
+        dashboard.contains("2  expected occurrence(s) missed in 2026-Q3: AC-4 2026-Q3 | snowflake · OPS-1 2026-W36"),
+        "{dashboard}"
+    );
+    insta::assert_snapshot!("dashboard_schedule", dashboard);
+
+    // Sources, then tab: the inventory pane on its drift.
+    h.keys("6").key(KeyCode::Tab);
+    let screen = h.screen(W, H);
+    assert!(screen.contains("Drift in 2026-Q3 — 3 line(s)"), "{screen}");
+    for line in ["unknown", "ledger-sync", "retired-but-active", "zoom", "uncovered", "snowflake"] {
+        assert!(screen.contains(line), "{line}:\n{screen}");
+    }
+    assert!(screen.contains("Systems × controls in 2026-Q3"), "{screen}");
+    assert!(screen.contains("not in the inventory"), "the unknown service is a row of the matrix:\n{screen}");
+    insta::assert_snapshot!("systems", screen);
+    // Drift is red: the colour says it, and the word beside it too.
+    let buffer = h.buffer(W, H);
+    let (x, y) = find(&buffer, "retired-but-active").expect("drift line");
+    assert_eq!(buffer[(x, y)].fg, Color::Red);
+    // The uncovered cell of the matrix (snowflake under AC-4): ✗ 0, red.
+    let (x, y) = find(&buffer, "✗ 0  ·").expect("an uncovered cell");
+    assert_eq!(buffer[(x, y)].fg, Color::Red);
+
+    // N on the first drift line (the unknown service) files a finding naming it.
+    h.keys("N");
+    let Some(crate::tui::overlays::Overlay::Form(form)) = &h.app.overlay else { panic!("N opens the finding form") };
+    assert!(form.title.contains("CHG-1 in 2026-Q3, system ledger-sync"), "{}", form.title);
+    h.key(KeyCode::Enter);
+    assert!(h.app.overlay.is_none(), "{:?}", h.app.status);
+    let filed = h.app.overview.as_ref().and_then(|o| o.findings.last().cloned()).expect("a finding");
+    assert_eq!(filed.system.as_deref(), Some("ledger-sync"));
+    assert_eq!(filed.control, "CHG-1");
+    assert!(filed.title.starts_with("Ledger-sync is in deploys"), "{}", filed.title);
+
+    // The third line (snowflake uncovered by AC-4) files on AC-4.
+    h.keys("jjN");
+    let Some(crate::tui::overlays::Overlay::Form(form)) = &h.app.overlay else { panic!("N opens the finding form") };
+    assert!(form.title.contains("AC-4 in 2026-Q3, system snowflake"), "{}", form.title);
+    h.key(KeyCode::Enter);
+    let filed = h.app.overview.as_ref().and_then(|o| o.findings.last().cloned()).expect("a finding");
+    assert_eq!((filed.control.as_str(), filed.system.as_deref()), ("AC-4", Some("snowflake")));
+
+    // The Controls view shows AC-4's calendar beside its tests, the missed slot named.
+    h.keys("2/AC-4").key(KeyCode::Enter);
+    let screen = h.screen(W, H);
+    assert!(screen.contains("expect quarterly per system:"), "{screen}");
+    assert!(screen.contains("7 met, 1 missed, 0 due — missed 2026-Q3 |"), "{screen}");
+    h.key(KeyCode::Esc).keys("6");
+
+    // Tab to the matrix, then back to the sources list.
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.views.sources.systems.focus, crate::tui::views::systems::Focus::Matrix);
+    h.key(KeyCode::Tab);
+    assert!(h.screen(W, H).contains("Rows per day in 2026-Q3"), "back on the sources");
 }

@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::grid::{self, Grid};
 use super::{freshness_style, is_motion, moved, result_glyph};
 use crate::audit::full_population::{SpecOutcome, TestResult};
+use crate::audit::occurrences::{Occurrences, SlotState};
 use crate::fuzzy::Haystack;
 use crate::text::{fit, visible};
 use crate::tui::action::Action;
@@ -321,11 +322,33 @@ fn draw_detail(frame: &mut Frame, area: Rect, state: &State, overview: &Overview
                         )),
                     ]));
                 }
+                if let Some(occ) = &outcome.occurrences {
+                    lines.push(occurrence_line(occ));
+                }
             }
             None => lines.push(Line::styled("  testing the whole population…", Style::new().dark_gray())),
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+/// A spec's calendar in one line: its slots met, missed (named) and due.
+fn occurrence_line(occ: &Occurrences) -> Line<'static> {
+    let missed: Vec<String> = occ.missed().map(|s| s.name()).collect();
+    let (glyph, style) =
+        if missed.is_empty() { ("✓", Style::new().green()) } else { ("✗", Style::new().red().bold()) };
+    let mut text = format!(
+        "{}: {} slot(s): {} met, {} missed, {} due",
+        occ.name(),
+        occ.slots.len(),
+        occ.count(SlotState::Met),
+        missed.len(),
+        occ.count(SlotState::Due)
+    );
+    if !missed.is_empty() {
+        text.push_str(&format!(" — missed {}", visible(&missed.join(" · "))));
+    }
+    Line::from(vec![Span::styled(format!("  {glyph} "), style), Span::raw(text)])
 }
 
 /// Whether `sql` names the table `name` as a word.

@@ -1,6 +1,7 @@
 //! Readiness at a glance: controls by result, findings by severity and
 //! status (overdue highlighted), sources by freshness, the current audit's
-//! progress, and exceptions and findings opened/closed per past audit.
+//! progress, the inventory's drift with missed and due occurrences, and
+//! exceptions and findings opened/closed per past audit.
 //! Tab or j/k selects a panel (marked ▶), Enter opens the list it sums up.
 
 use ratatui::Frame;
@@ -11,6 +12,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Gauge, Paragraph
 
 use super::{freshness_style, result_glyph, severity_style};
 use crate::audit::lifecycle::{FindingStatus, Severity, is_overdue};
+use crate::audit::occurrences::{describe_group, grouped};
 use crate::audit::verdicts::ControlResult;
 use crate::tui::action::Action;
 use crate::tui::effect::{Effect, Tab};
@@ -25,11 +27,13 @@ pub enum Panel {
     Findings,
     Sources,
     Audit,
+    Schedule,
     History,
 }
 
 impl Panel {
-    const ALL: [Panel; 5] = [Panel::Controls, Panel::Findings, Panel::Sources, Panel::Audit, Panel::History];
+    const ALL: [Panel; 6] =
+        [Panel::Controls, Panel::Findings, Panel::Sources, Panel::Audit, Panel::Schedule, Panel::History];
 
     fn step(self, by: isize) -> Panel {
         let at = Panel::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
@@ -62,6 +66,7 @@ impl super::View for State {
                     Some(a) => vec![Effect::OpenAudit(a.audit.label.clone())],
                     None => vec![Effect::Show(Tab::Audits), Effect::Message("no mock audit yet: S starts one".into())],
                 },
+                Panel::Schedule => vec![Effect::ShowSystems],
                 Panel::History => vec![Effect::Show(Tab::Audits)],
             },
             _ => Vec::new(),
@@ -84,14 +89,24 @@ fn panel_block(state: &State, panel: Panel, title: String) -> Block<'static> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
-    let [top, gauge, chart] =
-        Layout::vertical([Constraint::Length(9), Constraint::Length(3), Constraint::Min(0)]).areas(area);
+    let schedule_lines = schedule_lines(overview);
+    // A short screen keeps the history's rows and gives the schedule what is left.
+    let room = area.height.saturating_sub(9 + 3 + 7).max(3);
+    let [top, gauge, schedule, chart] = Layout::vertical([
+        Constraint::Length(9),
+        Constraint::Length(3),
+        Constraint::Length((schedule_lines.len() as u16 + 2).min(room)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
     let [controls, findings, sources] =
         Layout::horizontal([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)]).areas(top);
     draw_controls(frame, controls, state, overview);
     draw_findings(frame, findings, state, overview);
     draw_sources(frame, sources, state, overview);
     draw_progress(frame, gauge, state, overview);
+    let block = panel_block(state, Panel::Schedule, " Inventory and schedule ".into());
+    frame.render_widget(Paragraph::new(schedule_lines).block(block), schedule);
     draw_history(frame, chart, state, overview);
 }
 
@@ -194,6 +209,75 @@ fn draw_progress(frame: &mut Frame, area: Rect, state: &State, overview: &Overvi
             frame.render_widget(Paragraph::new(" No mock audit yet: press 5, then S, to start one.").block(block), area)
         }
     }
+}
+
+/// How many open slots the schedule panel names.
+const DUE_SHOWN: usize = 3;
+
+/// The inventory's drift in the working period, the current audit's missed
+/// occurrences, this quarter's missed ones and the soonest due.
+fn schedule_lines(overview: &Overview) -> Vec<Line<'static>> {
+    let Some(picture) = overview.inventory.as_deref() else {
+        return vec![Line::styled(" checking the inventory and the calendar…", Style::new().dark_gray())];
+    };
+    let mut lines = Vec::new();
+    let red = Style::new().red().bold();
+    match &picture.report {
+        Some(report) => {
+            let drift = &report.drift;
+            let mut kinds: Vec<(&str, usize)> = Vec::new();
+            for d in drift {
+                match kinds.iter_mut().find(|(k, _)| *k == d.kind.as_str()) {
+                    Some((_, n)) => *n += 1,
+                    None => kinds.push((d.kind.as_str(), 1)),
+                }
+            }
+            let summary: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let (glyph, style) = if drift.is_empty() { ("✓", Style::new().green()) } else { ("▲", red) };
+            let text = match drift.len() {
+                0 => format!("   0  drift in {}: the inventory matches the evidence", report.period.label),
+                n => format!("{n:>4}  drift in {}: {}", report.period.label, summary.join(" · ")),
+            };
+            lines.push(Line::from(vec![Span::styled(format!(" {glyph} "), style), Span::raw(text)]));
+        }
+        None if picture.present => lines.push(Line::styled(" the inventory could not be checked", red)),
+        None => lines.push(Line::styled(" no systems.toml: no inventory to check", Style::new().dark_gray())),
+    }
+    for problem in &picture.problems {
+        lines.push(Line::styled(format!(" {}", crate::text::visible(problem)), Style::new().red()));
+    }
+    let names = |slots: &mut dyn Iterator<Item = String>| slots.collect::<Vec<_>>().join(" · ");
+    if let Some((label, slots)) = picture.audit_missed.as_ref().filter(|(_, s)| !s.is_empty()) {
+        let named = names(&mut slots.iter().map(|s| format!("{} {}", s.control, s.outcome.name())));
+        lines.push(Line::from(vec![
+            Span::styled(" ✗ ", red),
+            Span::raw(format!("{:>4}  expected occurrence(s) missed in {label}: ", slots.len())),
+            Span::raw(crate::text::visible(&named)),
+        ]));
+    }
+    if !picture.missed.is_empty() {
+        let named = names(&mut grouped(&picture.missed).into_iter().map(|g| describe_group(g, overview.now)));
+        lines.push(Line::from(vec![
+            Span::styled(" ✗ ", red),
+            Span::raw(format!("{:>4}  missed so far this quarter: ", picture.missed.len())),
+            Span::raw(crate::text::visible(&named)),
+        ]));
+    }
+    let due = grouped(&picture.due);
+    for group in due.iter().take(DUE_SHOWN) {
+        lines.push(Line::from(vec![
+            Span::styled(" ◷ ", Style::new().yellow()),
+            Span::raw(crate::text::visible(&describe_group(group, overview.now))),
+        ]));
+    }
+    if due.len() > DUE_SHOWN {
+        let later: usize = due[DUE_SHOWN..].iter().map(|g| g.len()).sum();
+        lines.push(Line::styled(
+            format!("       … and {later} later open slot(s) this quarter"),
+            Style::new().dark_gray(),
+        ));
+    }
+    lines
 }
 
 fn draw_history(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {

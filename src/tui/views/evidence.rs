@@ -351,7 +351,7 @@ impl State {
                 let (Some(audit), Some(control), Some(key)) = (&self.audit, &self.control, self.selected_key()) else {
                     return vec![no_row()];
                 };
-                let kind = FormKind::NewFinding { audit: audit.clone(), control: control.clone(), rows: vec![key] };
+                let kind = FormKind::finding(audit, control, vec![key]);
                 vec![Effect::Open(Overlay::Form(Form::new(kind, Some(overview))))]
             }
             Action::Pass => self.verdict_request(Verdict::Pass, None),
@@ -359,11 +359,7 @@ impl State {
             Action::Exception => {
                 let mut effects = self.verdict_request(Verdict::Exception, None);
                 if let (Some(audit), Some(control), Some(key)) = (&self.audit, &self.control, self.selected_key()) {
-                    let kind = FormKind::NewFinding {
-                        audit: audit.clone(),
-                        control: control.clone(),
-                        rows: vec![key.clone()],
-                    };
+                    let kind = FormKind::finding(audit, control, vec![key.clone()]);
                     let mut form = Form::new(kind, Some(overview));
                     // The exception is recorded before the form opens: cancelling it leaves no finding.
                     form.on_cancel = Some(format!(

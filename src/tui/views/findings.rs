@@ -120,7 +120,7 @@ impl State {
                     .map(|f| f.control.clone())
                     .or_else(|| current.audit.controls.first().cloned())
                     .unwrap_or_default();
-                let kind = FormKind::NewFinding { audit: current.audit.label.clone(), control, rows: Vec::new() };
+                let kind = FormKind::finding(&current.audit.label, &control, Vec::new());
                 vec![Effect::Open(Overlay::Form(Form::new(kind, Some(overview))))]
             }
             Action::EditFinding | Action::Select => match self.selected_finding(overview) {

@@ -17,6 +17,7 @@ pub mod findings;
 pub mod grid;
 pub mod query;
 pub mod sources;
+pub mod systems;
 
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
@@ -83,7 +84,9 @@ impl Views {
     /// confirmation are the app's).
     pub fn taking(reply: &Reply) -> Option<Tab> {
         match reply {
-            Reply::Overview(_) | Reply::Done(_) | Reply::PullJobs(_) | Reply::PullsLoaded(_) => None,
+            Reply::Overview(_) | Reply::Done(_) | Reply::PullJobs(_) | Reply::PullsLoaded(_) | Reply::Systems(_) => {
+                None
+            }
             Reply::ControlDetail { .. } => Some(Tab::Controls),
             Reply::Sample { .. } | Reply::Page { .. } => Some(Tab::Evidence),
             Reply::FindingEvents { .. } => Some(Tab::Findings),

@@ -1,6 +1,7 @@
 //! The evidence inventory: rows, newest timestamp, freshness, last run; the
 //! selected source's rows per day across the period as a sparkline with the
-//! coverage gaps marked; `I` ingests it from its configured path.
+//! coverage gaps marked; `I` ingests it from its configured path. `tab`
+//! turns to the inventory pane (`systems`): drift and coverage.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +27,19 @@ use crate::workspace::coverage::describe_ranges;
 use crate::workspace::documents::state::Status as DocumentStatus;
 use crate::workspace::sources::{SourceStatus, describe_age};
 
+/// What the Sources tab shows: the evidence sources, or the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pane {
+    #[default]
+    Sources,
+    Systems,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
+    pub pane: Pane,
+    /// The inventory pane (drift and coverage).
+    pub systems: super::systems::State,
     /// Into `shown`.
     pub selected: usize,
     /// Rows per day of the selected source, and its missing days.
@@ -90,7 +102,24 @@ impl State {
         }
     }
 
+    /// Opens the inventory pane on its drift.
+    pub fn show_systems(&mut self) {
+        self.pane = Pane::Systems;
+        self.systems.focus = super::systems::Focus::Drift;
+    }
+
     pub fn act(&mut self, action: Action, overview: &Overview) -> Vec<Effect> {
+        if action == Action::NextPane {
+            match self.pane {
+                Pane::Sources => self.show_systems(),
+                Pane::Systems if !self.systems.next_focus() => self.pane = Pane::Sources,
+                Pane::Systems => {}
+            }
+            return Vec::new();
+        }
+        if self.pane == Pane::Systems {
+            return self.systems.act(action, overview);
+        }
         match self.filter.list_key(action, &mut self.first_column, FLEXIBLE) {
             Some(ListKey::Scrolled) => return Vec::new(),
             Some(ListKey::FilterStarted) => {
@@ -153,6 +182,10 @@ fn row(s: &SourceStatus) -> Vec<Span<'static>> {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
+    if state.pane == Pane::Systems {
+        super::systems::draw(frame, area, &state.systems, overview);
+        return;
+    }
     let attention: Vec<_> = overview.documents.iter().filter(|d| d.needs_attention()).collect();
     // A short screen keeps the sources and gives documents one line.
     let documents_height = match overview.documents.len() {
@@ -167,7 +200,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, overview: &Overview) {
         Constraint::Length(7),
     ])
     .areas(area);
-    state.filter.draw(frame, filter, "I ingest · / filters", state.shown.len(), overview.sources.len());
+    state.filter.draw(frame, filter, "I ingest · / filters · tab: systems", state.shown.len(), overview.sources.len());
     let mut grid = Grid::new(&[
         ("source", true),
         ("state", false),
