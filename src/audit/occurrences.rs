@@ -328,6 +328,9 @@ pub struct DueSlot {
     pub outcome: SlotOutcome,
 }
 
+/// How many `per` values a grouped line names before "and N more".
+const NAMED: usize = 8;
+
 /// "AC-4 quarterly reviews: snowflake due in 9 day(s) (2026-Q4)": one
 /// line for slots of one spec that close together (every datastore's
 /// backup tonight): their `per` values listed, the rest said once.
@@ -337,6 +340,13 @@ pub fn describe_group(group: &[DueSlot], now: DateTime<Utc>) -> String {
         group.iter().filter(|d| !d.outcome.per.is_empty()).map(|d| d.outcome.per.join(" | ")).collect();
     let what = match values.as_slice() {
         [] => format!("{} {}", first.control, first.spec),
+        values if values.len() > NAMED => format!(
+            "{} {}: {} and {} more",
+            first.control,
+            first.spec,
+            values[..NAMED].join(", "),
+            values.len() - NAMED
+        ),
         values => format!("{} {}: {}", first.control, first.spec, values.join(", ")),
     };
     match first.outcome.state {
@@ -403,4 +413,45 @@ pub fn upcoming(
         (a.outcome.closes, &a.control, &a.outcome.per).cmp(&(b.outcome.closes, &b.control, &b.outcome.per))
     });
     Ok((due, missed))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+
+    fn due(system: &str, closes: DateTime<Utc>) -> DueSlot {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 10, d).expect("date");
+        DueSlot {
+            control: "AC-4".into(),
+            spec: "access reviews".into(),
+            outcome: SlotOutcome {
+                slot: Slot { label: "2026-Q4".into(), start: day(1), end: day(31) },
+                per: vec![system.to_string()],
+                rows: 0,
+                state: SlotState::Due,
+                closes,
+            },
+        }
+    }
+
+    #[test]
+    fn slots_closing_together_share_a_line_that_names_at_most_eight() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).single().expect("now");
+        let soon = now + chrono::TimeDelta::days(9);
+        let later = now + chrono::TimeDelta::days(20);
+        let mut slots: Vec<DueSlot> = (0..10).map(|i| due(&format!("db-{i}"), soon)).collect();
+        slots.push(due("okta", later));
+        let groups = grouped(&slots);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(
+            describe_group(groups[0], now),
+            "AC-4 access reviews: db-0, db-1, db-2, db-3, db-4, db-5, db-6, db-7 and 2 more due in 9 day(s) (2026-Q4)"
+        );
+        assert_eq!(describe_group(groups[1], now), "AC-4 access reviews: okta due in 20 day(s) (2026-Q4)");
+        let mut missed = due("okta", now);
+        missed.outcome.state = SlotState::Missed;
+        assert_eq!(describe_group(&[missed], now), "AC-4 access reviews: okta missed in 2026-Q4");
+    }
 }

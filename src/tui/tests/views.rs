@@ -409,6 +409,23 @@ fn the_inventory_pane_highlights_drift_shows_coverage_and_files_a_finding_naming
     let filed = h.app.overview.as_ref().and_then(|o| o.findings.last().cloned()).expect("a finding");
     assert_eq!((filed.control.as_str(), filed.system.as_deref()), ("AC-4", Some("snowflake")));
 
+    // The second line (zoom, retired but signing in) files on the control whose evidence showed it.
+    h.keys("kN").key(KeyCode::Enter);
+    let filed = h.app.overview.as_ref().and_then(|o| o.findings.last().cloned()).expect("a finding");
+    assert_eq!((filed.control.as_str(), filed.system.as_deref()), ("AC-1", Some("zoom")), "{:?}", h.app.status);
+
+    // A missed occurrence: the finding form of the Findings tab takes its slot.
+    h.keys("4N");
+    h.key(KeyCode::BackTab).ctrl('u').keys("OPS-1").key(KeyCode::Tab);
+    h.keys("No vulnerability scan in 2026-W36");
+    for _ in 0..5 {
+        h.key(KeyCode::Tab);
+    }
+    h.keys("2026-W36").key(KeyCode::Enter);
+    assert!(h.app.overlay.is_none(), "{:?}", h.app.status);
+    let filed = h.app.overview.as_ref().and_then(|o| o.findings.last().cloned()).expect("a finding");
+    assert_eq!((filed.control.as_str(), filed.slot.as_deref()), ("OPS-1", Some("2026-W36")));
+
     // The Controls view shows AC-4's calendar beside its tests, the missed slot named.
     h.keys("2/AC-4").key(KeyCode::Enter);
     let screen = h.screen(W, H);
