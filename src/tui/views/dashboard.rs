@@ -256,7 +256,22 @@ fn schedule_lines(overview: &Overview) -> Vec<Line<'static>> {
         ]));
     }
     if !picture.missed.is_empty() {
-        let named = names(&mut grouped(&picture.missed).into_iter().map(|g| describe_group(g, overview.now)));
+        // Per spec: how many, and the latest (a stopped feed misses every day).
+        let mut per_spec: Vec<(String, usize, String)> = Vec::new();
+        for d in &picture.missed {
+            let spec = format!("{} {}", d.control, d.spec);
+            match per_spec.iter_mut().find(|(s, _, _)| *s == spec) {
+                Some((_, n, last)) => {
+                    *n += 1;
+                    last.clone_from(&d.outcome.slot.label);
+                }
+                None => per_spec.push((spec, 1, d.outcome.slot.label.clone())),
+            }
+        }
+        let named = names(&mut per_spec.into_iter().map(|(spec, n, last)| match n {
+            1 => format!("{spec} in {last}"),
+            n => format!("{spec}: {n} slots, the latest {last}"),
+        }));
         lines.push(Line::from(vec![
             Span::styled(" ✗ ", red),
             Span::raw(format!("{:>4}  missed so far this quarter: ", picture.missed.len())),
