@@ -4,6 +4,8 @@
 //! and the system × control coverage matrix: rows per system of each spec
 //! that applies to systems, `✗ 0` where one applies and has none.
 
+use std::collections::HashMap;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Style, Stylize};
@@ -20,7 +22,7 @@ use crate::tui::messages::Request;
 use crate::tui::overlays::Overlay;
 use crate::tui::overlays::form::{About, Form, FormKind};
 use crate::tui::overview::Overview;
-use crate::workspace::inventory::drift::{Drift, DriftKind, SystemsReport};
+use crate::workspace::inventory::drift::{Drift, DriftKind, SystemStatus, SystemsReport};
 
 /// Which list of the pane has the keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -261,11 +263,19 @@ fn draw_matrix(frame: &mut Frame, area: Rect, state: &State, report: &SystemsRep
     let date = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into())
     };
+    // Looked up once per frame, not once per row: an inventory has 1000s.
+    let mut drift_of: HashMap<&str, Vec<&Drift>> = HashMap::new();
+    for d in &report.drift {
+        if let Some(system) = &d.system {
+            drift_of.entry(system.as_str()).or_default().push(d);
+        }
+    }
+    let listed: HashMap<&str, &SystemStatus> = report.systems.iter().map(|s| (s.id.as_str(), s)).collect();
     for id in matrix_rows(report) {
-        let lines: Vec<&Drift> = report.drift.iter().filter(|d| d.system.as_deref() == Some(id.as_str())).collect();
+        let lines = drift_of.get(id.as_str()).map(Vec::as_slice).unwrap_or_default();
         let flag = lines.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>().join(", ");
         let flag_style = lines.first().map(|d| drift_style(d.kind)).unwrap_or_default();
-        let mut row = match report.systems.iter().find(|s| s.id == id) {
+        let mut row = match listed.get(id.as_str()) {
             Some(s) => vec![
                 Span::raw(visible(&s.id)),
                 Span::styled(flag, flag_style),
