@@ -6,12 +6,16 @@ use serde_json::json;
 
 use super::output::{Format, Listing};
 use super::progress::Bar;
-use super::{Context, Outcome};
-use crate::workspace::ingest::ingest_with;
+use super::{BadInput, Context, Outcome};
+use crate::workspace::config::IngestMode;
+use crate::workspace::ingest::{IngestReport, ingest_with};
 
 pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
     let ws = ctx.open()?;
     let report = ingest_with(&ws, source, files, &Bar::new(&format!("ingesting {source}")))?;
+    if report.mode == IngestMode::InPlace {
+        return print_refresh(ctx, &report);
+    }
     if ctx.format == Format::Table {
         say!(
             "ingested {} row(s) into `{}` ({}, run {}); {} already present; {} row(s) in all",
@@ -38,5 +42,55 @@ pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
         ]);
         listing.print(ctx.format)?;
     }
+    Ok(0)
+}
+
+/// `quarterdeck refresh SOURCE`: re-reads where a source read in place
+/// lies — its file set, footers and counts — without copying a row.
+pub fn refresh(ctx: &Context, source: &str) -> Outcome {
+    let ws = ctx.open()?;
+    match ws.config.source(source) {
+        Some(declared) if declared.mode != IngestMode::InPlace => {
+            return Err(BadInput(format!(
+                "source `{source}` is copied into the workspace (mode = \"{}\"); `refresh` is for sources read in place — use `quarterdeck ingest {source}`",
+                declared.mode.as_str()
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    let report = ingest_with(&ws, source, &[], &Bar::new(&format!("refreshing {source}")))?;
+    print_refresh(ctx, &report)
+}
+
+fn print_refresh(ctx: &Context, report: &IngestReport) -> Outcome {
+    if ctx.format == Format::Table {
+        say!(
+            "refreshed `{}` in place: {} file(s), {} row(s), nothing copied (run {})",
+            report.source,
+            report.files.len(),
+            report.total_rows,
+            report.run_id
+        );
+        for file in &report.files {
+            say!("  {}  footer sha256:{}  {} bytes", crate::text::visible(&file.path), file.sha256, file.bytes);
+        }
+        return Ok(0);
+    }
+    let mut listing = Listing::new(&["run_id", "source", "mode", "files", "total_rows"]);
+    listing.push(vec![
+        json!(report.run_id),
+        json!(report.source),
+        json!(report.mode.as_str()),
+        json!(
+            report
+                .files
+                .iter()
+                .map(|f| json!({"path": f.path, "footer_sha256": f.sha256, "bytes": f.bytes}))
+                .collect::<Vec<_>>()
+        ),
+        json!(report.total_rows),
+    ]);
+    listing.print(ctx.format)?;
     Ok(0)
 }

@@ -127,6 +127,12 @@ pub enum Command {
         /// Files to load (default: the source's path in quarterdeck.toml)
         files: Vec<PathBuf>,
     },
+    /// Re-read a source that lives where it lies (Parquet in place): its
+    /// files, their footers and row counts; nothing is copied
+    Refresh {
+        /// The source's name in quarterdeck.toml
+        source: String,
+    },
     /// Fetch connector sources (concurrently) and load what each pulled
     Pull {
         /// Sources to pull (default: every connector source in quarterdeck.toml)
@@ -385,6 +391,7 @@ fn dispatch(cli: Cli) -> Outcome {
         Some(Command::Controls) => controls::run(&ctx),
         Some(Command::Sources { period }) => sources::run(&ctx, period.as_deref()),
         Some(Command::Ingest { source, files }) => ingest::run(&ctx, &source, &files),
+        Some(Command::Refresh { source }) => ingest::refresh(&ctx, &source),
         Some(Command::Pull { sources, jobs }) => pull::run(&ctx, &sources, jobs),
         Some(Command::Documents(args)) => documents::run(&ctx, &args),
         Some(Command::Systems { period, drift }) => systems::run(&ctx, period.as_deref(), drift),
@@ -425,6 +432,7 @@ fn formats(command: Option<&Command>) -> (&'static str, &'static [Format]) {
         Some(Command::Controls) => ("controls", ALL),
         Some(Command::Sources { .. }) => ("sources", ALL),
         Some(Command::Ingest { .. }) => ("ingest", ALL),
+        Some(Command::Refresh { .. }) => ("refresh", ALL),
         Some(Command::Pull { .. }) => ("pull", ALL),
         Some(Command::Documents(args)) => match args.command {
             Some(documents::DocumentsCommand::Collect { .. }) => ("documents collect", ALL),

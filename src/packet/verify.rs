@@ -55,7 +55,7 @@ pub fn verify(files: &PacketFiles, ws: Option<&Workspace>, progress: &dyn Progre
     let samples = check_samples(files, &log, problems);
     report.samples = samples.len();
     if let (Some(ws), Some(manifest)) = (ws, &manifest) {
-        report.against_workspace = against_workspace(ws, manifest, &log, &samples, &mut report, progress);
+        report.against_workspace = against_workspace(ws, manifest, (files, &log), &samples, &mut report, progress);
     }
     report
 }
@@ -266,7 +266,7 @@ fn check_samples(files: &PacketFiles, log: &[LogEntry], problems: &mut Vec<Strin
 fn against_workspace(
     ws: &Workspace,
     manifest: &Manifest,
-    log: &[LogEntry],
+    (files, log): (&PacketFiles, &[LogEntry]),
     samples: &[PacketSample],
     report: &mut PacketReport,
     progress: &dyn Progress,
@@ -311,6 +311,7 @@ fn against_workspace(
     let total = samples.len() as u64;
     for (done, sample) in samples.iter().enumerate() {
         progress.step(&format!("recounting {} / {}", sample.control, sample.spec), done as u64, total);
+        check_lake(ws, files, sample, problems);
         match recount(ws, &sample.sql, &sample.key_columns) {
             Ok((count, fingerprint)) => {
                 report.populations_recounted += 1;
@@ -332,6 +333,37 @@ fn against_workspace(
     }
     progress.step("recounted", total, total);
     true
+}
+
+/// The files an in-place population was drawn from — its IPE lineage's
+/// latest refresh of each source read in place — against the disk now: a
+/// partition rewritten, removed or added under the frozen sample is named.
+fn check_lake(ws: &Workspace, files: &PacketFiles, sample: &PacketSample, problems: &mut Vec<String>) {
+    use crate::workspace::ingest::in_place::{LakeFile, changes, describe_file, list_files};
+    let ipe_path = format!("{}ipe.json", sample.path.trim_end_matches("sample.json"));
+    let Some(ipe) = files.0.get(&ipe_path).and_then(|b| serde_json::from_slice::<Json>(b).ok()) else { return };
+    let runs = ipe.get("lineage").and_then(Json::as_array).cloned().unwrap_or_default();
+    let mut latest: BTreeMap<String, Vec<LakeFile>> = BTreeMap::new();
+    for run in runs.iter().filter(|r| r.get("mode").and_then(Json::as_str) == Some("in_place")) {
+        let ok = run.get("status").and_then(Json::as_str) == Some("ok");
+        let source = run.get("source").and_then(Json::as_str).unwrap_or_default().to_string();
+        if let (true, Some(set)) = (ok, run.get("files").and_then(|f| serde_json::from_value(f.clone()).ok())) {
+            latest.insert(source, set);
+        }
+    }
+    for (source, recorded) in latest {
+        let now: Vec<LakeFile> = match ws.config.source(&source) {
+            Some(declared) => list_files(&ws.root, declared).unwrap_or_default(),
+            None => recorded.iter().filter_map(|f| describe_file(std::path::Path::new(&f.path)).ok()).collect(),
+        };
+        for change in changes(&recorded, &now) {
+            problems.push(format!(
+                "{}: source `{}` read in place: {change} since the draw",
+                shown(&ipe_path),
+                shown(&source)
+            ));
+        }
+    }
 }
 
 fn shown(text: &str) -> String {

@@ -122,6 +122,8 @@ impl SourceFormat {
 pub enum IngestMode {
     Append,
     Replace,
+    /// Parquet read where it lies, through a view; never copied.
+    InPlace,
 }
 
 impl IngestMode {
@@ -129,6 +131,7 @@ impl IngestMode {
         match self {
             Self::Append => "append",
             Self::Replace => "replace",
+            Self::InPlace => "in_place",
         }
     }
 }
@@ -315,6 +318,15 @@ fn validate_source(
     let mode = match raw.mode.as_ref().map(|m| m.get_ref().as_str()) {
         None | Some("append") => IngestMode::Append,
         Some("replace") => IngestMode::Replace,
+        Some("in_place") if format == Some(SourceFormat::Parquet) => {
+            if raw.path.is_none() {
+                problems.push(Problem::error(
+                    name_at.clone(),
+                    format!("source `{name}`: mode `in_place` needs `path`: the folder or glob of its Parquet files"),
+                ));
+            }
+            IngestMode::InPlace
+        }
         // A point-in-time endpoint: each pull appends one dated row.
         Some("snapshot") if is_connector => {
             snapshot = true;
@@ -322,7 +334,11 @@ fn validate_source(
         }
         Some(other) => {
             let loc = raw.mode.as_ref().map_or(name_at.clone(), |m| at(m.span()));
-            let choices = if is_connector { "`append`, `replace` or `snapshot`" } else { "`append` or `replace`" };
+            let choices = match format {
+                _ if is_connector => "`append`, `replace` or `snapshot`",
+                Some(SourceFormat::Parquet) => "`append`, `replace` or `in_place`",
+                _ => "`append` or `replace` (`in_place` is for Parquet)",
+            };
             problems.push(Problem::error(loc, format!("source `{name}`: field `mode`: `{other}` is not {choices}")));
             IngestMode::Append
         }

@@ -214,11 +214,28 @@ impl Workspace {
     /// the database file itself and its WAL (DuckDB allows its own paths),
     /// so the local file system is switched off too: the open database
     /// keeps its file handle, and nothing else can be opened.
+    ///
+    /// A workspace with sources read in place must still read their lake
+    /// folders: the local file system stays on, and DuckDB's
+    /// `allowed_directories` admits those folders alone. (Writing there
+    /// would take a `COPY`, which the guard refuses before DuckDB sees it.)
     pub fn lock_down(&self) -> Result<(), WorkspaceError> {
-        self.conn.execute_batch(
-            "SET enable_external_access = false; SET disabled_filesystems = 'LocalFileSystem'; \
-             SET lock_configuration = true;",
-        )?;
+        let lakes = ingest::in_place::lake_folders(&self.root, &self.config.sources);
+        if lakes.is_empty() {
+            self.conn.execute_batch(
+                "SET enable_external_access = false; SET disabled_filesystems = 'LocalFileSystem'; \
+                 SET lock_configuration = true;",
+            )?;
+        } else {
+            let list = lakes
+                .iter()
+                .map(|dir| sql::quote_literal(&format!("{}/", dir.display())))
+                .collect::<Vec<_>>()
+                .join(", ");
+            self.conn.execute_batch(&format!(
+                "SET allowed_directories = [{list}]; SET enable_external_access = false; SET lock_configuration = true;"
+            ))?;
+        }
         Ok(())
     }
 }

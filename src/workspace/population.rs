@@ -332,9 +332,14 @@ pub fn describe(conn: &Connection, sql: &str) -> duckdb::Result<Vec<(String, Str
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
 }
 
+/// A source is loaded once its table exists — or, read in place, its view.
 fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
     conn.query_row(
-        "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?",
+        "SELECT count(*) > 0 FROM (
+             SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
+             UNION ALL
+             SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'
+         ) WHERE name = ?",
         [name],
         |r| r.get(0),
     )

@@ -84,6 +84,7 @@ pub fn draw(
 ) -> Result<Sample, AuditError> {
     let population = population::resolve(ws, control, spec)?;
     let sql = population.sql(period);
+    crate::workspace::ingest::in_place::ensure_unchanged(ws, &sql).map_err(AuditError::Refused)?;
     let ranking = rank_population(ws, &population, &sql, seed, n as usize)?;
     if ranking.duplicate_count > 0 {
         return Err(AuditError::DuplicateKeys {

@@ -20,6 +20,10 @@ pub enum IngestError {
     UnknownSource { name: String, hint: String },
     #[error("source `{source_name}`: no files match `{pattern}`")]
     NoFiles { source_name: String, pattern: String },
+    #[error(
+        "source `{0}` is read in place (mode = \"in_place\"): it reads the files at its `path`, not files named here; nothing was ingested"
+    )]
+    InPlaceFiles(String),
     #[error("source `{0}` has no `path` in quarterdeck.toml; name the files to ingest")]
     NoPath(String),
     #[error("{path}: {source}")]
@@ -130,6 +134,7 @@ pub struct IngestReport {
 const STAGING_PREFIX: &str = "qd_staging_";
 
 mod checks;
+pub mod in_place;
 mod pull;
 mod record;
 use crate::workspace::functions::Probes;
@@ -177,6 +182,12 @@ fn ingest_run(
         name: source_name.to_string(),
         hint: did_you_mean(source_name, ws.config.source_names()),
     })?;
+    if source.mode == IngestMode::InPlace {
+        if !files.is_empty() {
+            return Err(IngestError::InPlaceFiles(source.name.clone()));
+        }
+        return in_place::refresh(ws, source, progress);
+    }
     let files = resolve_files(&ws.root, source, files)?;
     // DuckDB and the hasher each read a file: both must see the same bytes.
     // A file whose size, mtime or inode moves between before and after the
@@ -209,7 +220,7 @@ fn ingest_run(
                 started: &started,
                 status: "ok",
                 counts: &counts,
-                files: &hashed,
+                files: serde_json::to_value(&hashed).unwrap_or_default(),
                 error: None,
                 pull,
             };
@@ -249,7 +260,7 @@ fn ingest_run(
                 started: &started,
                 status: "failed",
                 counts: &counts,
-                files: &listed,
+                files: serde_json::to_value(&listed).unwrap_or_default(),
                 error: Some(&message),
                 pull,
             };

@@ -51,7 +51,15 @@ pub fn record_pull(ws: &Workspace, source_name: &str, pull: &PullRun, error: Opt
     .unwrap_or(0);
     let counts = Counts { inserted: 0, skipped: 0, total };
     ws.conn.execute_batch("BEGIN TRANSACTION")?;
-    let run = RunRecord { source, started: &started, status, counts: &counts, files: &[], error, pull: Some(pull) };
+    let run = RunRecord {
+        source,
+        started: &started,
+        status,
+        counts: &counts,
+        files: serde_json::json!([]),
+        error,
+        pull: Some(pull),
+    };
     let recorded = run.write(ws, None);
     match recorded {
         Ok(id) => {

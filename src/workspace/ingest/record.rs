@@ -3,7 +3,7 @@
 
 use duckdb::Connection;
 
-use super::{Counts, IngestedFile, PullRun};
+use super::{Counts, PullRun};
 use crate::workspace::config::SourceConfig;
 use crate::workspace::{Workspace, actor};
 
@@ -13,7 +13,8 @@ pub(super) struct RunRecord<'a> {
     pub started: &'a str,
     pub status: &'a str,
     pub counts: &'a Counts,
-    pub files: &'a [IngestedFile],
+    /// The files read, as recorded: a JSON array.
+    pub files: serde_json::Value,
     pub error: Option<&'a str>,
     pub pull: Option<&'a PullRun>,
 }
@@ -30,7 +31,7 @@ impl RunRecord<'_> {
     }
 
     fn insert(&self, ws: &Workspace) -> duckdb::Result<i64> {
-        let files_json = serde_json::to_string(self.files).unwrap_or_else(|_| "[]".into());
+        let files_json = self.files.to_string();
         let pull_id = self.pull.map(|p| p.pull_id.as_str());
         let pull_json = self.pull.map(|p| p.summary.to_string());
         ws.conn.query_row(
