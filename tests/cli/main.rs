@@ -12,6 +12,7 @@ mod demo_inventory;
 mod documents;
 mod formats;
 mod ingest;
+mod lake;
 mod packet;
 mod population_rows;
 mod pull;
