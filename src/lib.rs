@@ -12,4 +12,5 @@ pub mod progress;
 pub mod text;
 pub mod tui;
 pub mod vocabulary;
+pub mod warehouse;
 pub mod workspace;

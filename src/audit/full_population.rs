@@ -83,35 +83,19 @@ fn test_population(
     period: &Period,
 ) -> Result<SpecOutcome, AuditError> {
     let sql = population.sql(period);
-    // One scan: per test, rows where it holds and rows where it is not NULL;
-    // failed = decided - passed, inconclusive = rows - decided. (count_if and
-    // count evaluate the test once; FILTER clauses cost half again as much.)
-    let mut aggregates = vec!["count(*)".to_string()];
     let bound: Vec<String> = tests.iter().map(|t| population.test_sql(t, period)).collect();
-    for expr in &bound {
-        // Rows where the test holds, and rows where it is not NULL.
-        aggregates.push(format!("coalesce(count_if(({expr})), 0)"));
-        aggregates.push(format!("count(({expr}))"));
-    }
-    let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
-    // Test expressions are mapping text: the whole query must still be one
-    // read-only SELECT (duckdb-rs would run statements before the last one).
-    ws.guard().select(&query).map_err(|refusal| refused(tests, refusal))?;
-    // A mapping's test is bounded like any SQL a person wrote.
-    let counts: Vec<u64> = bounded(ws, || {
-        ws.conn.query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
-    })
-    .map_err(|e| match e {
-        QueryError::Database(e) => compile_error(tests, &e),
-        other => AuditError::Query(other),
-    })?;
+    let engine = match &population.warehouse {
+        Some(warehouse) => Engine::Warehouse(crate::warehouse::session(&ws.config, warehouse)?),
+        None => Engine::Workspace,
+    };
+    let counts = engine.counts(ws, &sql, tests, &bound)?;
     let count = counts[0];
     let mut outcomes = Vec::new();
     for (i, test) in tests.iter().enumerate() {
         let passed = counts[1 + 2 * i];
         let decided = counts[2 + 2 * i];
-        let failed = decided - passed;
-        let inconclusive = count - decided;
+        let failed = decided.saturating_sub(passed);
+        let inconclusive = count.saturating_sub(decided);
         let result = if failed > 0 {
             TestResult::Fail
         } else if inconclusive > 0 || count == 0 {
@@ -119,10 +103,13 @@ fn test_population(
         } else {
             TestResult::Pass
         };
-        let failing_keys =
-            if failed > 0 { first_keys(ws, population, &sql, &format!("({}) = false", bound[i]))? } else { Vec::new() };
+        let failing_keys = if failed > 0 {
+            engine.first_keys(ws, population, &sql, &format!("({}) = false", bound[i]))?
+        } else {
+            Vec::new()
+        };
         let inconclusive_keys = if inconclusive > 0 {
-            first_keys(ws, population, &sql, &format!("({}) IS NULL", bound[i]))?
+            engine.first_keys(ws, population, &sql, &format!("({}) IS NULL", bound[i]))?
         } else {
             Vec::new()
         };
@@ -147,21 +134,102 @@ fn test_population(
     })
 }
 
-fn first_keys(ws: &Workspace, population: &Population, sql: &str, condition: &str) -> Result<Vec<String>, AuditError> {
-    let order = std::iter::once(quote_ident(&population.period_column))
-        .chain(population.key.iter().map(|k| quote_ident(k)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let query = format!(
-        "SELECT {} FROM ({sql}) AS population WHERE {condition} ORDER BY {order} LIMIT {SHOWN_KEYS}",
-        population.key_sql()
-    );
-    ws.guard().select(&query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
-    let keys = bounded(ws, || {
-        let mut stmt = ws.conn.prepare(&query)?;
-        stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()
-    })?;
-    Ok(keys)
+/// Where a population's tests run: in the workspace's DuckDB, or pushed
+/// down to the warehouse its rows stay in (the tests are its SQL then).
+enum Engine {
+    Workspace,
+    Warehouse(crate::warehouse::Postgres),
+}
+
+impl Engine {
+    /// One scan: the row count, then per test the rows where it holds and
+    /// the rows where it is not NULL (failed = decided - passed,
+    /// inconclusive = rows - decided).
+    fn counts(
+        &self,
+        ws: &Workspace,
+        sql: &str,
+        tests: &[AttributeTest],
+        bound: &[String],
+    ) -> Result<Vec<u64>, AuditError> {
+        let mut aggregates = vec!["count(*)".to_string()];
+        for expr in bound {
+            aggregates.push(match self {
+                // count_if and count evaluate the test once; FILTER clauses
+                // cost half again as much in DuckDB.
+                Self::Workspace => format!("coalesce(count_if(({expr})), 0)"),
+                Self::Warehouse(_) => format!("count(*) FILTER (WHERE ({expr}))"),
+            });
+            aggregates.push(format!("count(({expr}))"));
+        }
+        let query = format!("SELECT {} FROM ({sql}) AS population", aggregates.join(", "));
+        match self {
+            Self::Workspace => {
+                // Test expressions are mapping text: the whole query must still be one
+                // read-only SELECT (duckdb-rs would run statements before the last one).
+                ws.guard().select(&query).map_err(|refusal| refused(tests, refusal))?;
+                // A mapping's test is bounded like any SQL a person wrote.
+                bounded(ws, || {
+                    ws.conn.query_row(&query, [], |row| (0..aggregates.len()).map(|i| row.get::<_, u64>(i)).collect())
+                })
+                .map_err(|e| match e {
+                    QueryError::Database(e) => compile_error(tests, &e),
+                    other => AuditError::Query(other),
+                })
+            }
+            Self::Warehouse(session) => {
+                let mut counts = Vec::new();
+                session.run(&[crate::warehouse::Step::Rows(query)], &mut |_, fields| {
+                    counts = fields.iter().map(|f| f.as_deref().and_then(|n| n.parse().ok()).unwrap_or(0)).collect();
+                    Ok(())
+                })?;
+                if counts.len() != aggregates.len() {
+                    return Err(AuditError::Refused(format!(
+                        "warehouse `{}` returned {} count(s) of {}",
+                        session.warehouse,
+                        counts.len(),
+                        aggregates.len()
+                    )));
+                }
+                Ok(counts)
+            }
+        }
+    }
+
+    fn first_keys(
+        &self,
+        ws: &Workspace,
+        population: &Population,
+        sql: &str,
+        condition: &str,
+    ) -> Result<Vec<String>, AuditError> {
+        let order = std::iter::once(quote_ident(&population.period_column))
+            .chain(population.key.iter().map(|k| quote_ident(k)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let query = format!(
+            "SELECT {} FROM ({sql}) AS population WHERE {condition} ORDER BY {order} LIMIT {SHOWN_KEYS}",
+            population.key_sql()
+        );
+        match self {
+            Self::Workspace => {
+                ws.guard().select(&query).map_err(|refusal| AuditError::Refused(refusal.to_string()))?;
+                let keys = bounded(ws, || {
+                    let mut stmt = ws.conn.prepare(&query)?;
+                    stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()
+                })?;
+                Ok(keys)
+            }
+            Self::Warehouse(session) => {
+                let mut keys = Vec::new();
+                session.run(&[crate::warehouse::Step::Rows(query)], &mut |_, fields| {
+                    keys.push(fields.into_iter().next().flatten().unwrap_or_default());
+                    Ok(())
+                })?;
+                Ok(keys)
+            }
+        }
+    }
 }
 
 fn refused(tests: &[AttributeTest], refusal: crate::workspace::guard::Refusal) -> AuditError {

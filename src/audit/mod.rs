@@ -90,6 +90,8 @@ pub enum AuditError {
     Workspace(#[from] WorkspaceError),
     #[error(transparent)]
     Query(#[from] crate::workspace::query::QueryError),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
 }
@@ -101,6 +103,7 @@ impl crate::error::Kind for AuditError {
             Self::Workspace(e) => e.kind(),
             Self::Query(e) => e.kind(),
             Self::Database(e) => e.kind(),
+            Self::Warehouse(e) => e.kind(),
             _ => ErrorKind::BadInput,
         }
     }

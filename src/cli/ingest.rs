@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, source: &str, files: &[PathBuf]) -> Outcome {
     let ws = ctx.open()?;
     let report = ingest_with(&ws, source, files, &Bar::new(&format!("ingesting {source}")))?;
     if report.mode == IngestMode::InPlace {
-        return print_refresh(ctx, &report);
+        return print_refresh(ctx, &ws, &report);
     }
     if ctx.format == Format::Table {
         say!(
@@ -60,10 +60,20 @@ pub fn refresh(ctx: &Context, source: &str) -> Outcome {
         _ => {}
     }
     let report = ingest_with(&ws, source, &[], &Bar::new(&format!("refreshing {source}")))?;
-    print_refresh(ctx, &report)
+    print_refresh(ctx, &ws, &report)
 }
 
-fn print_refresh(ctx: &Context, report: &IngestReport) -> Outcome {
+fn print_refresh(ctx: &Context, ws: &crate::workspace::Workspace, report: &IngestReport) -> Outcome {
+    let warehouse = ws.config.source(&report.source).and_then(|s| s.warehouse.as_ref()).map(|w| w.warehouse.as_str());
+    if let (Some(warehouse), Format::Table) = (warehouse, ctx.format) {
+        say!(
+            "refreshed `{}` in warehouse `{warehouse}`: {} row(s) counted there, columns described, nothing copied (run {})",
+            report.source,
+            report.total_rows,
+            report.run_id
+        );
+        return Ok(0);
+    }
     if ctx.format == Format::Table {
         say!(
             "refreshed `{}` in place: {} file(s), {} row(s), nothing copied (run {})",

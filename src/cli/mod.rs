@@ -127,8 +127,9 @@ pub enum Command {
         /// Files to load (default: the source's path in quarterdeck.toml)
         files: Vec<PathBuf>,
     },
-    /// Re-read a source that lives where it lies (Parquet in place): its
-    /// files, their footers and row counts; nothing is copied
+    /// Re-read a source that lives where it lies (Parquet in place, or a
+    /// warehouse): its files and footers or its columns, its row counts;
+    /// nothing is copied
     Refresh {
         /// The source's name in quarterdeck.toml
         source: String,

@@ -158,6 +158,7 @@ pub fn gather(ws: &Workspace, label: &str, progress: &dyn Progress) -> Result<Do
             let column = tested.or(resolved.as_ref()).map(|p| PeriodColumn {
                 name: &p.period_column,
                 kind: p.column_type(&p.period_column).unwrap_or("TIMESTAMP"),
+                placed: p.warehouse.as_deref().zip(p.source_name.as_deref()),
             });
             drawn.push(sample_dossier(ws, *sample_id, sample.clone(), column, today)?);
         }

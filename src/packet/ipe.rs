@@ -38,8 +38,10 @@ pub struct LineageRun {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ipe {
-    /// The population exactly as drawn: runs as-is in the DuckDB CLI.
+    /// The population exactly as drawn: runs as-is in `runs_in`.
     pub population_sql: String,
+    /// Where the SQL of this sheet runs as-is.
+    pub runs_in: String,
     /// Count and fingerprint by SQL alone (DuckDB's own sha256).
     pub recount_sql: String,
     /// The sample by SQL alone: each row's key and rank, in rank order.
@@ -56,10 +58,12 @@ pub struct Ipe {
     pub empty_days: Option<Vec<NaiveDate>>,
 }
 
-/// The population's period column, with its DuckDB type.
+/// The population's period column, with its DuckDB type, and where the
+/// population lives: (warehouse, source) when its rows stay in one.
 pub struct PeriodColumn<'a> {
     pub name: &'a str,
     pub kind: &'a str,
+    pub placed: Option<(&'a str, &'a str)>,
 }
 
 /// The sheet of one frozen sample's population.
@@ -71,15 +75,30 @@ pub fn sheet(
     today: NaiveDate,
 ) -> Result<Ipe, PacketError> {
     let sql = &sample.sql;
-    let sources: Vec<String> = match ws.guard().tables_read(sql) {
-        Ok(tables) => tables.into_iter().collect(),
+    let placed = period_column.as_ref().and_then(|c| c.placed);
+    let sources: Vec<String> = match (placed, ws.guard().tables_read(sql)) {
+        (Some((_, source)), _) => vec![source.to_string()],
+        (None, Ok(tables)) => tables.into_iter().collect(),
         // A population whose tables are gone still has its frozen sheet.
-        Err(_) => Vec::new(),
+        (None, Err(_)) => Vec::new(),
+    };
+    let (recount, reperform, runs_in) = match placed {
+        Some((warehouse, _)) => (
+            crate::warehouse::reperform::recount_sql(sql, &sample.key_columns),
+            crate::warehouse::reperform::reperform_sql(sql, &sample.key_columns, &sample.seed, sample.size),
+            format!("psql, against warehouse `{warehouse}` (PostgreSQL)"),
+        ),
+        None => (
+            recount_sql(sql, &sample.key_columns),
+            reperform_sql(sql, &sample.key_columns, &sample.seed, sample.size),
+            "the DuckDB CLI, against workspace.duckdb".to_string(),
+        ),
     };
     Ok(Ipe {
         population_sql: format!("{sql};"),
-        recount_sql: recount_sql(sql, &sample.key_columns),
-        reperform_sql: reperform_sql(sql, &sample.key_columns, &sample.seed, sample.size),
+        runs_in,
+        recount_sql: recount,
+        reperform_sql: reperform,
         period_start: sample.period.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         period_end: sample.period.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         count: sample.population_count,
@@ -164,7 +183,29 @@ fn empty_days(
     let quoted = quote_ident(column.name);
     let tz = ws.config.timezone;
     let mut seen: BTreeSet<NaiveDate> = BTreeSet::new();
-    if column.kind == "DATE" {
+    if let Some((warehouse, _)) = column.placed {
+        let session = crate::warehouse::session(&ws.config, warehouse)?;
+        let query = match column.kind {
+            "DATE" => format!("SELECT DISTINCT CAST({quoted} AS VARCHAR) FROM ({}) AS population", sample.sql),
+            _ => format!(
+                "SELECT DISTINCT CAST(floor(extract(epoch FROM {quoted}) / 900) AS BIGINT) FROM ({}) AS population",
+                sample.sql
+            ),
+        };
+        session.run(&[crate::warehouse::Step::Rows(query)], &mut |_, fields| {
+            let value = fields.into_iter().next().flatten().unwrap_or_default();
+            let day = match column.kind {
+                "DATE" => value.parse().ok(),
+                _ => value
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|b| DateTime::<Utc>::from_timestamp(b * 900, 0))
+                    .map(|t| t.with_timezone(&tz).date_naive()),
+            };
+            seen.extend(day);
+            Ok(())
+        })?;
+    } else if column.kind == "DATE" {
         let mut stmt = ws
             .conn
             .prepare(&format!("SELECT DISTINCT CAST({quoted} AS VARCHAR) FROM ({}) AS population", sample.sql))?;

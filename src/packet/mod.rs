@@ -32,6 +32,8 @@ pub enum PacketError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Workspace(#[from] WorkspaceError),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("database: {0}")]
     Database(#[from] duckdb::Error),
     #[error("JSON: {0}")]
@@ -59,6 +61,7 @@ impl Kind for PacketError {
         match self {
             Self::Audit(e) => e.kind(),
             Self::Workspace(e) => e.kind(),
+            Self::Warehouse(e) => e.kind(),
             Self::Database(_) | Self::Json(_) | Self::Io { .. } | Self::Unreadable { .. } => ErrorKind::Internal,
             Self::EmptyLog | Self::Template { .. } | Self::NotAPacket { .. } | Self::Occupied { .. } => {
                 ErrorKind::BadInput

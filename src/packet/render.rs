@@ -90,7 +90,7 @@ pub fn context(dossier: &Dossier, workpapers: &[Workpaper], files: &[String]) ->
                 .map(|w| {
                     let ipe = c.samples.iter().find(|d| d.sample.spec == w.spec).map(|d| &d.ipe);
                     json!({"paper": w, "ipe": ipe.map(|i| json!({
-                        "population_sql": i.population_sql, "recount_sql": i.recount_sql,
+                        "population_sql": i.population_sql, "runs_in": i.runs_in, "recount_sql": i.recount_sql,
                         "reperform_sql": i.reperform_sql, "count": i.count, "fingerprint": i.fingerprint,
                         "period_start": i.period_start, "period_end": i.period_end, "sources": i.sources,
                         "lineage": i.lineage,

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use super::files::{PacketFiles, is_inside};
 use super::manifest::{MANIFEST, Manifest, SUMS, parse_sums, sha256_hex};
 use crate::audit::sampling::rank::rank_hex;
-use crate::audit::sampling::recount;
+use crate::audit::sampling::recount_where_it_lives;
 use crate::progress::Progress;
 use crate::workspace::Workspace;
 use crate::workspace::action_log::entries;
@@ -312,7 +312,7 @@ fn against_workspace(
     for (done, sample) in samples.iter().enumerate() {
         progress.step(&format!("recounting {} / {}", sample.control, sample.spec), done as u64, total);
         check_lake(ws, files, sample, problems);
-        match recount(ws, &sample.sql, &sample.key_columns) {
+        match recount_where_it_lives(ws, (&sample.control, &sample.spec), &sample.sql, &sample.key_columns) {
             Ok((count, fingerprint)) => {
                 report.populations_recounted += 1;
                 if count != sample.count {

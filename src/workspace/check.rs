@@ -82,6 +82,10 @@ pub fn check(ws: &Workspace, catalog: &Catalog, mappings: &Mappings) -> Vec<Prob
                 }
             };
             problems.extend(system_columns(control, spec, &population));
+            if population.warehouse.is_some() {
+                problems.extend(crate::warehouse::compile::problems(ws, control, spec, &population));
+                continue;
+            }
             for test in &spec.tests {
                 let (population_sql, test_sql) = population.probe_sql(Some(test));
                 let sql = format!(

@@ -43,6 +43,7 @@ pub struct Config {
     pub timezone: chrono_tz::Tz,
     pub sampling: BTreeMap<Frequency, u32>,
     pub sources: Vec<SourceConfig>,
+    pub warehouses: Vec<WarehouseConfig>,
     pub limits: Limits,
     /// How old the inventory's last review may be (`[inventory] review_within`).
     pub review_within: ReviewWindow,
@@ -87,6 +88,8 @@ pub enum SourceFormat {
     Parquet,
     /// Filled by a connector; its pulled pages load as NDJSON.
     Connector(Preset),
+    /// Left in a warehouse (`warehouse = …`): queried there, never copied.
+    Warehouse,
 }
 
 impl SourceFormat {
@@ -114,6 +117,7 @@ impl SourceFormat {
             Self::Ndjson => "ndjson",
             Self::Parquet => "parquet",
             Self::Connector(preset) => preset.as_str(),
+            Self::Warehouse => "warehouse",
         }
     }
 }
@@ -151,11 +155,59 @@ pub struct SourceConfig {
     pub location: Location,
     /// What a connector source fetches, and how (None for a file source).
     pub connector: Option<ConnectorSpec>,
+    /// Where a warehouse source's rows live (None for every other source).
+    pub warehouse: Option<WarehouseSource>,
+}
+
+/// The engines a warehouse source can live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarehouseKind {
+    Postgres,
+}
+
+impl WarehouseKind {
+    pub const NAMES: [&'static str; 1] = ["postgres"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A `[[warehouse]]`: an engine and the env var holding its connection
+/// URL (never the URL itself: the file is reviewed in git).
+#[derive(Debug, Clone)]
+pub struct WarehouseConfig {
+    pub name: String,
+    pub kind: WarehouseKind,
+    pub url_env: String,
+    /// How long one statement may run there.
+    pub timeout: std::time::Duration,
+    pub location: Location,
+}
+
+/// A source's rows in a warehouse: a table (its dotted name, each part an
+/// identifier) or a query in the engine's own dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    Table(Vec<String>),
+    Query(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct WarehouseSource {
+    pub warehouse: String,
+    pub relation: Relation,
 }
 
 impl Config {
     pub fn source(&self, name: &str) -> Option<&SourceConfig> {
         self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn warehouse(&self, name: &str) -> Option<&WarehouseConfig> {
+        self.warehouses.iter().find(|w| w.name == name)
     }
 
     pub fn source_names(&self) -> impl Iterator<Item = &str> {
@@ -220,9 +272,10 @@ impl Config {
             }
         }
 
+        let warehouses = super::warehouse_config::validate_all(raw.warehouse, &at, &mut problems);
         let mut sources: Vec<SourceConfig> = Vec::new();
         for raw_source in raw.source {
-            if let Some(source) = validate_source(raw_source, &at, &sources, &mut problems) {
+            if let Some(source) = validate_source(raw_source, &at, (&sources, &warehouses), &mut problems) {
                 sources.push(source);
             }
         }
@@ -243,7 +296,7 @@ impl Config {
         };
 
         if problems.is_empty() {
-            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources, limits, review_within })
+            Ok(Self { path: path.to_path_buf(), name, timezone, sampling, sources, warehouses, limits, review_within })
         } else {
             Err(ConfigError::Invalid(problems))
         }
@@ -253,7 +306,7 @@ impl Config {
 fn validate_source(
     mut raw: RawSource,
     at: &dyn Fn(std::ops::Range<usize>) -> Location,
-    earlier: &[SourceConfig],
+    (earlier, warehouses): (&[SourceConfig], &[WarehouseConfig]),
     problems: &mut Vec<Problem>,
 ) -> Option<SourceConfig> {
     let before = problems.len();
@@ -275,16 +328,48 @@ fn validate_source(
     } else if earlier.iter().any(|s| s.name == name) {
         problems.push(Problem::error(name_at.clone(), format!("source `{name}` is declared twice")));
     }
-    let format = SourceFormat::parse(raw.format.get_ref());
-    if format.is_none() {
+    let warehouse = super::warehouse_config::source_relation(&mut raw, &name, &name_at, at, warehouses, problems);
+    let format = match (&raw.format, &warehouse) {
+        (None, Some(_)) => Some(SourceFormat::Warehouse),
+        (Some(format), Some(_)) => {
+            problems.push(Problem::error(
+                at(format.span()),
+                format!(
+                    "source `{name}`: field `format`: a warehouse source has none (its rows stay in the warehouse)"
+                ),
+            ));
+            None
+        }
+        (None, None) => {
+            problems.push(Problem::error(
+                name_at.clone(),
+                format!(
+                    "source `{name}`: field `format` is required (one of {}), or `warehouse` for rows left in a warehouse",
+                    SourceFormat::names().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+            None
+        }
+        (Some(format), None) => {
+            let parsed = SourceFormat::parse(format.get_ref());
+            if parsed.is_none() {
+                problems.push(Problem::error(
+                    at(format.span()),
+                    format!(
+                        "source `{name}`: field `format`: unknown format `{}`{} (one of {})",
+                        format.get_ref(),
+                        did_you_mean(format.get_ref(), SourceFormat::names()),
+                        SourceFormat::names().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            parsed
+        }
+    };
+    if let (Some(_), Some(path)) = (&warehouse, &raw.path) {
         problems.push(Problem::error(
-            at(raw.format.span()),
-            format!(
-                "source `{name}`: field `format`: unknown format `{}`{} (one of {})",
-                raw.format.get_ref(),
-                did_you_mean(raw.format.get_ref(), SourceFormat::names()),
-                SourceFormat::names().collect::<Vec<_>>().join(", ")
-            ),
+            at(path.span()),
+            format!("source `{name}`: field `path`: a warehouse source reads its `table` or `query` there, not files"),
         ));
     }
     if raw.key.get_ref().is_empty() {
@@ -316,6 +401,16 @@ fn validate_source(
     let connector_keys = raw.connector_keys();
     let mut snapshot = false;
     let mode = match raw.mode.as_ref().map(|m| m.get_ref().as_str()) {
+        // Rows left in a warehouse are read where they live.
+        None if warehouse.is_some() => IngestMode::InPlace,
+        Some(_) if warehouse.is_some() => {
+            let loc = raw.mode.as_ref().map_or(name_at.clone(), |m| at(m.span()));
+            problems.push(Problem::error(
+                loc,
+                format!("source `{name}`: field `mode`: a warehouse source is always read in place"),
+            ));
+            IngestMode::InPlace
+        }
         None | Some("append") => IngestMode::Append,
         Some("replace") => IngestMode::Replace,
         Some("in_place") if format == Some(SourceFormat::Parquet) => {
@@ -380,6 +475,7 @@ fn validate_source(
         mode,
         location: name_at,
         connector,
+        warehouse,
     })
 }
 
@@ -422,6 +518,8 @@ struct RawConfig {
     /// Connectors are declared here too; they are read by `connectors/`.
     #[serde(default, rename = "connector")]
     _connector: Vec<toml::Table>,
+    #[serde(default)]
+    warehouse: Vec<super::warehouse_config::RawWarehouse>,
 }
 
 #[derive(Deserialize, Default)]
@@ -439,9 +537,13 @@ struct RawWorkspace {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSource {
+pub(super) struct RawSource {
     name: Spanned<String>,
-    format: Spanned<String>,
+    format: Option<Spanned<String>>,
+    // A warehouse source (workspace/warehouse_config.rs).
+    pub(super) warehouse: Option<Spanned<String>>,
+    pub(super) table: Option<Spanned<String>>,
+    pub(super) query: Option<Spanned<String>>,
     path: Option<Spanned<String>>,
     key: Spanned<Vec<Spanned<String>>>,
     timestamp: Spanned<String>,

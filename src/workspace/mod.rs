@@ -30,6 +30,7 @@ pub mod sources;
 pub mod sql;
 pub mod stored;
 pub mod values;
+pub mod warehouse_config;
 
 use std::path::{Path, PathBuf};
 

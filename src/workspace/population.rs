@@ -53,6 +53,11 @@ pub struct Population {
     pub key: Vec<String>,
     /// Column names and DuckDB types, in order.
     pub columns: Vec<(String, String)>,
+    /// The warehouse the rows stay in (None: they are in the workspace);
+    /// then `base_sql` and the tests are that engine's SQL.
+    pub warehouse: Option<String>,
+    /// The source a `source = …` spec reads (None for a population query).
+    pub source_name: Option<String>,
 }
 
 impl Population {
@@ -239,6 +244,10 @@ pub fn of_source(
 
 fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Population, PopulationError> {
     let (conn, config) = (&ws.conn, &ws.config);
+    let placed = match &spec.population {
+        PopulationDef::Source { source, .. } => config.source(&source.value).filter(|s| s.warehouse.is_some()),
+        PopulationDef::Query(_) => None,
+    };
     let source = match &spec.population {
         PopulationDef::Source { source, .. } => {
             let defaults = if source.value == documents::SOURCE {
@@ -258,17 +267,37 @@ fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Pop
         }
         PopulationDef::Query(_) => None,
     };
-    let base = base_sql(spec);
     let location = population_location(spec);
-    ws.guard().select(&base).map_err(|refusal| match refusal {
-        Refusal::UnknownTable(name) if config.source(&name).is_some() || name == documents::SOURCE => {
-            PopulationError::NotLoaded { location: location.clone(), name }
+    let (base, columns) = match placed {
+        // The engine's SQL: its relation, the filter as written for it; the
+        // columns are the workspace's stand-in's.
+        Some(declared) => {
+            let relation = crate::warehouse::relation_sql(declared).unwrap_or_default();
+            let mut base = format!("SELECT * FROM ({relation}) AS {}", quote_ident(&declared.name));
+            if let PopulationDef::Source { filter: Some(filter), .. } = &spec.population {
+                base.push_str(&format!(" WHERE ({})", filter.value));
+            }
+            let columns = describe(conn, &format!("SELECT * FROM {}", quote_ident(&declared.name)))
+                .map_err(|e| compile_error(location, &e))?;
+            (base, Some(columns))
         }
-        refusal => PopulationError::Refused { location: location.clone(), refusal },
-    })?;
+        None => (base_sql(spec), None),
+    };
+    if placed.is_none() {
+        ws.guard().select(&base).map_err(|refusal| match refusal {
+            Refusal::UnknownTable(name) if config.source(&name).is_some() || name == documents::SOURCE => {
+                PopulationError::NotLoaded { location: location.clone(), name }
+            }
+            refusal => PopulationError::Refused { location: location.clone(), refusal },
+        })?;
+        refuse_warehouse_reads(ws, &base, location)?;
+    }
     let base_text = PeriodText::statement(conn, &base);
     let (start, end) = probe_literals();
-    let columns = describe(conn, &base_text.bind(&start, &end)).map_err(|e| compile_error(location, &e))?;
+    let columns = match columns {
+        Some(columns) => columns,
+        None => describe(conn, &base_text.bind(&start, &end)).map_err(|e| compile_error(location, &e))?,
+    };
     let names = || columns.iter().map(|(c, _)| c.as_str());
 
     let (period_column, period_location, period_until) = match (&spec.period, &source) {
@@ -312,6 +341,9 @@ fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Pop
             });
         }
     }
+    if let Some(declared) = placed {
+        refuse_key_types(ws, declared, &key, &key_location)?;
+    }
     let tests = spec.tests.iter().map(|t| (t.name.clone(), PeriodText::expression(conn, &t.expr))).collect();
     Ok(Population {
         control: control.to_string(),
@@ -323,7 +355,58 @@ fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Pop
         period_until,
         key,
         columns,
+        warehouse: placed.and_then(|s| s.warehouse.as_ref()).map(|w| w.warehouse.clone()),
+        source_name: match &spec.population {
+            PopulationDef::Source { source, .. } => Some(source.value.clone()),
+            PopulationDef::Query(_) => None,
+        },
     })
+}
+
+/// A key column of a type that does not render alike in the engine and in
+/// DuckDB is refused (columns/types as of the source's last refresh).
+fn refuse_key_types(
+    ws: &Workspace,
+    declared: &SourceConfig,
+    key: &[String],
+    location: &Location,
+) -> Result<(), PopulationError> {
+    let recorded = crate::warehouse::recorded(ws, &declared.name).map_err(|e| compile_error(location, &e))?;
+    let Some(recorded) = recorded else { return Ok(()) };
+    for column in key {
+        let Some(found) = recorded.columns.iter().find(|c| c.name == *column) else { continue };
+        if let Some(reason) = crate::warehouse::columns::key_refusal(&found.engine_type) {
+            return Err(PopulationError::Compile {
+                location: location.clone(),
+                message: format!(
+                    "field `key`: column `{column}` of warehouse source `{}` is {} there, which cannot be a key: {reason}; render it as text in the source's `query` (e.g. `to_char(…) AS {column}_text`) and key on that",
+                    declared.name, found.engine_type
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A population query runs in the workspace, so it cannot read a source
+/// whose rows stay in a warehouse (its stand-in would fail at run time).
+fn refuse_warehouse_reads(ws: &Workspace, sql: &str, location: &Location) -> Result<(), PopulationError> {
+    if ws.config.warehouses.is_empty() {
+        return Ok(());
+    }
+    let Ok(tables) = ws.guard().tables_read(sql) else { return Ok(()) };
+    match ws.config.sources.iter().find(|s| s.warehouse.is_some() && tables.contains(&s.name)) {
+        Some(source) => Err(PopulationError::Compile {
+            location: location.clone(),
+            message: format!(
+                "this query reads `{}`, whose rows stay in warehouse `{}`; a population over it is `source = \"{}\"` (with a `filter` in that engine's SQL), or a `query` on the source in quarterdeck.toml",
+                source.name,
+                source.warehouse.as_ref().map_or("", |w| w.warehouse.as_str()),
+                source.name
+            ),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Column names and types of a query, without running it.

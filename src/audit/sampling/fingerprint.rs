@@ -58,6 +58,39 @@ pub fn of_buckets(buckets: Vec<&mut [Digest32]>, threads: usize) -> Fingerprint 
     pipeline(buckets, threads, render)
 }
 
+/// The fingerprint of digests spilled to files, one per leading byte in
+/// ascending order, each 32-byte digests back to back in any order: one
+/// bucket is in memory per thread at a time, whatever the population.
+pub fn of_spilled(files: Vec<std::path::PathBuf>, threads: usize) -> std::io::Result<Fingerprint> {
+    let failed = std::sync::Mutex::new(None);
+    let print = pipeline(files, threads, |path| {
+        let mut bucket: Vec<Digest32> = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() % 32 == 0 => bytes
+                .chunks_exact(32)
+                .map(|c| {
+                    let mut d = [0u8; 32];
+                    d.copy_from_slice(c);
+                    d
+                })
+                .collect(),
+            Ok(_) => {
+                let torn = std::io::Error::other(format!("{}: a torn digest", path.display()));
+                failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(torn);
+                Vec::new()
+            }
+            Err(e) => {
+                failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(e);
+                Vec::new()
+            }
+        };
+        render(&mut bucket)
+    });
+    match failed.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        Some(e) => Err(e),
+        None => Ok(print),
+    }
+}
+
 /// Renders each bucket (sorted, as hex lines) and hashes them in order.
 /// One thread hashes; the others render, round robin, a few buckets ahead.
 fn pipeline<B: Send>(buckets: Vec<B>, threads: usize, render: impl Fn(B) -> Rendered + Sync) -> Fingerprint {

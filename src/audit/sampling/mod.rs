@@ -84,8 +84,18 @@ pub fn draw(
 ) -> Result<Sample, AuditError> {
     let population = population::resolve(ws, control, spec)?;
     let sql = population.sql(period);
-    crate::workspace::ingest::in_place::ensure_unchanged(ws, &sql).map_err(AuditError::Refused)?;
-    let ranking = rank_population(ws, &population, &sql, seed, n as usize)?;
+    let (ranking, rows) = match &population.warehouse {
+        Some(warehouse) => {
+            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            let drawn =
+                crate::warehouse::draw::draw(ws, &session, &population, (&sql, period, spec), seed, n as usize)?;
+            (drawn.ranking, Some(drawn.rows))
+        }
+        None => {
+            crate::workspace::ingest::in_place::ensure_unchanged(ws, &sql).map_err(AuditError::Refused)?;
+            (rank_population(ws, &population, &sql, seed, n as usize)?, None)
+        }
+    };
     if ranking.duplicate_count > 0 {
         return Err(AuditError::DuplicateKeys {
             control: control.id.clone(),
@@ -93,7 +103,10 @@ pub fn draw(
             count: ranking.duplicate_count,
         });
     }
-    let rows = read_rows(ws, &population, (&sql, period), spec, &ranking)?;
+    let rows = match rows {
+        Some(rows) => rows,
+        None => read_rows(ws, &population, (&sql, period), spec, &ranking)?,
+    };
     Ok(Sample {
         control: control.id.clone(),
         spec: spec.name.clone(),
@@ -158,6 +171,29 @@ pub fn recount(ws: &Workspace, sql: &str, key_columns: &[String]) -> Result<(u64
         return Err(AuditError::Refused(format!("the recount saw {tapped} key(s) of {count} row(s); run it again")));
     }
     Ok((count.max(0) as u64, fingerprint::of_batches(&batches, threads()).hex))
+}
+
+/// [`recount`] where the population lives: in the warehouse its source
+/// stays in (the recorded SQL is that engine's), else in the workspace.
+pub fn recount_where_it_lives(
+    ws: &Workspace,
+    (control, spec): (&str, &str),
+    sql: &str,
+    key_columns: &[String],
+) -> Result<(u64, String), AuditError> {
+    let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
+    let warehouse = mappings
+        .control(control)
+        .and_then(|c| c.evidence.iter().find(|s| s.name == spec).map(|s| (c, s)))
+        .and_then(|(c, s)| population::resolve(ws, c, s).ok())
+        .and_then(|p| p.warehouse);
+    match warehouse {
+        Some(warehouse) => {
+            let session = crate::warehouse::session(&ws.config, &warehouse)?;
+            Ok(crate::warehouse::draw::recount(&session, sql, key_columns)?)
+        }
+        None => recount(ws, sql, key_columns),
+    }
 }
 
 /// The sample's keys alone, in ascending rank: [`rank_population`] without

@@ -18,7 +18,7 @@ use super::record::{RunRecord, open_period_rows};
 use super::{Counts, IngestError, IngestReport, STEPS, update_stats};
 use crate::progress::Progress;
 use crate::workspace::Workspace;
-use crate::workspace::config::{IngestMode, SourceConfig};
+use crate::workspace::config::{IngestMode, SourceConfig, SourceFormat};
 use crate::workspace::sql::{quote_ident, quote_literal};
 
 /// Parquet's magic, at the start and the end of every file.
@@ -79,13 +79,18 @@ pub fn list_files(root: &Path, source: &SourceConfig) -> Result<Vec<LakeFile>, I
     paths.iter().map(|p| describe_file(p)).collect()
 }
 
+/// A source read in place from Parquet files (not from a warehouse).
+pub fn is_lake(source: &SourceConfig) -> bool {
+    source.mode == IngestMode::InPlace && source.format == SourceFormat::Parquet
+}
+
 /// The folders the in-place sources read: a folder path itself, else the
 /// fixed part of a glob before its first wildcard. A locked-down database
 /// may read (only) there.
 pub fn lake_folders(root: &Path, sources: &[SourceConfig]) -> Vec<PathBuf> {
     let mut folders: Vec<PathBuf> = sources
         .iter()
-        .filter(|s| s.mode == IngestMode::InPlace)
+        .filter(|s| is_lake(s))
         .filter_map(|s| s.path.as_deref())
         .map(|pattern| {
             let fixed: PathBuf = Path::new(pattern)
@@ -190,7 +195,7 @@ pub fn ensure_unchanged(ws: &Workspace, sql: &str) -> Result<(), String> {
         return Ok(());
     }
     let Ok(tables) = ws.guard().tables_read(sql) else { return Ok(()) };
-    for source in ws.config.sources.iter().filter(|s| s.mode == IngestMode::InPlace && tables.contains(&s.name)) {
+    for source in ws.config.sources.iter().filter(|s| is_lake(s) && tables.contains(&s.name)) {
         let changed = changes_since(ws, source, None).map_err(|e| e.to_string())?;
         if !changed.is_empty() {
             let shown = changed.iter().take(3).map(ToString::to_string).collect::<Vec<_>>().join("; ");

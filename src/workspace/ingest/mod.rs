@@ -24,6 +24,12 @@ pub enum IngestError {
         "source `{0}` is read in place (mode = \"in_place\"): it reads the files at its `path`, not files named here; nothing was ingested"
     )]
     InPlaceFiles(String),
+    #[error(
+        "source `{0}` stays in its warehouse: it reads no files; `quarterdeck refresh {0}` counts it there, nothing is copied"
+    )]
+    InWarehouse(String),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("source `{0}` has no `path` in quarterdeck.toml; name the files to ingest")]
     NoPath(String),
     #[error("{path}: {source}")]
@@ -70,6 +76,7 @@ impl crate::error::Kind for IngestError {
         match self {
             Self::Workspace(e) => e.kind(),
             Self::Database(e) => e.kind(),
+            Self::Warehouse(e) => e.kind(),
             _ => ErrorKind::BadInput,
         }
     }
@@ -137,6 +144,7 @@ mod checks;
 pub mod in_place;
 mod pull;
 mod record;
+mod warehouse;
 use crate::workspace::functions::Probes;
 use checks::{
     check_columns, check_rejects, check_same_shape, check_unique_keys, drop_rejects, normalise_timestamp, table_columns,
@@ -182,6 +190,12 @@ fn ingest_run(
         name: source_name.to_string(),
         hint: did_you_mean(source_name, ws.config.source_names()),
     })?;
+    if source.warehouse.is_some() {
+        if !files.is_empty() {
+            return Err(IngestError::InWarehouse(source.name.clone()));
+        }
+        return warehouse::refresh(ws, source, progress);
+    }
     if source.mode == IngestMode::InPlace {
         if !files.is_empty() {
             return Err(IngestError::InPlaceFiles(source.name.clone()));
@@ -509,6 +523,8 @@ fn reader_sql(source: &SourceConfig, files: &[PathBuf], existing: &[(String, Str
         SourceFormat::Connector(_) => {
             format!("SELECT * FROM read_json({list}, format = 'newline_delimited', union_by_name = true)")
         }
+        // Refused before any file is read (`IngestError::InWarehouse`).
+        SourceFormat::Warehouse => "SELECT 'a warehouse source reads no files' AS refused WHERE false".to_string(),
     }
 }
 

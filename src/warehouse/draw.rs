@@ -1,0 +1,285 @@
+//! The draw pushed down to the warehouse. In one read-only snapshot the
+//! engine computes the population's count, streams every row's key digest
+//! (lowercase hex sha256 of the canonical key — Quarterdeck fingerprints
+//! them itself: the engines' string aggregates are capped or drop NULLs),
+//! and returns the n + 1 rows of smallest rank whole, with each attribute
+//! test's result. Each drawn row is then re-rendered in the workspace's
+//! own DuckDB — its key rebuilt from its typed values, its rank re-hashed —
+//! and the draw is refused on any difference. Nothing is written here.
+
+use serde_json::{Map, Value as Json};
+
+use super::{Postgres, Step, WarehouseError, spill::Spill};
+use crate::audit::sampling::fingerprint::Fingerprint;
+use crate::audit::sampling::rank::{Ranked, Ranking, rank_hex};
+use crate::audit::sampling::{SampleRow, TestResults, key::SampleKey};
+use crate::workspace::Workspace;
+use crate::workspace::mapping::EvidenceSpec;
+use crate::workspace::period::Period;
+use crate::workspace::population::Population;
+use crate::workspace::sql::{quote_ident, quote_literal};
+use crate::workspace::values::to_json;
+
+/// The SQL the engine runs for a draw of `n` under `seed` (also what
+/// docs/scale.md shows an auditor, and what `psql` alone re-performs).
+pub struct DrawSql {
+    pub count: String,
+    pub digests: String,
+    pub top: String,
+}
+
+impl DrawSql {
+    pub fn new(population: &Population, sql: &str, period: &Period, spec: &EvidenceSpec, seed: &str, n: usize) -> Self {
+        let key = population.key_sql();
+        let keyed = format!("SELECT {key} AS __qd_key, population.* FROM ({sql}) AS population");
+        let tests: String = spec
+            .tests
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                format!(", ({}) AS {}", population.test_sql(t, period), quote_ident(&format!("__qd_test_{i}")))
+            })
+            .collect();
+        let columns: String =
+            population.columns.iter().map(|(c, _)| format!(", population.{}", quote_ident(c))).collect();
+        Self {
+            count: format!("SELECT count(*) FROM ({sql}) AS population"),
+            digests: format!("SELECT encode(sha256(convert_to({key}, 'UTF8')), 'hex') FROM ({sql}) AS population"),
+            top: format!(
+                "SELECT population.__qd_key, population.__qd_rank{tests}{columns} FROM (\
+                 SELECT encode(sha256(convert_to({seed} || ':' || keyed.__qd_key, 'UTF8')), 'hex') COLLATE \"C\" AS __qd_rank, \
+                 keyed.* FROM ({keyed}) AS keyed ORDER BY __qd_rank LIMIT {limit}) AS population \
+                 ORDER BY population.__qd_rank",
+                seed = quote_literal(seed),
+                limit = n + 1,
+            ),
+        }
+    }
+}
+
+/// What a pushed-down draw brings back: the ranking and the rows drawn.
+pub struct Drawn {
+    pub ranking: Ranking,
+    pub rows: Vec<SampleRow>,
+}
+
+/// Draws `n` rows of `population` (in the warehouse `session` reaches).
+pub fn draw(
+    ws: &Workspace,
+    session: &Postgres,
+    population: &Population,
+    (sql, period, spec): (&str, &Period, &EvidenceSpec),
+    seed: &str,
+    n: usize,
+) -> Result<Drawn, WarehouseError> {
+    let statements = DrawSql::new(population, sql, period, spec, seed, n);
+    let mut count: Option<u64> = None;
+    let mut spill = Spill::new()?;
+    let mut top: Vec<Vec<Option<String>>> = Vec::new();
+    let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse.clone(), message };
+    session.run(
+        &[Step::Rows(statements.count), Step::Rows(statements.digests), Step::Rows(statements.top)],
+        &mut |result, fields| {
+            match result {
+                0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
+                1 => {
+                    let digest = fields.first().cloned().flatten().unwrap_or_default();
+                    if !spill.push_hex(&digest)? {
+                        return Err(mismatch(format!(
+                            "`{}` is not a lowercase sha256 digest",
+                            crate::text::visible(&digest)
+                        )));
+                    }
+                }
+                _ => top.push(fields),
+            }
+            Ok(())
+        },
+    )?;
+    let count = count.ok_or_else(|| mismatch("the count came back empty".into()))?;
+    if spill.rows != count {
+        return Err(mismatch(format!(
+            "it counted {count} row(s), then streamed {} key digest(s) from the same snapshot: the population's SQL \
+             does not return the same rows twice (random(), a volatile function?)",
+            spill.rows
+        )));
+    }
+    let print = spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
+    let expected = (n as u64 + 1).min(count);
+    if top.len() as u64 != expected {
+        return Err(mismatch(format!(
+            "it returned {} drawn row(s) of a population of {count}; {expected} expected",
+            top.len()
+        )));
+    }
+    let drawn = rerender(ws, population, spec, &top, seed).map_err(|e| match e {
+        WarehouseError::Mismatch { message, .. } => mismatch(message),
+        other => other,
+    })?;
+    Ok(assemble(drawn, print, n))
+}
+
+/// Each returned row checked and read back through DuckDB: (key, rank, row, tests).
+type Checked = (String, String, Map<String, Json>, TestResults);
+
+fn rerender(
+    ws: &Workspace,
+    population: &Population,
+    spec: &EvidenceSpec,
+    top: &[Vec<Option<String>>],
+    seed: &str,
+) -> Result<Vec<Checked>, WarehouseError> {
+    let mismatch = |message: String| WarehouseError::Mismatch { warehouse: String::new(), message };
+    let tests = spec.tests.len();
+    let width = 2 + tests + population.columns.len();
+    let mut previous: Option<&str> = None;
+    let mut values_rows = Vec::with_capacity(top.len());
+    for (i, fields) in top.iter().enumerate() {
+        if fields.len() != width {
+            return Err(mismatch(format!("drawn row {} has {} field(s), {width} expected", i + 1, fields.len())));
+        }
+        let key = fields[0].as_deref().unwrap_or_default();
+        let rank = fields[1].as_deref().unwrap_or_default();
+        if rank_hex(seed, key) != rank {
+            return Err(mismatch(format!(
+                "the rank it computed for key `{}` is not sha256(seed ':' key)",
+                crate::text::visible(key)
+            )));
+        }
+        if previous.is_some_and(|p| p > rank) {
+            return Err(mismatch("the drawn rows did not come back in ascending rank".into()));
+        }
+        previous = Some(rank);
+        let cells = population
+            .columns
+            .iter()
+            .zip(&fields[2 + tests..])
+            .map(|((_, kind), value)| match value {
+                Some(text) => format!("CAST({} AS {kind})", quote_literal(text)),
+                None => format!("CAST(NULL AS {kind})"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        values_rows.push(format!("({i}, {cells})"));
+    }
+    if top.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names = population.columns.iter().map(|(c, _)| quote_ident(c)).collect::<Vec<_>>().join(", ");
+    let query = format!(
+        "SELECT population.__qd_i, {key} AS __qd_key, population.* EXCLUDE (__qd_i) \
+         FROM (VALUES {rows}) AS population(__qd_i, {names}) ORDER BY population.__qd_i",
+        key = population.key_sql(),
+        rows = values_rows.join(", "),
+    );
+    let query = crate::workspace::values::readable_sql(&ws.conn, &query)?;
+    let mut stmt = ws.conn.prepare(&query)?;
+    let mut result = stmt.query([])?;
+    let mut read: Vec<Vec<duckdb::types::Value>> = Vec::new();
+    while let Some(row) = result.next()? {
+        let width = row.as_ref().column_count();
+        read.push((0..width).map(|i| row.get(i)).collect::<Result<_, _>>()?);
+    }
+    drop(result);
+    let column_names = stmt.column_names();
+    let mut checked = Vec::with_capacity(top.len());
+    for (fields, values) in top.iter().zip(read) {
+        let mut values = values.into_iter().skip(1);
+        let rendered = match values.next().map(to_json) {
+            Some(Json::String(k)) => k,
+            _ => String::new(),
+        };
+        let key = fields[0].clone().unwrap_or_default();
+        if rendered != key {
+            return Err(mismatch(format!(
+                "key `{}` renders as `{}` in the workspace's DuckDB: a key column's type does not render alike in both",
+                crate::text::visible(&key),
+                crate::text::visible(&rendered)
+            )));
+        }
+        let results = spec
+            .tests
+            .iter()
+            .zip(&fields[2..2 + tests])
+            .map(|(t, value)| {
+                let result = match value.as_deref() {
+                    Some("t") => Some(true),
+                    Some("f") => Some(false),
+                    _ => None,
+                };
+                (t.name.clone(), result)
+            })
+            .collect();
+        let row: Map<String, Json> = column_names[2..].iter().cloned().zip(values.map(to_json)).collect();
+        checked.push((key, fields[1].clone().unwrap_or_default(), row, results));
+    }
+    Ok(checked)
+}
+
+fn assemble(checked: Vec<Checked>, print: Fingerprint, n: usize) -> Drawn {
+    let ranking = Ranking {
+        selected: checked
+            .iter()
+            .take(n)
+            .map(|(key, rank, _, _)| Ranked { key: key.clone(), rank: rank.clone() })
+            .collect(),
+        population: print.population,
+        fingerprint: print.hex,
+        duplicate_keys: print.duplicate_keys,
+        duplicate_count: print.duplicate_count,
+    };
+    let rows = checked
+        .into_iter()
+        .take(n)
+        .map(|(key, rank, row, tests)| SampleRow {
+            key: SampleKey::canonical(key),
+            rank,
+            row,
+            tests,
+            verdict: None,
+            note: None,
+            tester: None,
+            tested_at: None,
+            attachments: Vec::new(),
+        })
+        .collect();
+    Drawn { ranking, rows }
+}
+
+/// The count and fingerprint of a population there (what `verify
+/// --packet` re-checks): the count and the digests, in one snapshot.
+pub fn recount(
+    session: &Postgres,
+    population_sql: &str,
+    key_columns: &[String],
+) -> Result<(u64, String), WarehouseError> {
+    let key = crate::workspace::population::key_sql(key_columns);
+    let mut count: Option<u64> = None;
+    let mut spill = Spill::new()?;
+    let mut bad = false;
+    session.run(
+        &[
+            Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population")),
+            Step::Rows(format!(
+                "SELECT encode(sha256(convert_to({key}, 'UTF8')), 'hex') FROM ({population_sql}) AS population"
+            )),
+        ],
+        &mut |result, fields| {
+            let value = fields.first().cloned().flatten().unwrap_or_default();
+            match result {
+                0 => count = value.parse().ok(),
+                _ => bad |= !spill.push_hex(&value)?,
+            }
+            Ok(())
+        },
+    )?;
+    let count = count.unwrap_or(0);
+    if bad || spill.rows != count {
+        return Err(WarehouseError::Mismatch {
+            warehouse: session.warehouse.clone(),
+            message: format!("it counted {count} row(s) and streamed {} digest(s)", spill.rows),
+        });
+    }
+    let print = spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
+    Ok((count, print.hex))
+}

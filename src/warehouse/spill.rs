@@ -1,0 +1,92 @@
+//! Per-row key digests streamed out of a warehouse, spilled to 256 files
+//! by their leading byte as they arrive, so that the fingerprint of a
+//! population of any size is computed with one bucket in memory at a time.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use crate::audit::sampling::fingerprint::{self, Fingerprint};
+
+pub struct Spill {
+    dir: PathBuf,
+    files: Vec<BufWriter<File>>,
+    pub rows: u64,
+}
+
+impl Spill {
+    /// A fresh folder under the system's temp dir, removed on drop.
+    pub fn new() -> std::io::Result<Self> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!("quarterdeck-digests-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let files = (0..256)
+            .map(|b| File::create(dir.join(format!("{b:02x}"))).map(|f| BufWriter::with_capacity(1 << 15, f)))
+            .collect::<Result<_, _>>();
+        match files {
+            Ok(files) => Ok(Self { dir, files, rows: 0 }),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+
+    /// One digest as lowercase hex (64 characters); false when it is not.
+    pub fn push_hex(&mut self, hex: &str) -> std::io::Result<bool> {
+        let mut digest = [0u8; 32];
+        if hex.len() != 64
+            || hex.bytes().any(|b| b.is_ascii_uppercase())
+            || hex::decode_to_slice(hex, &mut digest).is_err()
+        {
+            return Ok(false);
+        }
+        self.files[usize::from(digest[0])].write_all(&digest)?;
+        self.rows += 1;
+        Ok(true)
+    }
+
+    /// The fingerprint of every digest pushed.
+    pub fn fingerprint(mut self, threads: usize) -> std::io::Result<Fingerprint> {
+        for file in &mut self.files {
+            file.flush()?;
+        }
+        let paths = (0..256).map(|b| self.dir.join(format!("{b:02x}"))).collect();
+        fingerprint::of_spilled(paths, threads)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::sampling::rank::key_hash_hex;
+
+    #[test]
+    fn spilled_digests_fingerprint_like_the_digests_in_memory() {
+        let keys: Vec<String> = (0..5000).map(|i| format!("key-{i}")).chain(["key-7".to_string()]).collect();
+        let mut spill = Spill::new().unwrap();
+        for key in &keys {
+            assert!(spill.push_hex(&key_hash_hex(key)).unwrap());
+        }
+        assert!(!spill.push_hex("ABCD").unwrap());
+        let dir = spill.dir.clone();
+        let spilled = spill.fingerprint(2).unwrap();
+        let mut digests: Vec<[u8; 32]> = keys
+            .iter()
+            .map(|k| {
+                let mut d = [0u8; 32];
+                hex::decode_to_slice(key_hash_hex(k), &mut d).unwrap();
+                d
+            })
+            .collect();
+        assert_eq!(spilled, fingerprint::of_digests(&mut digests, 2));
+        assert_eq!(spilled.duplicate_count, 1);
+        assert!(!dir.exists(), "the spill folder is removed");
+    }
+}
