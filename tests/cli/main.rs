@@ -23,4 +23,5 @@ mod systems;
 mod tour;
 pub(crate) mod tui;
 mod unix;
+mod warehouse;
 mod workspace;
