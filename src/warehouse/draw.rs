@@ -1,9 +1,9 @@
 //! The draw pushed down to the warehouse. In one read-only snapshot the
-//! engine computes the population's count, streams every row's key digest
-//! (lowercase hex sha256 of the canonical key — Quarterdeck fingerprints
-//! them itself: the engines' string aggregates are capped or drop NULLs),
-//! and returns the n + 1 rows of smallest rank whole, with each attribute
-//! test's result. Each drawn row is then re-rendered in the workspace's
+//! engine computes the population's count, streams every row's canonical
+//! key (Quarterdeck hashes and fingerprints them itself, on a thread of its
+//! own while the engine ranks: the engines' string aggregates are capped or
+//! drop NULLs), and returns the n + 1 rows of smallest rank whole, with
+//! each attribute test's result. Each drawn row is then re-rendered in the workspace's
 //! own DuckDB — its key rebuilt from its typed values, its rank re-hashed —
 //! and the draw is refused on any difference. Nothing is written here.
 
@@ -24,7 +24,7 @@ use crate::workspace::values::to_json;
 /// docs/scale.md shows an auditor, and what `psql` alone re-performs).
 pub struct DrawSql {
     pub count: String,
-    pub digests: String,
+    pub keys: String,
     pub top: String,
 }
 
@@ -44,7 +44,7 @@ impl DrawSql {
             population.columns.iter().map(|(c, _)| format!(", population.{}", quote_ident(c))).collect();
         Self {
             count: format!("SELECT count(*) FROM ({sql}) AS population"),
-            digests: format!("SELECT encode(sha256(convert_to({key}, 'UTF8')), 'hex') FROM ({sql}) AS population"),
+            keys: format!("SELECT {key} FROM ({sql}) AS population"),
             top: format!(
                 "SELECT population.__qd_key, population.__qd_rank{tests}{columns} FROM (\
                  SELECT encode(sha256(convert_to({seed} || ':' || keyed.__qd_key, 'UTF8')), 'hex') COLLATE \"C\" AS __qd_rank, \
@@ -55,6 +55,95 @@ impl DrawSql {
             ),
         }
     }
+}
+
+/// Keys per batch handed to the hashing thread.
+const BATCH: usize = 8192;
+
+/// sha256 of every streamed key into a [`Spill`], on a thread of its own
+/// that fingerprints them as soon as the last key is in — while the
+/// engine runs its next statement.
+struct Hasher {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<String>>>,
+    handle: std::thread::JoinHandle<std::io::Result<Fingerprint>>,
+}
+
+impl Hasher {
+    fn start() -> Result<Self, WarehouseError> {
+        let mut spill = Spill::new()?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(8);
+        let handle = std::thread::spawn(move || {
+            let plain = crate::workspace::functions::prefixed_sha256::Prefix::new(b"");
+            for keys in rx {
+                for key in keys {
+                    spill.push(&plain.digest(key.as_bytes()))?;
+                }
+            }
+            spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        });
+        Ok(Self { tx: Some(tx), handle })
+    }
+
+    fn send(&self, keys: Vec<String>) {
+        // A hasher that stopped has an error, which `finish` returns.
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(keys);
+        }
+    }
+
+    /// No more keys: the fingerprint starts now.
+    fn close(&mut self) {
+        self.tx = None;
+    }
+
+    fn finish(mut self) -> Result<Fingerprint, WarehouseError> {
+        self.close();
+        match self.handle.join() {
+            Ok(print) => Ok(print?),
+            Err(_) => Err(WarehouseError::Io(std::io::Error::other("the key hasher stopped"))),
+        }
+    }
+}
+
+/// Runs `steps` in one session; the rows of step `keys_at` are canonical
+/// keys, hashed and fingerprinted while the session goes on; every other
+/// row goes to `other`.
+fn hashing_keys(
+    session: &Postgres,
+    steps: &[Step],
+    keys_at: usize,
+    other: &mut dyn FnMut(usize, Vec<Option<String>>),
+) -> Result<Fingerprint, WarehouseError> {
+    let hashed = std::cell::RefCell::new(Hasher::start()?);
+    let batch = std::cell::RefCell::new(Vec::<String>::with_capacity(BATCH));
+    let ran = session.run_marked(
+        steps,
+        &mut |result, fields| {
+            if result != keys_at {
+                other(result, fields);
+                return Ok(());
+            }
+            let mut keys = batch.borrow_mut();
+            keys.push(fields.into_iter().next().flatten().unwrap_or_default());
+            if keys.len() == BATCH {
+                hashed.borrow().send(std::mem::replace(&mut *keys, Vec::with_capacity(BATCH)));
+            }
+            Ok(())
+        },
+        // The last key is in: the fingerprint runs while the engine goes on.
+        &mut |ended| {
+            if ended == keys_at {
+                hashed.borrow().send(std::mem::take(&mut *batch.borrow_mut()));
+                hashed.borrow_mut().close();
+            }
+        },
+    );
+    let hashed = hashed.into_inner();
+    let batch = batch.into_inner();
+    hashed.send(batch);
+    let print = hashed.finish()?;
+    ran?;
+    Ok(print)
 }
 
 /// What a pushed-down draw brings back: the ranking and the rows drawn.
@@ -74,37 +163,21 @@ pub fn draw(
 ) -> Result<Drawn, WarehouseError> {
     let statements = DrawSql::new(population, sql, period, spec, seed, n);
     let mut count: Option<u64> = None;
-    let mut spill = Spill::new()?;
     let mut top: Vec<Vec<Option<String>>> = Vec::new();
     let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse.clone(), message };
-    session.run(
-        &[Step::Rows(statements.count), Step::Rows(statements.digests), Step::Rows(statements.top)],
-        &mut |result, fields| {
-            match result {
-                0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
-                1 => {
-                    let digest = fields.first().cloned().flatten().unwrap_or_default();
-                    if !spill.push_hex(&digest)? {
-                        return Err(mismatch(format!(
-                            "`{}` is not a lowercase sha256 digest",
-                            crate::text::visible(&digest)
-                        )));
-                    }
-                }
-                _ => top.push(fields),
-            }
-            Ok(())
-        },
-    )?;
+    let steps = [Step::Rows(statements.count), Step::Rows(statements.keys), Step::Rows(statements.top)];
+    let print = hashing_keys(session, &steps, 1, &mut |result, fields| match result {
+        0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
+        _ => top.push(fields),
+    })?;
     let count = count.ok_or_else(|| mismatch("the count came back empty".into()))?;
-    if spill.rows != count {
+    if print.population != count {
         return Err(mismatch(format!(
-            "it counted {count} row(s), then streamed {} key digest(s) from the same snapshot: the population's SQL \
+            "it counted {count} row(s), then streamed {} key(s) from the same snapshot: the population's SQL \
              does not return the same rows twice (random(), a volatile function?)",
-            spill.rows
+            print.population
         )));
     }
-    let print = spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
     let expected = (n as u64 + 1).min(count);
     if top.len() as u64 != expected {
         return Err(mismatch(format!(
@@ -255,31 +328,19 @@ pub fn recount(
 ) -> Result<(u64, String), WarehouseError> {
     let key = crate::workspace::population::key_sql(key_columns);
     let mut count: Option<u64> = None;
-    let mut spill = Spill::new()?;
-    let mut bad = false;
-    session.run(
-        &[
-            Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population")),
-            Step::Rows(format!(
-                "SELECT encode(sha256(convert_to({key}, 'UTF8')), 'hex') FROM ({population_sql}) AS population"
-            )),
-        ],
-        &mut |result, fields| {
-            let value = fields.first().cloned().flatten().unwrap_or_default();
-            match result {
-                0 => count = value.parse().ok(),
-                _ => bad |= !spill.push_hex(&value)?,
-            }
-            Ok(())
-        },
-    )?;
+    let steps = [
+        Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population")),
+        Step::Rows(format!("SELECT {key} FROM ({population_sql}) AS population")),
+    ];
+    let print = hashing_keys(session, &steps, 1, &mut |_, fields| {
+        count = fields.into_iter().next().flatten().and_then(|c| c.parse().ok());
+    })?;
     let count = count.unwrap_or(0);
-    if bad || spill.rows != count {
+    if print.population != count {
         return Err(WarehouseError::Mismatch {
             warehouse: session.warehouse.clone(),
-            message: format!("it counted {count} row(s) and streamed {} digest(s)", spill.rows),
+            message: format!("it counted {count} row(s) and streamed {} key(s)", print.population),
         });
     }
-    let print = spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
     Ok((count, print.hex))
 }

@@ -67,17 +67,58 @@ impl Step {
 }
 
 /// psql reads a backslash anywhere in a script as one of its own commands
-/// (`\\!` runs a shell command): SQL headed there may hold none.
+/// (`\!` runs a shell command), and `:name` outside quotes as one of its
+/// variables: SQL headed there may hold neither.
 fn refuse_meta_commands<'a>(mut sql: impl Iterator<Item = &'a str>, warehouse: &str) -> Result<(), WarehouseError> {
-    match sql.find(|s| s.contains('\\')) {
-        Some(_) => Err(WarehouseError::Failed {
-            warehouse: warehouse.to_string(),
-            message: "SQL for a PostgreSQL warehouse may not contain a backslash (psql would read it as one of its \
-                      commands); write chr(92) for one"
-                .into(),
-        }),
+    match sql.find_map(psql_syntax) {
+        Some(why) => Err(WarehouseError::Failed { warehouse: warehouse.to_string(), message: why.into() }),
         None => Ok(()),
     }
+}
+
+/// Why psql would not pass `sql` to the server as written (None: it would).
+fn psql_syntax(sql: &str) -> Option<&'static str> {
+    if sql.contains('\\') {
+        return Some(
+            "SQL for a PostgreSQL warehouse may not contain a backslash (psql would read it as one of its commands); write chr(92) for one",
+        );
+    }
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            quote @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b':' if bytes.get(i + 1) == Some(&b':') => i += 1,
+            b':' if bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b'{')) =>
+            {
+                return Some(
+                    "SQL for a PostgreSQL warehouse may not hold `:name` outside quotes (psql would put one of its variables there); quote the text",
+                );
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 impl Postgres {
@@ -147,10 +188,22 @@ impl Postgres {
         steps: &[Step],
         each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
     ) -> Result<(), WarehouseError> {
+        self.run_marked(steps, each, &mut |_| {})
+    }
+
+    /// [`Postgres::run`], calling `ended(i)` as soon as step `i`'s last row
+    /// is in (before the next step's first).
+    pub fn run_marked(
+        &self,
+        steps: &[Step],
+        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
+        ended: &mut dyn FnMut(usize),
+    ) -> Result<(), WarehouseError> {
         let script = self.script(steps)?;
         let mut result = 0usize;
         let (succeeded, stderr) = self.stream(script, &mut |line| {
             if line == MARK.as_bytes() {
+                ended(result);
                 result += 1;
                 return Ok(());
             }
@@ -440,6 +493,15 @@ impl Watchdog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_psql_would_rewrite_is_refused() {
+        assert!(psql_syntax("SELECT a::text, ':' || b FROM t -- :c\n WHERE d = 'x:y' /* :e */").is_none());
+        assert!(psql_syntax("SELECT 1 \\! rm -rf /").is_some());
+        assert!(psql_syntax("SELECT * FROM t WHERE u = :USER").is_some());
+        assert!(psql_syntax("SELECT * FROM t WHERE u = :'DBNAME'").is_some());
+        assert!(psql_syntax("SELECT \"a:b\" FROM t").is_none());
+    }
 
     #[test]
     fn copy_text_rows_decode_nulls_and_escapes() {

@@ -32,6 +32,13 @@ impl Spill {
         }
     }
 
+    /// One digest.
+    pub fn push(&mut self, digest: &[u8; 32]) -> std::io::Result<()> {
+        self.files[usize::from(digest[0])].write_all(digest)?;
+        self.rows += 1;
+        Ok(())
+    }
+
     /// One digest as lowercase hex (64 characters); false when it is not.
     pub fn push_hex(&mut self, hex: &str) -> std::io::Result<bool> {
         let mut digest = [0u8; 32];

@@ -88,7 +88,10 @@ pub fn draw(
         Some(warehouse) => {
             let session = crate::warehouse::session(&ws.config, warehouse)?;
             let drawn =
-                crate::warehouse::draw::draw(ws, &session, &population, (&sql, period, spec), seed, n as usize)?;
+                crate::warehouse::draw::draw(ws, &session, &population, (&sql, period, spec), seed, n as usize)
+                    .inspect_err(|e| {
+                        tracing::warn!(%warehouse, control = %control.id, spec = %spec.name, error = %e, "draw refused; nothing frozen")
+                    })?;
             (drawn.ranking, Some(drawn.rows))
         }
         None => {
