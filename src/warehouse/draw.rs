@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 use super::{Postgres, Step, WarehouseError, spill::Spill};
 use crate::audit::sampling::fingerprint::Fingerprint;
 use crate::audit::sampling::rank::{Ranked, Ranking, rank_hex};
-use crate::audit::sampling::{SampleRow, TestResults, key::SampleKey};
+use crate::audit::sampling::{SampleRow, TestResults};
 use crate::workspace::Workspace;
 use crate::workspace::mapping::EvidenceSpec;
 use crate::workspace::period::Period;
@@ -301,21 +301,8 @@ fn assemble(checked: Vec<Checked>, print: Fingerprint, n: usize) -> Drawn {
         duplicate_keys: print.duplicate_keys,
         duplicate_count: print.duplicate_count,
     };
-    let rows = checked
-        .into_iter()
-        .take(n)
-        .map(|(key, rank, row, tests)| SampleRow {
-            key: SampleKey::canonical(key),
-            rank,
-            row,
-            tests,
-            verdict: None,
-            note: None,
-            tester: None,
-            tested_at: None,
-            attachments: Vec::new(),
-        })
-        .collect();
+    let rows =
+        checked.into_iter().take(n).map(|(key, rank, row, tests)| SampleRow::drawn(key, rank, row, tests)).collect();
     Drawn { ranking, rows }
 }
 

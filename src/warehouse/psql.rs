@@ -84,41 +84,24 @@ fn psql_syntax(sql: &str) -> Option<&'static str> {
         );
     }
     let bytes = sql.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b':' if bytes.get(i + 1) == Some(&b':') => i += 1,
-            b':' if bytes
-                .get(i + 1)
-                .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b'{')) =>
-            {
-                return Some(
-                    "SQL for a PostgreSQL warehouse may not hold `:name` outside quotes (psql would put one of its variables there); quote the text",
-                );
-            }
-            _ => {}
+    let mut why = None;
+    crate::workspace::sql::each_unquoted(sql, |i| {
+        let (previous, next) = (i.checked_sub(1).map(|p| bytes[p]), bytes.get(i + 1));
+        if bytes[i] == b';' {
+            why = Some(
+                "SQL for a PostgreSQL warehouse is one statement: a `;` outside quotes would make psql send what follows as another",
+            );
+        } else if bytes[i] == b':'
+            && previous != Some(b':')
+            && next.is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'\'' | b'"' | b'{'))
+        {
+            why = Some(
+                "SQL for a PostgreSQL warehouse may not hold `:name` outside quotes (psql would put one of its variables there); quote the text",
+            );
         }
-        i += 1;
-    }
-    None
+        why.is_none()
+    });
+    why
 }
 
 impl Postgres {
@@ -312,7 +295,7 @@ impl Postgres {
     fn settings(&self) -> String {
         let millis = self.timeout.as_millis().max(1);
         format!(
-            "SET TimeZone = 'UTC';\nSET DateStyle = 'ISO, YMD';\nSET IntervalStyle = 'iso_8601';\n\
+            "SET default_transaction_read_only = on;\nSET TimeZone = 'UTC';\nSET DateStyle = 'ISO, YMD';\n\
              SET statement_timeout = {millis};\nSET client_encoding = 'UTF8';\nSET extra_float_digits = 1;\n\
              SET bytea_output = 'hex';\n"
         )
@@ -501,6 +484,8 @@ mod tests {
         assert!(psql_syntax("SELECT * FROM t WHERE u = :USER").is_some());
         assert!(psql_syntax("SELECT * FROM t WHERE u = :'DBNAME'").is_some());
         assert!(psql_syntax("SELECT \"a:b\" FROM t").is_none());
+        assert!(psql_syntax("SELECT 1) AS x; DROP TABLE t; SELECT (1").is_some());
+        assert!(psql_syntax("SELECT ';' AS semicolon -- ;\n").is_none());
     }
 
     #[test]

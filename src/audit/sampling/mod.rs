@@ -68,6 +68,23 @@ pub struct SampleRow {
     pub attachments: Vec<crate::audit::attachments::Attachment>,
 }
 
+impl SampleRow {
+    /// A row as drawn: no verdict, note or attachment yet.
+    pub fn drawn(key: String, rank: String, row: Map<String, Json>, tests: TestResults) -> Self {
+        Self {
+            key: key::SampleKey::canonical(key),
+            rank,
+            row,
+            tests,
+            verdict: None,
+            note: None,
+            tester: None,
+            tested_at: None,
+            attachments: Vec::new(),
+        }
+    }
+}
+
 /// The size a spec's sample takes: the spec's own, else by frequency.
 pub fn default_size(ws: &Workspace, control: &Control, spec: &EvidenceSpec) -> u32 {
     spec.sample.unwrap_or_else(|| ws.config.sample_size(control.frequency))
@@ -374,17 +391,9 @@ fn read_rows(
         .selected
         .iter()
         .filter_map(|ranked| {
-            by_key.remove(&ranked.key).map(|(row, tests)| SampleRow {
-                key: key::SampleKey::canonical(ranked.key.clone()),
-                rank: ranked.rank.clone(),
-                row,
-                tests,
-                verdict: None,
-                note: None,
-                tester: None,
-                tested_at: None,
-                attachments: Vec::new(),
-            })
+            by_key
+                .remove(&ranked.key)
+                .map(|(row, tests)| SampleRow::drawn(ranked.key.clone(), ranked.rank.clone(), row, tests))
         })
         .collect())
 }

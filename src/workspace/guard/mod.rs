@@ -123,36 +123,14 @@ fn statement_kind(sql: &str) -> String {
 /// Statement texts split at top-level semicolons (outside quotes and
 /// comments), for messages only: DuckDB's parser does the classifying.
 fn split_statements(sql: &str) -> Vec<&str> {
-    let bytes = sql.as_bytes();
-    let (mut parts, mut start, mut i) = (Vec::new(), 0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            quote @ (b'\'' | b'"') => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 1;
-            }
-            b';' => {
-                parts.push(&sql[start..i]);
-                start = i + 1;
-            }
-            _ => {}
+    let (mut parts, mut start) = (Vec::new(), 0);
+    crate::workspace::sql::each_unquoted(sql, |i| {
+        if sql.as_bytes()[i] == b';' {
+            parts.push(&sql[start..i]);
+            start = i + 1;
         }
-        i += 1;
-    }
+        true
+    });
     parts.push(&sql[start.min(sql.len())..]);
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::checks::{check_columns, table_columns};
-use super::record::{RunRecord, open_period_rows};
+use super::record::{RunRecord, open_period_rows, record_failure};
 use super::{Counts, IngestError, IngestReport, STEPS, update_stats};
 use crate::progress::Progress;
 use crate::workspace::Workspace;
@@ -267,23 +267,7 @@ pub(super) fn refresh(
             })
         }
         Err(err) => {
-            let message = err.to_string();
-            let counts = Counts::default();
-            let recorded = crate::workspace::in_transaction(&ws.conn, || {
-                let run = RunRecord {
-                    source,
-                    started: &started,
-                    status: "failed",
-                    counts: &counts,
-                    files: serde_json::json!([]),
-                    error: Some(&message),
-                    pull: None,
-                };
-                run.write(ws, None)
-            });
-            if recorded.is_ok() {
-                crate::workspace::action_log::write_head_file(ws)?;
-            }
+            record_failure(ws, source, &started, &err, serde_json::json!([]))?;
             Err(err)
         }
     }

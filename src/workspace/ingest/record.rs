@@ -19,6 +19,27 @@ pub(super) struct RunRecord<'a> {
     pub pull: Option<&'a PullRun>,
 }
 
+/// Records a run that failed with `error` (best effort: the error is what
+/// the caller returns either way) and moves the head file with it.
+pub(super) fn record_failure(
+    ws: &Workspace,
+    source: &SourceConfig,
+    started: &str,
+    error: &super::IngestError,
+    files: serde_json::Value,
+) -> Result<(), super::IngestError> {
+    let message = error.to_string();
+    let counts = Counts::default();
+    let recorded = crate::workspace::in_transaction(&ws.conn, || {
+        RunRecord { source, started, status: "failed", counts: &counts, files, error: Some(&message), pull: None }
+            .write(ws, None)
+    });
+    if recorded.is_ok() {
+        crate::workspace::action_log::write_head_file(ws)?;
+    }
+    Ok(())
+}
+
 impl RunRecord<'_> {
     /// Inserts the run and logs it, inside the caller's transaction.
     /// `before` is each open audit's population before the load; `None`

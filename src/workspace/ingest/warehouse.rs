@@ -5,7 +5,7 @@
 //! keeps a stand-in view with the columns (every read of it fails, naming
 //! the warehouse), the counts for freshness and coverage, and the run.
 
-use super::record::{RunRecord, open_period_rows};
+use super::record::{RunRecord, open_period_rows, record_failure};
 use super::{Counts, IngestError, IngestReport, STEPS};
 use crate::progress::Progress;
 use crate::warehouse::columns::{WarehouseColumn, stand_in_sql};
@@ -55,23 +55,7 @@ pub(super) fn refresh(
             })
         }
         Err(err) => {
-            let message = err.to_string();
-            let counts = Counts::default();
-            let recorded = crate::workspace::in_transaction(&ws.conn, || {
-                RunRecord {
-                    source,
-                    started: &started,
-                    status: "failed",
-                    counts: &counts,
-                    files: serde_json::json!({}),
-                    error: Some(&message),
-                    pull: None,
-                }
-                .write(ws, None)
-            });
-            if recorded.is_ok() {
-                crate::workspace::action_log::write_head_file(ws)?;
-            }
+            record_failure(ws, source, &started, &err, serde_json::json!({}))?;
             Err(err)
         }
     }
