@@ -86,6 +86,42 @@ impl Occurrences {
     }
 }
 
+/// Rows of one `per` tuple in one 15-minute bucket: (tuple, bucket start
+/// in UTC microseconds, rows).
+type Group = (Vec<String>, i64, u64);
+
+/// Rows per (`per` values, 15-minute bucket in UTC microseconds) counted
+/// in the warehouse the population stays in, in its SQL; with that SQL.
+fn warehouse_groups(
+    session: &crate::warehouse::Postgres,
+    population: &Population,
+    (values, events, where_clause): (&[String], &str, &str),
+    is_date: bool,
+) -> Result<(String, Vec<Group>), AuditError> {
+    let column = quote_ident(&population.period_column);
+    let bucket = if is_date {
+        format!("CAST(extract(epoch FROM CAST({column} AS timestamp)) AS BIGINT) * 1000000")
+    } else {
+        format!("CAST(floor(extract(epoch FROM {column}) / 900) AS BIGINT) * 900000000")
+    };
+    let width = values.len();
+    let positions = (1..=width + 1).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {}{bucket} AS bucket, count(*) AS n FROM ({events}) AS population{where_clause} GROUP BY {positions} ORDER BY {positions}",
+        values.iter().map(|v| format!("{v}, ")).collect::<String>(),
+    );
+    let mut groups = Vec::new();
+    session.run(&[crate::warehouse::Step::Rows(sql.clone())], &mut |_, fields| {
+        let mut fields = fields.into_iter();
+        let tuple: Vec<String> = fields.by_ref().take(width).map(Option::unwrap_or_default).collect();
+        let micros = fields.next().flatten().and_then(|m| m.parse().ok()).unwrap_or_default();
+        let n = fields.next().flatten().and_then(|m| m.parse().ok()).unwrap_or_default();
+        groups.push((tuple, micros, n));
+        Ok(())
+    })?;
+    Ok((sql, groups))
+}
+
 /// The slots of `spec` in `period`, judged at `now`; `None` for a spec
 /// without `expect`.
 pub fn check(
@@ -110,28 +146,39 @@ pub fn check(
     let values: Vec<String> = per.iter().map(|c| format!("CAST({} AS VARCHAR)", quote_ident(c))).collect();
     let not_null: Vec<String> = per.iter().map(|c| format!("{} IS NOT NULL", quote_ident(c))).collect();
     let is_date = population.column_type(&population.period_column) == Some("DATE");
-    // 15-minute buckets: every slot's window starts and ends on one, in any zone.
-    let bucket = if is_date {
-        format!("epoch_us({})", population.instant_sql())
-    } else {
-        format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
+    let where_clause = if not_null.is_empty() { String::new() } else { format!(" WHERE {}", not_null.join(" AND ")) };
+    let events = population.events_sql(period, &window);
+    let (sql, groups) = match &population.warehouse {
+        Some(warehouse) => {
+            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            warehouse_groups(&session, population, (&values, &events, &where_clause), is_date)?
+        }
+        None => {
+            // 15-minute buckets: every slot's window starts and ends on one, in any zone.
+            let bucket = if is_date {
+                format!("epoch_us({})", population.instant_sql())
+            } else {
+                format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
+            };
+            let sql = format!(
+                "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({events}) AS population{where_clause}\nGROUP BY ALL ORDER BY ALL",
+                values.iter().map(|v| format!("{v}, ")).collect::<String>(),
+            );
+            ws.guard()
+                .select(&sql)
+                .map_err(|refusal| AuditError::Refused(format!("{}: {refusal}", schedule.location)))?;
+            let width = per.len();
+            let groups = bounded(ws, || {
+                let mut stmt = ws.conn.prepare(&sql)?;
+                stmt.query_map([], |r| {
+                    let tuple = (0..width).map(|i| r.get::<_, String>(i)).collect::<Result<Vec<_>, _>>()?;
+                    Ok((tuple, r.get::<_, i64>(width)?, r.get::<_, u64>(width + 1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+            })?;
+            (sql, groups)
+        }
     };
-    let sql = format!(
-        "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({}) AS population{}\nGROUP BY ALL ORDER BY ALL",
-        values.iter().map(|v| format!("{v}, ")).collect::<String>(),
-        population.events_sql(period, &window),
-        if not_null.is_empty() { String::new() } else { format!(" WHERE {}", not_null.join(" AND ")) },
-    );
-    ws.guard().select(&sql).map_err(|refusal| AuditError::Refused(format!("{}: {refusal}", schedule.location)))?;
-    let width = per.len();
-    let groups: Vec<(Vec<String>, i64, u64)> = bounded(ws, || {
-        let mut stmt = ws.conn.prepare(&sql)?;
-        stmt.query_map([], |r| {
-            let tuple = (0..width).map(|i| r.get::<_, String>(i)).collect::<Result<Vec<_>, _>>()?;
-            Ok((tuple, r.get::<_, i64>(width)?, r.get::<_, u64>(width + 1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()
-    })?;
 
     // Which values must fill each slot: the inventory's systems the spec
     // applies to (while in service), or every value seen.

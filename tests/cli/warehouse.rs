@@ -535,3 +535,79 @@ fn the_demo_with_its_sign_in_log_in_a_lake_and_its_pull_requests_in_postgres_sam
     env(&["verify"]).ok();
     assert!(contains_anywhere(&ws, SECRET).is_empty(), "the password was written");
 }
+
+const BACKUP_CONTROL: &str = r#"[[control]]
+id = "RES-1"
+title = "Every system is backed up every night"
+criteria = ["A1.2"]
+owner = "sre@acme.example"
+frequency = "daily"
+practice = "Nightly snapshots."
+
+[[control.evidence]]
+name = "nightly backups"
+source = "backups"
+where = "status = 'success'"
+expect = "daily"
+per = ["system"]
+grace = "1h"
+tests = { succeeded = "status = 'success'" }
+"#;
+
+#[test]
+fn expected_occurrences_of_a_warehouse_source_are_counted_there_and_miss_the_same_nights() {
+    let Some(pg) = Cluster::start() else { return };
+    let sb = Sandbox::new();
+    let mut csv = String::from("backup_id,started_at,system,status\n");
+    for day in 1..=31 {
+        for system in ["orders-db", "billing-db"] {
+            if system == "billing-db" && day == 15 {
+                continue; // the missed night
+            }
+            csv.push_str(&format!("{system}-{day},2026-07-{day:02} 02:30:00,{system},success\n"));
+        }
+    }
+    let make = |name: &str, source: &str| {
+        let ws = sb.path().join(name);
+        sb.run(&["init", ws.to_str().unwrap()]).ok();
+        std::fs::write(ws.join("evidence/backups.csv"), &csv).unwrap();
+        std::fs::write(ws.join("controls/change.toml"), BACKUP_CONTROL).unwrap();
+        let config = std::fs::read_to_string(ws.join("quarterdeck.toml")).unwrap();
+        std::fs::write(ws.join("quarterdeck.toml"), format!("{config}\n{source}")).unwrap();
+        ws
+    };
+    let ingested = make(
+        "ingested",
+        "[[source]]\nname = \"backups\"\nformat = \"csv\"\npath = \"evidence/backups.csv\"\nkey = [\"backup_id\"]\ntimestamp = \"started_at\"\n",
+    );
+    sb.at(&ingested, &["ingest", "backups"]).ok();
+    pg.copy_table(&ingested, "backups");
+    let placed = make(
+        "placed",
+        &PG_SOURCE
+            .replace("name = \"pull_requests\"", "name = \"backups\"")
+            .replace("public.pull_requests", "public.backups")
+            .replace("[\"pr_id\"]", "[\"backup_id\"]")
+            .replace("\"merged_at\"", "\"started_at\""),
+    );
+    let run = |ws: &Path, args: &[&str]| {
+        let mut all = vec!["--workspace", ws.to_str().unwrap()];
+        all.extend_from_slice(args);
+        crate::common::Run::from(sb.command(&all).env("EVIDENCE_PG_URL", pg.url()).output().unwrap())
+    };
+    run(&placed, &["refresh", "backups"]).ok();
+    let slots = |ws: &Path| {
+        let out = run(ws, &["--format", "json", "test", "RES-1", "--period", "2026-07"]);
+        let json: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", out.stdout, out.stderr));
+        let mut text = json.to_string();
+        // The SQL differs (DuckDB's and PostgreSQL's); the slots must not.
+        for sql in json.pointer("/specs/0/sql").into_iter().chain(json.pointer("/specs/0/occurrences/sql")) {
+            text = text.replace(&sql.to_string(), "\"…\"");
+        }
+        text
+    };
+    let (copied, there) = (slots(&ingested), slots(&placed));
+    assert!(there.contains("2026-07-15") && there.contains("billing-db"), "{there}\n{copied}");
+    assert_eq!(copied, there);
+}
