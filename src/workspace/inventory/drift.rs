@@ -360,6 +360,17 @@ fn people(ws: &Workspace, rule: &super::register::PeopleRule) -> Result<BTreeSet
         quote_ident(&rule.column.value),
         population.base_sql
     );
+    if let Some(warehouse) = &population.warehouse {
+        let mut people = BTreeSet::new();
+        crate::warehouse::session(&ws.config, warehouse)?.run(
+            &[crate::warehouse::Step::Rows(query)],
+            &mut |_, fields| {
+                people.extend(fields.into_iter().next().flatten());
+                Ok(())
+            },
+        )?;
+        return Ok(people);
+    }
     ws.guard().select(&query).map_err(|refusal| InventoryError::Refused(refusal.to_string()))?;
     Ok(bounded(ws, || {
         let mut stmt = ws.conn.prepare(&query)?;

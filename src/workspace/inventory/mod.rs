@@ -38,6 +38,8 @@ pub enum InventoryError {
     Refused(String),
     #[error(transparent)]
     Query(#[from] crate::workspace::query::QueryError),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
 }
 
 impl crate::error::Kind for InventoryError {
@@ -46,6 +48,7 @@ impl crate::error::Kind for InventoryError {
             Self::Invalid(_) | Self::Refused(_) => crate::error::ErrorKind::BadInput,
             Self::Population(e) => e.kind(),
             Self::Query(e) => e.kind(),
+            Self::Warehouse(e) => e.kind(),
         }
     }
 }
