@@ -237,15 +237,7 @@ pub(super) fn refresh(
         crate::workspace::in_transaction(&ws.conn, || {
             let (files, counts) = point_view(ws, source, files, &started, progress)?;
             progress.step("recording the run", STEPS - 1, STEPS);
-            let run = RunRecord {
-                source,
-                started: &started,
-                status: "ok",
-                counts: &counts,
-                files: serde_json::to_value(&files).unwrap_or_default(),
-                error: None,
-                pull: None,
-            };
+            let run = RunRecord::ok(source, &started, &counts, serde_json::to_value(&files).unwrap_or_default());
             let run_id = run.write(ws, Some(&before))?;
             Ok((run_id, files, counts))
         })

@@ -230,13 +230,8 @@ fn ingest_run(
     match outcome {
         Ok((hashed, counts)) => {
             let run = RunRecord {
-                source,
-                started: &started,
-                status: "ok",
-                counts: &counts,
-                files: serde_json::to_value(&hashed).unwrap_or_default(),
-                error: None,
                 pull,
+                ..RunRecord::ok(source, &started, &counts, serde_json::to_value(&hashed).unwrap_or_default())
             };
             let run_id = run.write(ws, Some(&period_rows_before));
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {

@@ -40,7 +40,12 @@ pub(super) fn record_failure(
     Ok(())
 }
 
-impl RunRecord<'_> {
+impl<'a> RunRecord<'a> {
+    /// A good run that read `files` (a connector's run adds its pull).
+    pub fn ok(source: &'a SourceConfig, started: &'a str, counts: &'a Counts, files: serde_json::Value) -> Self {
+        Self { source, started, status: "ok", counts, files, error: None, pull: None }
+    }
+
     /// Inserts the run and logs it, inside the caller's transaction.
     /// `before` is each open audit's population before the load; `None`
     /// when the run did not touch the evidence.

@@ -29,15 +29,7 @@ pub(super) fn refresh(
             progress.step("recording the counts and the run", STEPS - 1, STEPS);
             keep(ws, source, &recorded, &buckets, &started)?;
             let counts = Counts { inserted: recorded.rows, skipped: 0, total: recorded.rows };
-            let run = RunRecord {
-                source,
-                started: &started,
-                status: "ok",
-                counts: &counts,
-                files: serde_json::to_value(&recorded).unwrap_or_default(),
-                error: None,
-                pull: None,
-            };
+            let run = RunRecord::ok(source, &started, &counts, serde_json::to_value(&recorded).unwrap_or_default());
             Ok((run.write(ws, Some(&before))?, recorded.rows))
         })
     });
