@@ -309,10 +309,12 @@ fn against_workspace(
         }
     }
     let total = samples.len() as u64;
+    // Where each population lives, from the mappings read once.
+    let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
     for (done, sample) in samples.iter().enumerate() {
         progress.step(&format!("recounting {} / {}", sample.control, sample.spec), done as u64, total);
         check_lake(ws, files, sample, problems);
-        match recount_where_it_lives(ws, (&sample.control, &sample.spec), &sample.sql, &sample.key_columns) {
+        match recount_where_it_lives(ws, &mappings, (&sample.control, &sample.spec), &sample.sql, &sample.key_columns) {
             Ok((count, fingerprint)) => {
                 report.populations_recounted += 1;
                 if count != sample.count {

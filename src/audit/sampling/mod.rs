@@ -197,11 +197,11 @@ pub fn recount(ws: &Workspace, sql: &str, key_columns: &[String]) -> Result<(u64
 /// stays in (the recorded SQL is that engine's), else in the workspace.
 pub fn recount_where_it_lives(
     ws: &Workspace,
+    mappings: &crate::workspace::mapping::Mappings,
     (control, spec): (&str, &str),
     sql: &str,
     key_columns: &[String],
 ) -> Result<(u64, String), AuditError> {
-    let mappings = crate::workspace::mapping::Mappings::load(&ws.root);
     let warehouse = mappings
         .control(control)
         .and_then(|c| c.evidence.iter().find(|s| s.name == spec).map(|s| (c, s)))
