@@ -11,6 +11,7 @@ use super::connector::{self, ConnectorSpec, Preset, RawConnectorKeys};
 use super::frequency::Frequency;
 use super::limits::{Limits, RawLimits};
 use super::problems::{Location, Problem, did_you_mean, toml_problem};
+pub use super::warehouse_config::{Relation, WarehouseConfig, WarehouseKind, WarehouseSource};
 
 pub const CONFIG_FILE: &str = "quarterdeck.toml";
 
@@ -157,48 +158,6 @@ pub struct SourceConfig {
     pub connector: Option<ConnectorSpec>,
     /// Where a warehouse source's rows live (None for every other source).
     pub warehouse: Option<WarehouseSource>,
-}
-
-/// The engines a warehouse source can live in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WarehouseKind {
-    Postgres,
-}
-
-impl WarehouseKind {
-    pub const NAMES: [&'static str; 1] = ["postgres"];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Postgres => "postgres",
-        }
-    }
-}
-
-/// A `[[warehouse]]`: an engine and the env var holding its connection
-/// URL (never the URL itself: the file is reviewed in git).
-#[derive(Debug, Clone)]
-pub struct WarehouseConfig {
-    pub name: String,
-    pub kind: WarehouseKind,
-    pub url_env: String,
-    /// How long one statement may run there.
-    pub timeout: std::time::Duration,
-    pub location: Location,
-}
-
-/// A source's rows in a warehouse: a table (its dotted name, each part an
-/// identifier) or a query in the engine's own dialect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Relation {
-    Table(Vec<String>),
-    Query(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct WarehouseSource {
-    pub warehouse: String,
-    pub relation: Relation,
 }
 
 impl Config {
@@ -366,12 +325,6 @@ fn validate_source(
             parsed
         }
     };
-    if let (Some(_), Some(path)) = (&warehouse, &raw.path) {
-        problems.push(Problem::error(
-            at(path.span()),
-            format!("source `{name}`: field `path`: a warehouse source reads its `table` or `query` there, not files"),
-        ));
-    }
     if raw.key.get_ref().is_empty() {
         problems.push(Problem::error(
             at(raw.key.span()),
@@ -401,16 +354,9 @@ fn validate_source(
     let connector_keys = raw.connector_keys();
     let mut snapshot = false;
     let mode = match raw.mode.as_ref().map(|m| m.get_ref().as_str()) {
-        // Rows left in a warehouse are read where they live.
-        None if warehouse.is_some() => IngestMode::InPlace,
-        Some(_) if warehouse.is_some() => {
-            let loc = raw.mode.as_ref().map_or(name_at.clone(), |m| at(m.span()));
-            problems.push(Problem::error(
-                loc,
-                format!("source `{name}`: field `mode`: a warehouse source is always read in place"),
-            ));
-            IngestMode::InPlace
-        }
+        // Rows left in a warehouse are read where they live (a `mode` given
+        // for one is reported by warehouse_config.rs).
+        _ if warehouse.is_some() => IngestMode::InPlace,
         None | Some("append") => IngestMode::Append,
         Some("replace") => IngestMode::Replace,
         Some("in_place") if format == Some(SourceFormat::Parquet) => {
@@ -544,11 +490,11 @@ pub(super) struct RawSource {
     pub(super) warehouse: Option<Spanned<String>>,
     pub(super) table: Option<Spanned<String>>,
     pub(super) query: Option<Spanned<String>>,
-    path: Option<Spanned<String>>,
+    pub(super) path: Option<Spanned<String>>,
     key: Spanned<Vec<Spanned<String>>>,
     timestamp: Spanned<String>,
     fresh_within: Option<Spanned<String>>,
-    mode: Option<Spanned<String>>,
+    pub(super) mode: Option<Spanned<String>>,
     // What only connector sources read (workspace/connector.rs).
     url: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,

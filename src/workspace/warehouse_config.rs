@@ -5,8 +5,50 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::config::{RawSource, Relation, WarehouseConfig, WarehouseKind, WarehouseSource, is_plain_identifier};
+use super::config::{RawSource, is_plain_identifier};
 use super::problems::{Location, Problem, did_you_mean};
+
+/// The engines a warehouse source can live in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarehouseKind {
+    Postgres,
+}
+
+impl WarehouseKind {
+    pub const NAMES: [&'static str; 1] = ["postgres"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// A `[[warehouse]]`: an engine and the env var holding its connection
+/// URL (never the URL itself: the file is reviewed in git).
+#[derive(Debug, Clone)]
+pub struct WarehouseConfig {
+    pub name: String,
+    pub kind: WarehouseKind,
+    pub url_env: String,
+    /// How long one statement may run there.
+    pub timeout: std::time::Duration,
+    pub location: Location,
+}
+
+/// A source's rows in a warehouse: a table (its dotted name, each part an
+/// identifier) or a query in the engine's own dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    Table(Vec<String>),
+    Query(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct WarehouseSource {
+    pub warehouse: String,
+    pub relation: Relation,
+}
 
 /// How long one warehouse statement may run unless `timeout` says.
 const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -165,5 +207,17 @@ pub(super) fn source_relation(
             return None;
         }
     };
+    if let Some(path) = &raw.path {
+        problems.push(Problem::error(
+            at(path.span()),
+            format!("source `{name}`: field `path`: a warehouse source reads its `table` or `query` there, not files"),
+        ));
+    }
+    if let Some(mode) = &raw.mode {
+        problems.push(Problem::error(
+            at(mode.span()),
+            format!("source `{name}`: field `mode`: a warehouse source is always read in place"),
+        ));
+    }
     Some(WarehouseSource { warehouse: warehouse.into_inner(), relation })
 }
