@@ -85,7 +85,7 @@ fn test_population(
     let sql = population.sql(period);
     let bound: Vec<String> = tests.iter().map(|t| population.test_sql(t, period)).collect();
     let engine = match &population.warehouse {
-        Some(warehouse) => Engine::Warehouse(crate::warehouse::session(&ws.config, warehouse)?),
+        Some(warehouse) => Engine::Warehouse(Box::new(crate::warehouse::session(&ws.config, warehouse)?)),
         None => Engine::Workspace,
     };
     let counts = engine.counts(ws, &sql, tests, &bound)?;
@@ -138,7 +138,7 @@ fn test_population(
 /// down to the warehouse its rows stay in (the tests are its SQL then).
 enum Engine {
     Workspace,
-    Warehouse(crate::warehouse::Postgres),
+    Warehouse(Box<crate::warehouse::Session>),
 }
 
 impl Engine {
@@ -186,7 +186,7 @@ impl Engine {
                 if counts.len() != aggregates.len() {
                     return Err(AuditError::Refused(format!(
                         "warehouse `{}` returned {} count(s) of {}",
-                        session.warehouse,
+                        session.warehouse(),
                         counts.len(),
                         aggregates.len()
                     )));

@@ -93,16 +93,17 @@ type Group = (Vec<String>, i64, u64);
 /// Rows per (`per` values, 15-minute bucket in UTC microseconds) counted
 /// in the warehouse the population stays in, in its SQL; with that SQL.
 fn warehouse_groups(
-    session: &crate::warehouse::Postgres,
+    session: &crate::warehouse::Session,
     population: &Population,
     (values, events, where_clause): (&[String], &str, &str),
     is_date: bool,
 ) -> Result<(String, Vec<Group>), AuditError> {
     let column = quote_ident(&population.period_column);
+    let dialect = session.dialect();
     let bucket = if is_date {
-        format!("CAST(extract(epoch FROM CAST({column} AS timestamp)) AS BIGINT) * 1000000")
+        format!("CAST({} AS BIGINT) * 1000000", dialect.epoch_seconds(&format!("CAST({column} AS timestamp)")))
     } else {
-        format!("CAST(floor(extract(epoch FROM {column}) / 900) AS BIGINT) * 900000000")
+        format!("{} * 900000000", dialect.bucket(&column))
     };
     let width = values.len();
     let positions = (1..=width + 1).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");

@@ -354,7 +354,7 @@ pub fn parse_reset(value: &str) -> Option<Duration> {
 }
 
 /// rustls's ring provider, once per process (no aws-lc, no OpenSSL).
-fn install_crypto() {
+pub(crate) fn install_crypto() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

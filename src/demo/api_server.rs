@@ -22,6 +22,8 @@ pub struct Request {
     pub path: String,
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// The request's body (a POST's), as sent.
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -163,17 +165,15 @@ async fn answer(
         .query()
         .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
         .unwrap_or_default();
-    let request = Request {
-        method: req.method().as_str().to_string(),
-        path: req.uri().path().to_string(),
-        target,
-        query,
-        headers: req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect(),
-    };
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let body = req.into_body().collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+    let request = Request { method, path, target, query, headers, body };
     log.lock().unwrap_or_else(PoisonError::into_inner).push(request.clone());
     let reply = handler(&request);
     if !reply.delay.is_zero() {

@@ -83,11 +83,20 @@ pub fn sheet(
         (None, Err(_)) => Vec::new(),
     };
     let (recount, reperform, runs_in) = match placed {
-        Some((warehouse, _)) => (
-            crate::warehouse::reperform::recount_sql(sql, &sample.key_columns),
-            crate::warehouse::reperform::reperform_sql(sql, &sample.key_columns, &sample.seed, sample.size),
-            format!("psql, against warehouse `{warehouse}` (PostgreSQL)"),
-        ),
+        Some((warehouse, _)) => {
+            let dialect = crate::warehouse::dialect_of(&ws.config, warehouse);
+            (
+                crate::warehouse::reperform::recount_sql(dialect, sql, &sample.key_columns),
+                crate::warehouse::reperform::reperform_sql(
+                    dialect,
+                    sql,
+                    &sample.key_columns,
+                    &sample.seed,
+                    sample.size,
+                ),
+                format!("{}, against warehouse `{warehouse}` ({})", dialect.client(), dialect.engine()),
+            )
+        }
         None => (
             recount_sql(sql, &sample.key_columns),
             reperform_sql(sql, &sample.key_columns, &sample.seed, sample.size),
@@ -187,10 +196,7 @@ fn empty_days(
         let session = crate::warehouse::session(&ws.config, warehouse)?;
         let query = match column.kind {
             "DATE" => format!("SELECT DISTINCT CAST({quoted} AS VARCHAR) FROM ({}) AS population", sample.sql),
-            _ => format!(
-                "SELECT DISTINCT CAST(floor(extract(epoch FROM {quoted}) / 900) AS BIGINT) FROM ({}) AS population",
-                sample.sql
-            ),
+            _ => format!("SELECT DISTINCT {} FROM ({}) AS population", session.dialect().bucket(&quoted), sample.sql),
         };
         session.run(&[crate::warehouse::Step::Rows(query)], &mut |_, fields| {
             let value = fields.into_iter().next().flatten().unwrap_or_default();

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{Postgres, Step, WarehouseError, spill::Spill};
+use super::{Dialect, Session, Step, WarehouseError, spill::Spill};
 use crate::audit::sampling::fingerprint::Fingerprint;
 use crate::audit::sampling::rank::{Ranked, Ranking, rank_hex};
 use crate::audit::sampling::{SampleRow, TestResults};
@@ -20,8 +20,9 @@ use crate::workspace::population::Population;
 use crate::workspace::sql::{quote_ident, quote_literal};
 use crate::workspace::values::to_json;
 
-/// The SQL the engine runs for a draw of `n` under `seed` (also what
-/// docs/scale.md shows an auditor, and what `psql` alone re-performs).
+/// The SQL the engine runs for a draw of `n` under `seed`, in its dialect
+/// (also what docs/scale.md shows an auditor, and what its own client
+/// alone re-performs).
 pub struct DrawSql {
     pub count: String,
     pub keys: String,
@@ -29,7 +30,13 @@ pub struct DrawSql {
 }
 
 impl DrawSql {
-    pub fn new(population: &Population, sql: &str, period: &Period, spec: &EvidenceSpec, seed: &str, n: usize) -> Self {
+    pub fn new(
+        dialect: Dialect,
+        population: &Population,
+        (sql, period, spec): (&str, &Period, &EvidenceSpec),
+        seed: &str,
+        n: usize,
+    ) -> Self {
         let key = population.key_sql();
         let keyed = format!("SELECT {key} AS __qd_key, population.* FROM ({sql}) AS population");
         let tests: String = spec
@@ -47,10 +54,10 @@ impl DrawSql {
             keys: format!("SELECT {key} FROM ({sql}) AS population"),
             top: format!(
                 "SELECT population.__qd_key, population.__qd_rank{tests}{columns} FROM (\
-                 SELECT encode(sha256(convert_to({seed} || ':' || keyed.__qd_key, 'UTF8')), 'hex') COLLATE \"C\" AS __qd_rank, \
+                 SELECT {rank} AS __qd_rank, \
                  keyed.* FROM ({keyed}) AS keyed ORDER BY __qd_rank LIMIT {limit}) AS population \
                  ORDER BY population.__qd_rank",
-                seed = quote_literal(seed),
+                rank = dialect.sha256_hex(&format!("{} || ':' || keyed.__qd_key", quote_literal(seed))),
                 limit = n + 1,
             ),
         }
@@ -109,7 +116,7 @@ impl Hasher {
 /// keys, hashed and fingerprinted while the session goes on; every other
 /// row goes to `other`.
 fn hashing_keys(
-    session: &Postgres,
+    session: &Session,
     steps: &[Step],
     keys_at: usize,
     other: &mut dyn FnMut(usize, Vec<Option<String>>),
@@ -155,16 +162,16 @@ pub struct Drawn {
 /// Draws `n` rows of `population` (in the warehouse `session` reaches).
 pub fn draw(
     ws: &Workspace,
-    session: &Postgres,
+    session: &Session,
     population: &Population,
     (sql, period, spec): (&str, &Period, &EvidenceSpec),
     seed: &str,
     n: usize,
 ) -> Result<Drawn, WarehouseError> {
-    let statements = DrawSql::new(population, sql, period, spec, seed, n);
+    let statements = DrawSql::new(session.dialect(), population, (sql, period, spec), seed, n);
     let mut count: Option<u64> = None;
     let mut top: Vec<Vec<Option<String>>> = Vec::new();
-    let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse.clone(), message };
+    let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse().to_string(), message };
     let steps = [Step::Rows(statements.count), Step::Rows(statements.keys), Step::Rows(statements.top)];
     let print = hashing_keys(session, &steps, 1, &mut |result, fields| match result {
         0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
@@ -309,7 +316,7 @@ fn assemble(checked: Vec<Checked>, print: Fingerprint, n: usize) -> Drawn {
 /// The count and fingerprint of a population there (what `verify
 /// --packet` re-checks): the count and the digests, in one snapshot.
 pub fn recount(
-    session: &Postgres,
+    session: &Session,
     population_sql: &str,
     key_columns: &[String],
 ) -> Result<(u64, String), WarehouseError> {
@@ -325,7 +332,7 @@ pub fn recount(
     let count = count.unwrap_or(0);
     if print.population != count {
         return Err(WarehouseError::Mismatch {
-            warehouse: session.warehouse.clone(),
+            warehouse: session.warehouse().to_string(),
             message: format!("it counted {count} row(s) and streamed {} key(s)", print.population),
         });
     }

@@ -4,27 +4,32 @@
 //! count, the per-row key digests and the top n + 1 by rank there, and the
 //! drawn rows come back whole to be re-rendered and re-hashed in the
 //! workspace's own DuckDB (`draw.rs`). PostgreSQL is reached through
-//! `psql` (`psql.rs`). The connection URL is read from the warehouse's env
+//! `psql` (`psql.rs`), Trino through its REST protocol (`trino.rs`); where
+//! their SQL differs, `dialect.rs` says how. The connection URL is read from the warehouse's env
 //! var when a session starts, and appears in no message, log or packet.
 
 pub mod columns;
 pub mod compile;
+pub mod dialect;
 pub mod draw;
 pub mod psql;
 pub mod reperform;
 pub mod scratch;
 pub mod spill;
+pub mod trino;
 
 use std::time::Duration;
 
-use crate::workspace::config::{Config, Relation, SourceConfig, WarehouseConfig};
+use crate::workspace::config::{Config, Relation, SourceConfig, WarehouseConfig, WarehouseKind};
 use crate::workspace::sql::quote_ident;
+pub use dialect::Dialect;
 pub use psql::{Postgres, Step};
+pub use trino::Trino;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
-    #[error("warehouse `{warehouse}`: ${env} is not set; it holds the connection URL (postgres://user@host:port/db)")]
-    NoUrl { warehouse: String, env: String },
+    #[error("warehouse `{warehouse}`: ${env} is not set; it holds the connection URL ({shape})")]
+    NoUrl { warehouse: String, env: String, shape: &'static str },
     #[error("warehouse `{warehouse}`: ${env} is not a usable URL: {why}")]
     Url { warehouse: String, env: String, why: String },
     #[error("warehouse `{warehouse}`: {message}")]
@@ -57,18 +62,91 @@ impl crate::error::Kind for WarehouseError {
     }
 }
 
+/// A session with one warehouse: the engine's client and its dialect.
+#[derive(Debug, Clone)]
+pub enum Session {
+    Postgres(Postgres),
+    Trino(Trino),
+}
+
+impl Session {
+    /// The warehouse's name in quarterdeck.toml.
+    pub fn warehouse(&self) -> &str {
+        match self {
+            Self::Postgres(pg) => &pg.warehouse,
+            Self::Trino(trino) => &trino.warehouse,
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Postgres(_) => Dialect::Postgres,
+            Self::Trino(_) => Dialect::Trino,
+        }
+    }
+
+    /// Runs `steps` (in one read-only snapshot where the engine has one);
+    /// `each(result, fields)` is called for every row of step `i` in order.
+    pub fn run(
+        &self,
+        steps: &[Step],
+        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
+    ) -> Result<(), WarehouseError> {
+        self.run_marked(steps, each, &mut |_| {})
+    }
+
+    /// [`Session::run`], calling `ended(i)` as soon as step `i`'s last row is in.
+    pub fn run_marked(
+        &self,
+        steps: &[Step],
+        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
+        ended: &mut dyn FnMut(usize),
+    ) -> Result<(), WarehouseError> {
+        match self {
+            Self::Postgres(pg) => pg.run_marked(steps, each, ended),
+            Self::Trino(trino) => trino.run_marked(steps, each, ended),
+        }
+    }
+
+    /// Compiles each statement there without running it: the error of
+    /// each, None where it compiled.
+    pub fn compile(&self, statements: &[String]) -> Result<Vec<Option<String>>, WarehouseError> {
+        match self {
+            Self::Postgres(pg) => pg.compile(statements),
+            Self::Trino(trino) => trino.compile(statements),
+        }
+    }
+}
+
 /// A session with the named warehouse, its URL read from its env var now.
-pub fn session(config: &Config, name: &str) -> Result<Postgres, WarehouseError> {
+pub fn session(config: &Config, name: &str) -> Result<Session, WarehouseError> {
     let warehouse = config.warehouse(name).ok_or_else(|| WarehouseError::Unknown(name.to_string()))?;
     session_of(warehouse)
 }
 
-pub fn session_of(warehouse: &WarehouseConfig) -> Result<Postgres, WarehouseError> {
-    let url = std::env::var(&warehouse.url_env)
-        .ok()
-        .filter(|u| !u.trim().is_empty())
-        .ok_or_else(|| WarehouseError::NoUrl { warehouse: warehouse.name.clone(), env: warehouse.url_env.clone() })?;
-    Postgres::from_url(&warehouse.name, &warehouse.url_env, &url, warehouse.timeout)
+pub fn session_of(warehouse: &WarehouseConfig) -> Result<Session, WarehouseError> {
+    let url = std::env::var(&warehouse.url_env).ok().filter(|u| !u.trim().is_empty()).ok_or_else(|| {
+        WarehouseError::NoUrl {
+            warehouse: warehouse.name.clone(),
+            env: warehouse.url_env.clone(),
+            shape: warehouse.kind.url_shape(),
+        }
+    })?;
+    let (name, env, timeout) = (&warehouse.name, &warehouse.url_env, warehouse.timeout);
+    Ok(match warehouse.kind {
+        WarehouseKind::Postgres => Session::Postgres(Postgres::from_url(name, env, &url, timeout)?),
+        WarehouseKind::Trino => Session::Trino(Trino::from_url(name, env, &url, timeout)?),
+    })
+}
+
+/// The dialect of the named warehouse (PostgreSQL's where it is unknown).
+pub fn dialect_of(config: &Config, name: &str) -> Dialect {
+    config.warehouse(name).map_or(Dialect::Postgres, |w| Dialect::of(w.kind))
+}
+
+/// rustls's ring provider, once per process.
+fn install_crypto() {
+    crate::connectors::client::install_crypto();
 }
 
 /// The source's rows there, as SQL of that engine: its table, or its query.

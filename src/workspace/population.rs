@@ -373,14 +373,20 @@ fn refuse_key_types(
 ) -> Result<(), PopulationError> {
     let recorded = crate::warehouse::recorded(ws, &declared.name).map_err(|e| compile_error(location, &e))?;
     let Some(recorded) = recorded else { return Ok(()) };
+    let dialect = crate::warehouse::Dialect::named(&recorded.kind);
     for column in key {
         let Some(found) = recorded.columns.iter().find(|c| c.name == *column) else { continue };
-        if let Some(reason) = crate::warehouse::columns::key_refusal(&found.engine_type) {
+        if let Some(reason) = crate::warehouse::columns::key_refusal_in(dialect, &found.engine_type) {
             return Err(PopulationError::Compile {
                 location: location.clone(),
                 message: format!(
-                    "field `key`: column `{column}` of warehouse source `{}` is {} there, which cannot be a key: {reason}; render it as text in the source's `query` (e.g. `to_char(…) AS {column}_text`) and key on that",
-                    declared.name, found.engine_type
+                    "field `key`: column `{column}` of warehouse source `{}` is {} there, which cannot be a key: {reason}; render it as text in the source's `query` (e.g. `{} AS {column}_text`) and key on that",
+                    declared.name,
+                    found.engine_type,
+                    match dialect {
+                        crate::warehouse::Dialect::Trino => "format_datetime(…)",
+                        crate::warehouse::Dialect::Postgres => "to_char(…)",
+                    }
                 ),
             });
         }

@@ -12,14 +12,24 @@ use super::problems::{Location, Problem, did_you_mean};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WarehouseKind {
     Postgres,
+    Trino,
 }
 
 impl WarehouseKind {
-    pub const NAMES: [&'static str; 1] = ["postgres"];
+    pub const NAMES: [&'static str; 2] = ["postgres", "trino"];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Postgres => "postgres",
+            Self::Trino => "trino",
+        }
+    }
+
+    /// How its URL looks, for messages.
+    pub fn url_shape(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres://user@host:port/db",
+            Self::Trino => "https://user@host:port/catalog/schema",
         }
     }
 }
@@ -84,10 +94,11 @@ pub(super) fn validate_all(
         }
         let kind = match warehouse.kind.get_ref().as_str() {
             "postgres" | "postgresql" => WarehouseKind::Postgres,
+            "trino" => WarehouseKind::Trino,
             other => {
                 let hint = did_you_mean(other, WarehouseKind::NAMES);
                 let more = match other {
-                    "trino" | "spark" => " (this build speaks PostgreSQL only; see docs/scale.md)",
+                    "spark" => " (this build speaks PostgreSQL and Trino; see docs/scale.md for Spark)",
                     _ => "",
                 };
                 problems.push(Problem::error(

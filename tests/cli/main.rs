@@ -21,6 +21,7 @@ mod real_data;
 mod review;
 mod systems;
 mod tour;
+mod trino;
 pub(crate) mod tui;
 mod unix;
 mod warehouse;

@@ -103,14 +103,14 @@ fresh_within = "30d"
 
 /// CHG-1 (deploys, ingested) and CHG-3 (pull requests): CHG-2's population
 /// is a DuckDB query over both sources, which a warehouse source cannot feed.
-fn controls_without_the_join(ws: &Path) {
+pub(crate) fn controls_without_the_join(ws: &Path) {
     let path = ws.join("controls/change.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let chg2 = text.find("[[control]]\nid = \"CHG-2\"").unwrap();
     std::fs::write(&path, format!("{}{PR_CONTROL}", &text[..chg2])).unwrap();
 }
 
-fn with_pg_source(ws: &Path, source: &str) {
+pub(crate) fn with_pg_source(ws: &Path, source: &str) {
     let path = ws.join("quarterdeck.toml");
     let config = std::fs::read_to_string(&path).unwrap();
     let start = config.find("[[source]]\nname = \"pull_requests\"").unwrap();
@@ -118,7 +118,7 @@ fn with_pg_source(ws: &Path, source: &str) {
     std::fs::write(&path, format!("{}{source}{}", &config[..start], &config[end..])).unwrap();
 }
 
-fn samples(ws: &Path) -> String {
+pub(crate) fn samples(ws: &Path) -> String {
     scalar(
         ws,
         "SELECT string_agg(s.control || ':' || s.population_count || ':' || s.fingerprint || ':' || r.key || ':' || r.rank || ':' || r.row_json, ',' ORDER BY s.control, s.spec, r.rank)
@@ -127,7 +127,7 @@ fn samples(ws: &Path) -> String {
 }
 
 /// The first file named `name` under `dir` whose path mentions `part`.
-fn find_file(dir: &Path, name: &str, part: &str) -> Option<PathBuf> {
+pub(crate) fn find_file(dir: &Path, name: &str, part: &str) -> Option<PathBuf> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(at) = stack.pop() {
         for entry in std::fs::read_dir(&at).ok()?.flatten() {
@@ -143,7 +143,7 @@ fn find_file(dir: &Path, name: &str, part: &str) -> Option<PathBuf> {
 }
 
 /// Everything under `dir`, as bytes, to search for a secret.
-fn contains_anywhere(dir: &Path, needle: &str) -> Vec<PathBuf> {
+pub(crate) fn contains_anywhere(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut hits = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(at) = stack.pop() {

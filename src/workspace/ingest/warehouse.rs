@@ -62,9 +62,10 @@ fn ask(ws: &Workspace, source: &SourceConfig, progress: &dyn Progress) -> Result
     // The columns come first: the bucket query needs the timestamp's type,
     // so the snapshot of the counts is the second session's.
     let mut columns = Vec::new();
+    let dialect = session.dialect();
     session.run(&[Step::Describe(relation.clone())], &mut |_, fields| {
         if let [Some(name), Some(kind)] = fields.as_slice() {
-            columns.push(WarehouseColumn::new(name, kind));
+            columns.push(WarehouseColumn::of(dialect, name, kind));
         }
         Ok(())
     })?;
@@ -96,9 +97,9 @@ fn ask(ws: &Workspace, source: &SourceConfig, progress: &dyn Progress) -> Result
     let stamp = format!("CAST({} AS timestamp)", quote_ident(&source.timestamp));
     let count_sql = format!("SELECT count(*) FROM ({relation}) AS counted");
     let buckets_sql = format!(
-        "SELECT CAST(date_bin('15 minutes', {stamp}, TIMESTAMP '2000-01-01') AS VARCHAR), count(*), \
-         CAST(min({stamp}) AS VARCHAR), CAST(max({stamp}) AS VARCHAR) \
-         FROM ({relation}) AS counted WHERE {stamp} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        "SELECT {}, count(*), CAST(min({stamp}) AS VARCHAR), CAST(max({stamp}) AS VARCHAR) \
+         FROM ({relation}) AS counted WHERE {stamp} IS NOT NULL GROUP BY 1 ORDER BY 1",
+        session.dialect().bucket(&stamp)
     );
     let mut rows: Option<u64> = None;
     let mut buckets: Vec<Bucket> = Vec::new();
@@ -106,7 +107,12 @@ fn ask(ws: &Workspace, source: &SourceConfig, progress: &dyn Progress) -> Result
         match (result, fields.as_slice()) {
             (0, [Some(n)]) => rows = n.parse().ok(),
             (1, [Some(bucket), Some(n), Some(oldest), Some(newest)]) => {
-                buckets.push((bucket.clone(), n.parse().unwrap_or(0), oldest.clone(), newest.clone()))
+                let start = bucket.parse::<i64>().ok().and_then(|b| chrono::DateTime::from_timestamp(b * 900, 0));
+                let Some(start) = start else {
+                    return Err(failed(format!("a 15-minute bucket came back as `{}`", crate::text::visible(bucket))));
+                };
+                let start = start.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string();
+                buckets.push((start, n.parse().unwrap_or(0), oldest.clone(), newest.clone()))
             }
             _ => {}
         }

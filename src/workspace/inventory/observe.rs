@@ -75,31 +75,26 @@ pub fn grouped(
     let rows = match &population.warehouse {
         // There, in its SQL: epochs in microseconds, sorted byte-wise like DuckDB.
         Some(warehouse) => {
-            let epoch = |f: &str| format!("CAST(extract(epoch FROM {f}({instant})) * 1000000 AS BIGINT)");
+            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            let dialect = session.dialect();
+            let epoch =
+                |f: &str| format!("CAST({} * 1000000 AS BIGINT)", dialect.epoch_seconds(&format!("{f}({instant})")));
             let query = format!(
                 "SELECT CAST({column} AS VARCHAR), {}, {}, count(*) FROM ({}) AS population \
-                 WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY CAST({column} AS VARCHAR) COLLATE \"C\"",
+                 WHERE {column} IS NOT NULL GROUP BY 1 ORDER BY {}",
                 epoch("min"),
                 epoch("max"),
-                population.sql(period)
+                population.sql(period),
+                dialect.binary(&format!("CAST({column} AS VARCHAR)"))
             );
             let mut rows = Vec::new();
-            crate::warehouse::session(&ws.config, warehouse)?.run(
-                &[crate::warehouse::Step::Rows(query)],
-                &mut |_, fields| {
-                    let number = |f: Option<&Option<String>>| {
-                        f.cloned().flatten().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0)
-                    };
-                    let value = fields.first().cloned().flatten().unwrap_or_default();
-                    rows.push((
-                        value,
-                        number(fields.get(1)),
-                        number(fields.get(2)),
-                        number(fields.get(3)).max(0) as u64,
-                    ));
-                    Ok(())
-                },
-            )?;
+            session.run(&[crate::warehouse::Step::Rows(query)], &mut |_, fields| {
+                let number =
+                    |f: Option<&Option<String>>| f.cloned().flatten().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+                let value = fields.first().cloned().flatten().unwrap_or_default();
+                rows.push((value, number(fields.get(1)), number(fields.get(2)), number(fields.get(3)).max(0) as u64));
+                Ok(())
+            })?;
             rows
         }
         None => {
