@@ -1,8 +1,9 @@
 //! The draw pushed down to the warehouse. In one read-only snapshot the
 //! engine computes the population's count, streams every row's canonical
 //! key (Quarterdeck hashes and fingerprints them itself, on a thread of its
-//! own while the engine ranks: the engines' string aggregates are capped or
-//! drop NULLs), and returns the n + 1 rows of smallest rank whole, with
+//! own: the engines' string aggregates are capped or drop NULLs; in
+//! PostgreSQL a second session on the same snapshot streams them while the
+//! first counts and ranks), and returns the n + 1 rows of smallest rank whole, with
 //! each attribute test's result. Each drawn row is then re-rendered in the workspace's
 //! own DuckDB — its key rebuilt from its typed values, its rank re-hashed —
 //! and the draw is refused on any difference. Nothing is written here.
@@ -112,41 +113,41 @@ impl Hasher {
     }
 }
 
-/// Runs `steps` in one session; the rows of step `keys_at` are canonical
-/// keys, hashed and fingerprinted while the session goes on; every other
-/// row goes to `other`.
+/// Runs `steps` and, beside them over the same rows, the canonical keys of
+/// `keys` (hashed and fingerprinted on a thread of its own as they
+/// arrive); every row of the steps goes to `other`.
 fn hashing_keys(
     session: &Session,
     steps: &[Step],
-    keys_at: usize,
+    keys: &str,
     other: &mut dyn FnMut(usize, Vec<Option<String>>),
 ) -> Result<Fingerprint, WarehouseError> {
-    let hashed = std::cell::RefCell::new(Hasher::start()?);
-    let batch = std::cell::RefCell::new(Vec::<String>::with_capacity(BATCH));
-    let ran = session.run_marked(
+    let mut hashed = Hasher::start()?;
+    let mut batch = Vec::<String>::with_capacity(BATCH);
+    let ran = session.run_beside(
         steps,
+        keys,
         &mut |result, fields| {
-            if result != keys_at {
-                other(result, fields);
-                return Ok(());
-            }
-            let mut keys = batch.borrow_mut();
-            keys.push(fields.into_iter().next().flatten().unwrap_or_default());
-            if keys.len() == BATCH {
-                hashed.borrow().send(std::mem::replace(&mut *keys, Vec::with_capacity(BATCH)));
+            other(result, fields);
+            Ok(())
+        },
+        &mut |fields| {
+            match fields {
+                Some(fields) => {
+                    batch.push(fields.into_iter().next().flatten().unwrap_or_default());
+                    if batch.len() == BATCH {
+                        hashed.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                }
+                // The last key is in: the fingerprint runs while the engine goes on.
+                None => {
+                    hashed.send(std::mem::take(&mut batch));
+                    hashed.close();
+                }
             }
             Ok(())
         },
-        // The last key is in: the fingerprint runs while the engine goes on.
-        &mut |ended| {
-            if ended == keys_at {
-                hashed.borrow().send(std::mem::take(&mut *batch.borrow_mut()));
-                hashed.borrow_mut().close();
-            }
-        },
     );
-    let hashed = hashed.into_inner();
-    let batch = batch.into_inner();
     hashed.send(batch);
     let print = hashed.finish()?;
     ran?;
@@ -172,8 +173,8 @@ pub fn draw(
     let mut count: Option<u64> = None;
     let mut top: Vec<Vec<Option<String>>> = Vec::new();
     let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse().to_string(), message };
-    let steps = [Step::Rows(statements.count), Step::Rows(statements.keys), Step::Rows(statements.top)];
-    let print = hashing_keys(session, &steps, 1, &mut |result, fields| match result {
+    let steps = [Step::Rows(statements.count), Step::Rows(statements.top)];
+    let print = hashing_keys(session, &steps, &statements.keys, &mut |result, fields| match result {
         0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
         _ => top.push(fields),
     })?;
@@ -322,11 +323,9 @@ pub fn recount(
 ) -> Result<(u64, String), WarehouseError> {
     let key = crate::workspace::population::key_sql(key_columns);
     let mut count: Option<u64> = None;
-    let steps = [
-        Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population")),
-        Step::Rows(format!("SELECT {key} FROM ({population_sql}) AS population")),
-    ];
-    let print = hashing_keys(session, &steps, 1, &mut |_, fields| {
+    let steps = [Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population"))];
+    let keys = format!("SELECT {key} FROM ({population_sql}) AS population");
+    let print = hashing_keys(session, &steps, &keys, &mut |_, fields| {
         count = fields.into_iter().next().flatten().and_then(|c| c.parse().ok());
     })?;
     let count = count.unwrap_or(0);

@@ -108,6 +108,33 @@ impl Session {
         }
     }
 
+    /// `steps`, and the rows of `keys` handed to `key_of` (then
+    /// `key_of(None)`) from the same rows: in PostgreSQL by a second session
+    /// on the first one's snapshot, at the same time; in Trino, between the
+    /// first step and the rest.
+    pub fn run_beside(
+        &self,
+        steps: &[Step],
+        keys: &str,
+        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
+        key_of: &mut (dyn FnMut(Option<Vec<Option<String>>>) -> Result<(), WarehouseError> + Send),
+    ) -> Result<(), WarehouseError> {
+        match self {
+            Self::Postgres(pg) => pg.run_beside(steps, keys, each, key_of),
+            Self::Trino(trino) => {
+                let mut all = steps.to_vec();
+                all.insert(1.min(all.len()), Step::Rows(keys.to_string()));
+                let keys_at = 1.min(steps.len());
+                trino.run(&all, &mut |i, fields| match i.cmp(&keys_at) {
+                    std::cmp::Ordering::Equal => key_of(Some(fields)),
+                    std::cmp::Ordering::Less => each(i, fields),
+                    std::cmp::Ordering::Greater => each(i - 1, fields),
+                })?;
+                key_of(None)
+            }
+        }
+    }
+
     /// Compiles each statement there without running it: the error of
     /// each, None where it compiled.
     pub fn compile(&self, statements: &[String]) -> Result<Vec<Option<String>>, WarehouseError> {

@@ -199,6 +199,85 @@ impl Postgres {
         }
     }
 
+    /// [`Postgres::run`] of `steps`, while a second session that imports
+    /// this one's snapshot (`pg_export_snapshot`) streams the rows of
+    /// `keys` to `key_of` on a thread of its own (then `key_of(None)`): the
+    /// two scans run at once, over the same rows.
+    pub fn run_beside(
+        &self,
+        steps: &[Step],
+        keys: &str,
+        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
+        key_of: &mut (dyn FnMut(Option<Vec<Option<String>>>) -> Result<(), WarehouseError> + Send),
+    ) -> Result<(), WarehouseError> {
+        refuse_meta_commands(std::iter::once(keys), &self.warehouse)?;
+        let exporting = self.script_open(steps, "COPY (SELECT pg_export_snapshot()) TO STDOUT;\n")?;
+        let (id_tx, id_rx) = mpsc::channel::<String>();
+        let (commit_tx, commit_rx) = mpsc::channel::<String>();
+        std::thread::scope(|scope| {
+            let beside = scope.spawn(move || -> Result<bool, WarehouseError> {
+                let Ok(id) = id_rx.recv() else { return Ok(false) };
+                let script = format!(
+                    "\\set ON_ERROR_STOP on\n{}BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\
+                     SET TRANSACTION SNAPSHOT '{id}';\n\\echo {MARK}\nCOPY ({keys}) TO STDOUT;\nCOMMIT;\n",
+                    self.settings()
+                );
+                let mut commit = Some(commit_tx);
+                let (succeeded, stderr) = self.stream(script, &mut |line| {
+                    if commit.is_some() {
+                        if line != MARK.as_bytes() {
+                            return Err(self.failed("the key session printed before it took the snapshot"));
+                        }
+                        // The snapshot is taken: the exporting session may end.
+                        if let Some(commit) = commit.take() {
+                            let _ = commit.send("COMMIT;\n".into());
+                        }
+                        return Ok(());
+                    }
+                    key_of(Some(decode_row(&String::from_utf8_lossy(line))))
+                })?;
+                if !succeeded || commit.is_some() {
+                    return Err(self.failed(&stderr));
+                }
+                key_of(None)?;
+                Ok(true)
+            });
+            let mut id_tx = Some(id_tx);
+            let mut result = 0usize;
+            let outcome = self.stream_fed(exporting, Some(commit_rx), &mut |line| {
+                if line == MARK.as_bytes() {
+                    result += 1;
+                    return Ok(());
+                }
+                if result == 0 {
+                    let id = String::from_utf8_lossy(line).into_owned();
+                    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                        return Err(self.failed("pg_export_snapshot() returned no snapshot id"));
+                    }
+                    if let Some(tx) = id_tx.take() {
+                        let _ = tx.send(id);
+                    }
+                    return Ok(());
+                }
+                each(result - 1, decode_row(&String::from_utf8_lossy(line)))
+            });
+            // A session that failed before its snapshot lets the other go.
+            drop(id_tx);
+            let beside = beside.join().unwrap_or_else(|_| Err(self.failed("the key session stopped")));
+            let (succeeded, stderr) = outcome?;
+            if !succeeded {
+                return Err(self.failed(&stderr));
+            }
+            if result != steps.len() {
+                return Err(self.failed("psql returned fewer results than asked for"));
+            }
+            match beside? {
+                true => Ok(()),
+                false => Err(self.failed("the key session did not start")),
+            }
+        })
+    }
+
     /// Compiles each statement there without running it (`EXPLAIN`), each
     /// on its own: the error of each, None where it compiled.
     pub fn compile(&self, statements: &[String]) -> Result<Vec<Option<String>>, WarehouseError> {
@@ -236,12 +315,33 @@ impl Postgres {
         script: String,
         line_of: &mut dyn FnMut(&[u8]) -> Result<(), WarehouseError>,
     ) -> Result<(bool, String), WarehouseError> {
+        self.stream_fed(script, None, line_of)
+    }
+
+    /// [`Postgres::stream`] of a script whose end is sent later, part by
+    /// part, on `more` (psql runs each line as it arrives; its input ends
+    /// when `more` closes).
+    fn stream_fed(
+        &self,
+        script: String,
+        more: Option<mpsc::Receiver<String>>,
+        line_of: &mut dyn FnMut(&[u8]) -> Result<(), WarehouseError>,
+    ) -> Result<(bool, String), WarehouseError> {
         let mut child = self.spawn()?;
         let mut stdin = child.stdin.take().ok_or_else(|| self.failed("psql took no input"))?;
         let stdout = child.stdout.take().ok_or_else(|| self.failed("psql gave no output"))?;
         let stderr = child.stderr.take();
         let watchdog = Watchdog::start(child, self.timeout);
-        let writer = std::thread::spawn(move || stdin.write_all(script.as_bytes()));
+        let fed = more.is_some();
+        let writer = std::thread::spawn(move || {
+            stdin.write_all(script.as_bytes())?;
+            stdin.flush()?;
+            for part in more.into_iter().flatten() {
+                stdin.write_all(part.as_bytes())?;
+                stdin.flush()?;
+            }
+            Ok::<(), std::io::Error>(())
+        });
         let errors = std::thread::spawn(move || {
             let mut text = String::new();
             if let Some(mut stderr) = stderr {
@@ -276,7 +376,12 @@ impl Postgres {
                 watchdog.stop_now();
             }
         }
-        let _ = writer.join();
+        // A fed script's writer may still wait for its next part, which
+        // comes from another session: it ends when that session's sender
+        // goes, and writes nothing to a psql that has exited.
+        if !fed {
+            let _ = writer.join();
+        }
         let status = watchdog.finish();
         let stderr = errors.join().unwrap_or_default();
         if let Some(failure) = failure {
@@ -303,13 +408,21 @@ impl Postgres {
 
     /// The script psql runs: settings, the snapshot, each step.
     fn script(&self, steps: &[Step]) -> Result<String, WarehouseError> {
+        let mut script = self.script_open(steps, "")?;
+        script.push_str("COMMIT;\n");
+        Ok(script)
+    }
+
+    /// The script up to its COMMIT: settings, the snapshot, `first` (a
+    /// result before the steps' own, then a mark), each step.
+    fn script_open(&self, steps: &[Step], first: &str) -> Result<String, WarehouseError> {
         refuse_meta_commands(steps.iter().map(Step::sql), &self.warehouse)?;
         let mut script = format!(
-            "\\set ON_ERROR_STOP on\n{}BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\\pset fieldsep '\\t'\n",
+            "\\set ON_ERROR_STOP on\n{}BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;\n\\pset fieldsep '\\t'\n{first}",
             self.settings()
         );
         for (i, step) in steps.iter().enumerate() {
-            if i > 0 {
+            if i > 0 || !first.is_empty() {
                 script.push_str(&format!("\\echo {MARK}\n"));
             }
             match step {
@@ -319,7 +432,6 @@ impl Postgres {
                 }
             }
         }
-        script.push_str("COMMIT;\n");
         Ok(script)
     }
 
