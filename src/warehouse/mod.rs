@@ -125,11 +125,12 @@ impl Session {
                 let mut all = steps.to_vec();
                 all.insert(1.min(all.len()), Step::Rows(keys.to_string()));
                 let keys_at = 1.min(steps.len());
-                trino.run(&all, &mut |i, fields| match i.cmp(&keys_at) {
+                let mut each_of = |i: usize, fields| match i.cmp(&keys_at) {
                     std::cmp::Ordering::Equal => key_of(Some(fields)),
                     std::cmp::Ordering::Less => each(i, fields),
                     std::cmp::Ordering::Greater => each(i - 1, fields),
-                })?;
+                };
+                trino.run_marked(&all, &mut each_of, &mut |_| {})?;
                 key_of(None)
             }
         }

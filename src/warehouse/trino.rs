@@ -157,16 +157,8 @@ impl Trino {
     }
 
     /// Runs `steps` one after the other; `each(result, fields)` is called
-    /// for every row of step `i` in order.
-    pub fn run(
-        &self,
-        steps: &[Step],
-        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
-    ) -> Result<(), WarehouseError> {
-        self.run_marked(steps, each, &mut |_| {})
-    }
-
-    /// [`Trino::run`], calling `ended(i)` as soon as step `i`'s last row is in.
+    /// for every row of step `i` in order, `ended(i)` as soon as its last
+    /// row is in.
     pub fn run_marked(
         &self,
         steps: &[Step],
