@@ -119,7 +119,7 @@ pub struct Workspace {
     /// tap, an ingest's probe): this database's, no one else's.
     pub functions: functions::Functions,
     /// The guard's reading of this database's function catalog.
-    pub catalog: guard::FunctionCatalog,
+    pub catalog: guard::Catalog,
 }
 
 impl Workspace {
@@ -162,7 +162,7 @@ impl Workspace {
         if options.progress {
             conn.set_query_progress_tracking(true)?;
         }
-        let catalog = guard::FunctionCatalog::default();
+        let catalog = guard::Catalog::default();
         let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock, functions, catalog };
         // A log whose tail no longer matches the head kept beside it is not
         // written to; a read-only open still lets `verify` say what is wrong.

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use duckdb::Connection;
 
-pub use catalog::FunctionCatalog;
+pub use catalog::Catalog;
 use policy::Inspector;
 use tree::Tree;
 
@@ -47,16 +47,16 @@ pub enum Refusal {
 
 crate::error::kind!(BadInput: Refusal);
 
-/// The guard over one workspace's connection, with the reading of its
-/// function catalog that every statement it checks shares.
+/// The guard over one workspace's connection, with the readings of its
+/// catalog that every statement it checks shares.
 #[derive(Clone, Copy)]
 pub struct Guard<'a> {
     conn: &'a Connection,
-    catalog: &'a FunctionCatalog,
+    catalog: &'a Catalog,
 }
 
 impl<'a> Guard<'a> {
-    pub fn new(conn: &'a Connection, catalog: &'a FunctionCatalog) -> Self {
+    pub fn new(conn: &'a Connection, catalog: &'a Catalog) -> Self {
         Self { conn, catalog }
     }
 
@@ -106,8 +106,7 @@ impl<'a> Guard<'a> {
             1 => {}
             n => return Err(Refusal::MultiStatement(n)),
         }
-        let known = known_relations(conn).map_err(|e| Refusal::Internal(e.to_string()))?;
-        Inspector::new(&tree, &known, internal).inspect(conn, self.catalog)
+        Inspector::new(&tree, internal).inspect(conn, self.catalog)
     }
 }
 
@@ -139,17 +138,6 @@ fn first_word(sql: &str) -> Option<String> {
     let trimmed = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
     let word: String = trimmed.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
     (!word.is_empty()).then(|| word.to_uppercase())
-}
-
-fn known_relations(conn: &Connection) -> duckdb::Result<BTreeSet<String>> {
-    let mut stmt = conn.prepare(
-        "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = current_database()
-         UNION SELECT lower(view_name) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
-         UNION SELECT lower(schema_name || '.' || table_name) FROM duckdb_tables() WHERE database_name = current_database()
-         UNION SELECT lower(schema_name || '.' || view_name) FROM duckdb_views() WHERE database_name = current_database() AND NOT internal",
-    )?;
-    let names = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
-    Ok(names)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use duckdb::Connection;
 
 use super::Refusal;
-use super::catalog::FunctionCatalog;
+use super::catalog::{Catalog, plain_identifier};
 use super::tree::{Node, Tree};
 
 /// Query nodes that only read.
@@ -52,21 +52,29 @@ const INTERNAL_PREFIX: &str = "quarterdeck_";
 
 pub(super) struct Inspector<'a> {
     tree: &'a Tree,
-    known: &'a BTreeSet<String>,
     internal: &'a [&'a str],
     ctes: BTreeSet<String>,
     functions: BTreeSet<String>,
     tables: BTreeSet<String>,
+    /// Every table named is made of plain identifiers (see `catalog`).
+    plain_tables: bool,
 }
 
 impl<'a> Inspector<'a> {
-    pub fn new(tree: &'a Tree, known: &'a BTreeSet<String>, internal: &'a [&'a str]) -> Self {
-        Self { tree, known, internal, ctes: BTreeSet::new(), functions: BTreeSet::new(), tables: BTreeSet::new() }
+    pub fn new(tree: &'a Tree, internal: &'a [&'a str]) -> Self {
+        Self {
+            tree,
+            internal,
+            ctes: BTreeSet::new(),
+            functions: BTreeSet::new(),
+            tables: BTreeSet::new(),
+            plain_tables: true,
+        }
     }
 
-    /// Walks every node (iteratively), then checks the functions it met;
-    /// the workspace tables and views the statement reads.
-    pub fn inspect(mut self, conn: &Connection, catalog: &FunctionCatalog) -> Result<BTreeSet<String>, Refusal> {
+    /// Walks every node (iteratively), then checks the relations and the
+    /// functions it met; the workspace tables and views the statement reads.
+    pub fn inspect(mut self, conn: &Connection, catalog: &Catalog) -> Result<BTreeSet<String>, Refusal> {
         self.collect_ctes();
         let mut stack = vec![self.tree.root()];
         while let Some(id) = stack.pop() {
@@ -74,6 +82,12 @@ impl<'a> Inspector<'a> {
                 self.check_object(id)?;
             }
             stack.extend(self.tree.children(id));
+        }
+        if !self.tables.is_empty() {
+            let known = catalog.relations(conn, &self.tables, self.plain_tables)?;
+            if let Some(unknown) = self.tables.iter().find(|t| !known.contains(*t)) {
+                return Err(Refusal::UnknownTable(unknown.clone()));
+            }
         }
         self.check_functions(conn, catalog)?;
         Ok(self.tables)
@@ -145,10 +159,8 @@ impl<'a> Inspector<'a> {
                 }
                 let qualified = if schema.is_empty() { table.clone() } else { format!("{schema}.{table}") };
                 let is_cte = schema.is_empty() && self.ctes.contains(&table);
-                if !is_cte && !self.known.contains(&qualified) {
-                    return Err(Refusal::UnknownTable(qualified));
-                }
                 if !is_cte {
+                    self.plain_tables &= plain_identifier(&table) && (schema.is_empty() || plain_identifier(&schema));
                     self.tables.insert(qualified);
                 }
                 Ok(())
@@ -169,7 +181,7 @@ impl<'a> Inspector<'a> {
 
     /// Every function named must be a built-in without side effects that
     /// reaches neither the process nor the configuration.
-    fn check_functions(&self, conn: &Connection, catalog: &FunctionCatalog) -> Result<(), Refusal> {
+    fn check_functions(&self, conn: &Connection, catalog: &Catalog) -> Result<(), Refusal> {
         let mut named = Vec::new();
         for name in &self.functions {
             if self.internal.contains(&name.as_str()) {

@@ -16,7 +16,7 @@ fn conn() -> Connection {
 
 /// A fresh guard's verdict, with a catalog read for this call alone.
 fn guard_select(c: &Connection, sql: &str) -> Result<(), Refusal> {
-    Guard::new(c, &FunctionCatalog::default()).select(sql)
+    Guard::new(c, &Catalog::default()).select(sql)
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn internal_functions_pass_only_where_quarterdeck_wraps_the_sql() {
     c.execute_batch("CREATE MACRO quarterdeck_draw(a, b, c) AS 1").unwrap();
     let sql = "SELECT quarterdeck_draw(0, 's', deploy_id) FROM deploys";
     assert!(guard_select(&c, sql).is_err());
-    assert_eq!(Guard::new(&c, &FunctionCatalog::default()).select_allowing(sql, &["quarterdeck_draw"]), Ok(()));
+    assert_eq!(Guard::new(&c, &Catalog::default()).select_allowing(sql, &["quarterdeck_draw"]), Ok(()));
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn a_macro_shadowing_a_built_in_is_refused() {
 #[test]
 fn a_cached_reading_is_read_again_for_a_name_it_does_not_know() {
     let c = conn();
-    let catalog = FunctionCatalog::default();
+    let catalog = Catalog::default();
     let guard = Guard::new(&c, &catalog);
     assert_eq!(guard.select("SELECT lower(approver) FROM deploys"), Ok(()));
     // Created behind the guard's back after the catalog was read: the new
@@ -183,4 +183,24 @@ fn a_cached_reading_is_read_again_for_a_name_it_does_not_know() {
     assert_eq!(guard.select("SELECT lower(approver), count(*) FROM deploys GROUP BY 1"), Ok(()));
     assert!(guard.select("SELECT random()").is_err());
     assert!(guard.select("SELECT no_such_function(1)").expect_err("unknown").to_string().contains("no such"));
+}
+
+#[test]
+fn a_table_created_after_the_reading_is_seen_and_one_dropped_is_never_read_from_a_file() {
+    let c = conn();
+    let catalog = Catalog::default();
+    let guard = Guard::new(&c, &catalog);
+    assert_eq!(guard.select("SELECT * FROM deploys"), Ok(()));
+    // Unknown to the cached reading: read again, and accepted.
+    c.execute_batch("CREATE TABLE later (x INT)").unwrap();
+    assert_eq!(guard.select("SELECT * FROM later JOIN deploys ON true"), Ok(()));
+    assert_eq!(guard.select("SELECT * FROM main.later"), Ok(()));
+    // A name that is not a plain identifier is checked against a fresh
+    // reading every time, so a table of that name dropped since is refused.
+    c.execute_batch(r#"CREATE TABLE "x.csv" (x INT)"#).unwrap();
+    assert_eq!(guard.select(r#"SELECT * FROM "x.csv""#), Ok(()));
+    c.execute_batch(r#"DROP TABLE "x.csv""#).unwrap();
+    let refusal = guard.select(r#"SELECT * FROM "x.csv""#).expect_err("dropped");
+    assert_eq!(refusal, Refusal::UnknownTable("x.csv".into()));
+    assert!(guard.select("SELECT * FROM no_such_table").is_err());
 }
