@@ -130,7 +130,7 @@ fn main() -> anyhow::Result<()> {
         let found = occurrences::check(&ws, &inventory, control, spec, &population, &year, ws.now())?
             .ok_or_else(|| anyhow::anyhow!("no schedule"))?;
         ours.push(started.elapsed());
-        slots = found.slots.len();
+        slots = found.len();
     }
     row(
         &format!(

@@ -5,7 +5,10 @@
 //! scan per spec (its `per` values × 15-minute buckets); the calendar is
 //! `workspace::calendar`, pure code.
 
-use std::collections::{BTreeMap, HashMap};
+mod judged;
+mod tally;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
@@ -18,86 +21,18 @@ use crate::workspace::period::Period;
 use crate::workspace::population::Population;
 use crate::workspace::query::bounded;
 use crate::workspace::sql::quote_ident;
-
-crate::vocabulary::vocabulary! {
-    /// Whether a slot was filled.
-    pub enum SlotState {
-        /// At least one row landed in its window.
-        Met = "met",
-        /// Its window closed with no row: an exception.
-        Missed = "missed",
-        /// Its window is still open.
-        Due = "due",
-    }
-}
-
-/// One slot for one `per` value.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SlotOutcome {
-    pub slot: Slot,
-    /// The `per` columns' values (empty without `per`).
-    pub per: Vec<String>,
-    pub rows: u64,
-    pub state: SlotState,
-    /// When the window closes: the slot's end plus the grace.
-    pub closes: DateTime<Utc>,
-}
-
-impl SlotOutcome {
-    /// `2026-Q3` or `2026-Q3 | postgres-orders`: how a slot is named (a
-    /// finding names a missed one this way).
-    pub fn name(&self) -> String {
-        std::iter::once(self.slot.label.as_str())
-            .chain(self.per.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    }
-}
-
-/// A spec's calendar in a period, slot by slot.
-#[derive(Debug, Clone)]
-pub struct Occurrences {
-    pub control: String,
-    pub spec: String,
-    pub expect: Expect,
-    pub per: Vec<String>,
-    pub grace: Grace,
-    /// The query that found the rows (runs as-is in the DuckDB CLI).
-    pub sql: String,
-    pub slots: Vec<SlotOutcome>,
-}
-
-impl Occurrences {
-    pub fn count(&self, state: SlotState) -> u64 {
-        self.slots.iter().filter(|s| s.state == state).count() as u64
-    }
-
-    pub fn missed(&self) -> impl Iterator<Item = &SlotOutcome> {
-        self.slots.iter().filter(|s| s.state == SlotState::Missed)
-    }
-
-    /// `expect weekly` or `expect daily per system`: how the calendar is
-    /// named beside a spec's attribute tests.
-    pub fn name(&self) -> String {
-        match self.per.as_slice() {
-            [] => format!("expect {}", self.expect.as_str()),
-            per => format!("expect {} per {}", self.expect.as_str(), per.join(", ")),
-        }
-    }
-}
-
-/// Rows of one `per` tuple in one 15-minute bucket: (tuple, bucket start
-/// in UTC microseconds, rows).
-type Group = (Vec<String>, i64, u64);
+pub use judged::{Occurrences, SlotOutcome, SlotRef, SlotState};
+use tally::Tally;
 
 /// Rows per (`per` values, 15-minute bucket in UTC microseconds) counted
-/// in the warehouse the population stays in, in its SQL; with that SQL.
+/// in the warehouse the population stays in, in its SQL, into `tally`; the SQL.
 fn warehouse_groups(
     session: &crate::warehouse::Session,
     population: &Population,
     (values, events, where_clause): (&[String], &str, &str),
     is_date: bool,
-) -> Result<(String, Vec<Group>), AuditError> {
+    (tally, resolve): (&mut Tally, &impl Fn(Vec<String>) -> Vec<String>),
+) -> Result<String, AuditError> {
     let column = quote_ident(&population.period_column);
     let dialect = session.dialect();
     let bucket = if is_date {
@@ -111,16 +46,15 @@ fn warehouse_groups(
         "SELECT {}{bucket} AS bucket, count(*) AS n FROM ({events}) AS population{where_clause} GROUP BY {positions} ORDER BY {positions}",
         values.iter().map(|v| format!("{v}, ")).collect::<String>(),
     );
-    let mut groups = Vec::new();
     session.run(&[crate::warehouse::Step::Rows(sql.clone())], &mut |_, fields| {
-        let mut fields = fields.into_iter();
-        let tuple: Vec<String> = fields.by_ref().take(width).map(Option::unwrap_or_default).collect();
-        let micros = fields.next().flatten().and_then(|m| m.parse().ok()).unwrap_or_default();
-        let n = fields.next().flatten().and_then(|m| m.parse().ok()).unwrap_or_default();
-        groups.push((tuple, micros, n));
+        let number = |f: Option<&Option<String>>| f.and_then(|m| m.as_deref()).and_then(|m| m.parse::<i64>().ok());
+        let micros = number(fields.get(width)).unwrap_or_default();
+        let rows = number(fields.get(width + 1)).unwrap_or_default().max(0) as u64;
+        let parts = fields.iter().take(width).map(|f| f.as_deref().unwrap_or_default());
+        tally.add(parts, micros, rows, resolve);
         Ok(())
     })?;
-    Ok((sql, groups))
+    Ok(sql)
 }
 
 /// The slots of `spec` in `period`, judged at `now`; `None` for a spec
@@ -149,38 +83,6 @@ pub fn check(
     let is_date = population.column_type(&population.period_column) == Some("DATE");
     let where_clause = if not_null.is_empty() { String::new() } else { format!(" WHERE {}", not_null.join(" AND ")) };
     let events = population.events_sql(period, &window);
-    let (sql, groups) = match &population.warehouse {
-        Some(warehouse) => {
-            let session = crate::warehouse::session(&ws.config, warehouse)?;
-            warehouse_groups(&session, population, (&values, &events, &where_clause), is_date)?
-        }
-        None => {
-            // 15-minute buckets: every slot's window starts and ends on one, in any zone.
-            let bucket = if is_date {
-                format!("epoch_us({})", population.instant_sql())
-            } else {
-                format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
-            };
-            let sql = format!(
-                "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({events}) AS population{where_clause}\nGROUP BY ALL ORDER BY ALL",
-                values.iter().map(|v| format!("{v}, ")).collect::<String>(),
-            );
-            ws.guard()
-                .select(&sql)
-                .map_err(|refusal| AuditError::Refused(format!("{}: {refusal}", schedule.location)))?;
-            let width = per.len();
-            let groups = bounded(ws, || {
-                let mut stmt = ws.conn.prepare(&sql)?;
-                stmt.query_map([], |r| {
-                    let tuple = (0..width).map(|i| r.get::<_, String>(i)).collect::<Result<Vec<_>, _>>()?;
-                    Ok((tuple, r.get::<_, i64>(width)?, r.get::<_, u64>(width + 1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-            })?;
-            (sql, groups)
-        }
-    };
-
     // Which values must fill each slot: the inventory's systems the spec
     // applies to (while in service), or every value seen.
     let by_inventory = spec
@@ -191,23 +93,44 @@ pub fn check(
         Some(_) => tuple.into_iter().map(|v| inventory.resolve_any(&v).to_string()).collect(),
         None => tuple,
     };
-    // Each distinct `per` tuple gets a number; rows are summed per
-    // (tuple, slot index).
-    let mut tuples: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut filled: HashMap<(usize, usize), u64> = HashMap::new();
-    for (tuple, micros, n) in groups {
-        let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
-        let t = if is_date { calendar::local_midnight(t.date_naive(), tz) } else { t };
-        let tuple = resolve(tuple);
-        let next = tuples.len();
-        let id = *tuples.entry(tuple).or_insert(next);
-        // Windows start and end in order (they overlap only by the grace):
-        // those holding t are the last ones starting at or before it.
-        let last = windows.partition_point(|w| w.0 <= t);
-        for i in (0..last).rev().take_while(|&i| windows[i].1 > t) {
-            *filled.entry((id, i)).or_default() += n;
+    let mut tally = Tally::new(&windows, is_date, tz);
+    let sql = match &population.warehouse {
+        Some(warehouse) => {
+            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            warehouse_groups(&session, population, (&values, &events, &where_clause), is_date, (&mut tally, &resolve))?
         }
-    }
+        None => {
+            // 15-minute buckets: every slot's window starts and ends on one, in any zone.
+            let bucket = if is_date {
+                format!("epoch_us({})", population.instant_sql())
+            } else {
+                format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
+            };
+            let sql = format!(
+                "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({events}) AS population{where_clause}\nGROUP BY ALL",
+                values.iter().map(|v| format!("{v}, ")).collect::<String>(),
+            );
+            ws.guard()
+                .select(&sql)
+                .map_err(|refusal| AuditError::Refused(format!("{}: {refusal}", schedule.location)))?;
+            // Read as Arrow batches: no row-by-row conversion, no string
+            // copied but a tuple's first spelling.
+            let mut unreadable = None;
+            bounded(ws, || {
+                let mut stmt = ws.conn.prepare(&sql)?;
+                for batch in stmt.stream_arrow([])? {
+                    if let Err(why) = tally.add_batch(&batch?, per.len(), &resolve) {
+                        unreadable.get_or_insert(why);
+                    }
+                }
+                Ok(())
+            })?;
+            if let Some(why) = unreadable {
+                return Err(AuditError::Refused(format!("{}: {why}", schedule.location)));
+            }
+            sql
+        }
+    };
     let expected: Vec<(Vec<String>, Option<&crate::workspace::inventory::System>)> = match by_inventory {
         Some(applies_to) => inventory
             .systems
@@ -216,21 +139,18 @@ pub fn check(
             .map(|s| (vec![s.id.clone()], Some(s)))
             .collect(),
         None if per.is_empty() => vec![(Vec::new(), None)],
-        None => {
-            let mut seen: Vec<Vec<String>> = tuples.keys().cloned().collect();
-            seen.sort();
-            seen.into_iter().map(|t| (t, None)).collect()
-        }
+        None => tally.seen().into_iter().map(|t| (t, None)).collect(),
     };
-    let ids: Vec<Option<usize>> = expected.iter().map(|(tuple, _)| tuples.get(tuple).copied()).collect();
-    let mut outcomes = Vec::with_capacity(slots.len() * expected.len());
+    let ids: Vec<Option<usize>> = expected.iter().map(|(tuple, _)| tally.id(tuple)).collect();
+    let mut occurrences = empty(control, spec, schedule.expect, schedule.grace, sql);
     for (i, slot) in slots.iter().enumerate() {
-        for ((tuple, system), id) in expected.iter().zip(&ids) {
+        let closes = windows[i].1;
+        let at = occurrences.add_slot(slot.clone(), closes);
+        for (t, ((_, system), id)) in expected.iter().zip(&ids).enumerate() {
             if system.is_some_and(|s| !s.active_between(slot.start, slot.end)) {
                 continue;
             }
-            let rows = id.and_then(|id| filled.get(&(id, i))).copied().unwrap_or(0);
-            let closes = windows[i].1;
+            let rows = id.map_or(0, |id| tally.rows(id, i));
             let state = if rows > 0 {
                 SlotState::Met
             } else if closes <= now {
@@ -238,24 +158,22 @@ pub fn check(
             } else {
                 SlotState::Due
             };
-            outcomes.push(SlotOutcome { slot: slot.clone(), per: tuple.clone(), rows, state, closes });
+            occurrences.add_cell(at, t, rows, state);
         }
     }
-    let mut occurrences = empty(control, spec, schedule.expect, schedule.grace, sql);
-    occurrences.slots = outcomes;
+    occurrences.set_tuples(expected.into_iter().map(|(tuple, _)| tuple).collect());
     Ok(Some(occurrences))
 }
 
 fn empty(control: &Control, spec: &EvidenceSpec, expect: Expect, grace: Grace, sql: String) -> Occurrences {
-    Occurrences {
-        control: control.id.clone(),
-        spec: spec.name.clone(),
+    Occurrences::new(
+        control.id.clone(),
+        spec.name.clone(),
         expect,
-        per: spec.schedule.as_ref().map(|s| s.per.value.clone()).unwrap_or_default(),
+        spec.schedule.as_ref().map(|s| s.per.value.clone()).unwrap_or_default(),
         grace,
         sql,
-        slots: Vec::new(),
-    }
+    )
 }
 
 /// One slot as an audit recorded it when it started.
@@ -272,8 +190,7 @@ const SEPARATOR: char = '\u{1f}';
 /// and says so in the log with a digest of what was recorded.
 pub fn store(ws: &Workspace, audit: &str, occurrences: &Occurrences) -> Result<(), AuditError> {
     let rows: Vec<serde_json::Value> = occurrences
-        .slots
-        .iter()
+        .slots()
         .map(|s| {
             serde_json::json!({"audit": audit, "control": occurrences.control, "spec": occurrences.spec,
                 "slot": s.slot.label, "starts": s.slot.start.to_string(), "ends": s.slot.end.to_string(),
@@ -296,7 +213,7 @@ pub fn store(ws: &Workspace, audit: &str, occurrences: &Occurrences) -> Result<(
         "occurrences.check",
         serde_json::json!({"audit": audit, "control": occurrences.control, "spec": occurrences.spec,
             "expect": occurrences.expect.as_str(), "per": occurrences.per, "grace": occurrences.grace.text(),
-            "slots": occurrences.slots.len(), "met": occurrences.count(SlotState::Met),
+            "slots": occurrences.len(), "met": occurrences.count(SlotState::Met),
             "missed": occurrences.count(SlotState::Missed), "due": occurrences.count(SlotState::Due),
             "slots_sha256": slots_digest(&ws.conn, audit, &occurrences.control, &occurrences.spec)?}),
     )?;
@@ -436,15 +353,17 @@ pub fn upcoming(
             let population = crate::workspace::population::resolve(ws, control, spec)?;
             let Some(occurrences) = check(ws, inventory, control, spec, &population, &quarter, now)? else { continue };
             let mut soonest: BTreeMap<Vec<String>, SlotOutcome> = BTreeMap::new();
-            for outcome in occurrences.slots {
-                match outcome.state {
-                    SlotState::Missed => {
-                        missed.push(DueSlot { control: control.id.clone(), spec: spec.name.clone(), outcome })
-                    }
-                    SlotState::Due if outcome.slot.start <= today => {
-                        let keep = soonest.get(&outcome.per).is_none_or(|s| outcome.closes < s.closes);
+            for slot in occurrences.slots() {
+                match slot.state {
+                    SlotState::Missed => missed.push(DueSlot {
+                        control: control.id.clone(),
+                        spec: spec.name.clone(),
+                        outcome: slot.to_outcome(),
+                    }),
+                    SlotState::Due if slot.slot.start <= today => {
+                        let keep = soonest.get(slot.per).is_none_or(|s| slot.closes < s.closes);
                         if keep {
-                            soonest.insert(outcome.per.clone(), outcome);
+                            soonest.insert(slot.per.to_vec(), slot.to_outcome());
                         }
                     }
                     _ => {}

@@ -55,13 +55,13 @@ pub fn run(ctx: &Context, control_id: &str, period: Option<&str>) -> Outcome {
             let missed = occ.count(SlotState::Missed);
             all_pass &= missed == 0;
             let names =
-                |state: SlotState| occ.slots.iter().filter(|s| s.state == state).map(|s| s.name()).collect::<Vec<_>>();
+                |state: SlotState| occ.slots().filter(|s| s.state == state).map(|s| s.name()).collect::<Vec<_>>();
             listing.push(vec![
                 json!(control.id),
                 json!(spec.spec),
                 json!(occ.name()),
                 json!(if missed > 0 { "fail" } else { "pass" }),
-                json!(occ.slots.len()),
+                json!(occ.len()),
                 json!(occ.count(SlotState::Met)),
                 json!(missed),
                 json!(occ.count(SlotState::Due)),
@@ -126,7 +126,7 @@ fn occurrence_line(occ: &Occurrences, terminal: &Terminal) -> String {
         "    {} {:<24} {} slot(s): {} met, {missed} missed, {} due",
         paint(&format!("{:<13}", word.to_uppercase()), word, terminal),
         visible(&occ.name()),
-        occ.slots.len(),
+        occ.len(),
         occ.count(SlotState::Met),
         occ.count(SlotState::Due),
     );

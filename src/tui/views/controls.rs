@@ -340,7 +340,7 @@ fn occurrence_line(occ: &Occurrences) -> Line<'static> {
     let mut text = format!(
         "{}: {} slot(s): {} met, {} missed, {} due",
         occ.name(),
-        occ.slots.len(),
+        occ.len(),
         occ.count(SlotState::Met),
         missed.len(),
         occ.count(SlotState::Due)
