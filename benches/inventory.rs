@@ -28,7 +28,7 @@ use quarterdeck::workspace::sql::quote_ident;
 use quarterdeck::workspace::{Access, Workspace};
 use timing::{median, report as row, show};
 
-const RUNS: usize = 5;
+const RUNS: usize = 11;
 
 fn main() -> anyhow::Result<()> {
     let root = std::env::var_os("QD_BENCH_DIR").map_or_else(|| "bench-out".into(), PathBuf::from);

@@ -106,9 +106,13 @@ pub fn check(
             } else {
                 format!("(epoch_us({}) // 900000000) * 900000000", population.instant_sql())
             };
+            // One row per tuple: its buckets, each with its rows.
+            let parts = (1..=per.len()).map(|i| format!("p{i}, ")).collect::<String>();
             let sql = format!(
-                "SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({events}) AS population{where_clause}\nGROUP BY ALL",
-                values.iter().map(|v| format!("{v}, ")).collect::<String>(),
+                "SELECT {parts}list({{'bucket': bucket, 'rows': n}}) AS buckets FROM (\n\
+                 SELECT {}{bucket} AS bucket, count(*) AS n\nFROM ({events}) AS population{where_clause}\nGROUP BY ALL\n\
+                 ) AS groups GROUP BY ALL",
+                values.iter().enumerate().map(|(i, v)| format!("{v} AS p{}, ", i + 1)).collect::<String>(),
             );
             ws.guard()
                 .select(&sql)

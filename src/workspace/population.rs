@@ -68,15 +68,32 @@ impl Population {
     }
 
     fn sql_between(&self, start: &str, end: &str) -> String {
+        format!(
+            "SELECT * FROM ({}) AS population\nWHERE {}",
+            self.base.bind(start, end),
+            self.in_period_between(start, end)
+        )
+    }
+
+    /// The spec's rows without the period bound, bounds bound to `period`.
+    pub fn base_in(&self, period: &Period) -> String {
+        let (start, end) = self.period_literals(period);
+        self.base.bind(&start, &end)
+    }
+
+    /// The condition that puts a row in `period` (over the population's columns).
+    pub fn in_period(&self, period: &Period) -> String {
+        let (start, end) = self.period_literals(period);
+        self.in_period_between(&start, &end)
+    }
+
+    fn in_period_between(&self, start: &str, end: &str) -> String {
         let column = quote_ident(&self.period_column);
-        let base = self.base.bind(start, end);
         match &self.period_until {
-            None => format!("SELECT * FROM ({base}) AS population\nWHERE {column} >= {start} AND {column} < {end}"),
+            None => format!("{column} >= {start} AND {column} < {end}"),
             Some(until) => {
                 let until = quote_ident(until);
-                format!(
-                    "SELECT * FROM ({base}) AS population\nWHERE {column} < {end} AND ({until} IS NULL OR {until} > {start})"
-                )
+                format!("{column} < {end} AND ({until} IS NULL OR {until} > {start})")
             }
         }
     }
@@ -260,7 +277,11 @@ fn resolve_for(ws: &Workspace, control: &str, spec: &EvidenceSpec) -> Result<Pop
                 })?;
                 SourceDefaults::of(declared)
             };
-            if !table_exists(conn, &defaults.name).map_err(|e| compile_error(&source.location, &e))? {
+            let loaded = ws.guard().has_relation(&defaults.name).map_err(|refusal| PopulationError::Compile {
+                location: source.location.clone(),
+                message: refusal.to_string(),
+            })?;
+            if !loaded {
                 return Err(PopulationError::NotLoaded { location: source.location.clone(), name: defaults.name });
             }
             Some(defaults)
@@ -419,19 +440,6 @@ fn refuse_warehouse_reads(ws: &Workspace, sql: &str, location: &Location) -> Res
 pub fn describe(conn: &Connection, sql: &str) -> duckdb::Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare(&format!("DESCRIBE {sql}"))?;
     stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect()
-}
-
-/// A source is loaded once its table exists — or, read in place, its view.
-fn table_exists(conn: &Connection, name: &str) -> duckdb::Result<bool> {
-    conn.query_row(
-        "SELECT count(*) > 0 FROM (
-             SELECT table_name AS name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'
-             UNION ALL
-             SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'
-         ) WHERE name = ?",
-        [name],
-        |r| r.get(0),
-    )
 }
 
 fn compile_error(location: &Location, e: &duckdb::Error) -> PopulationError {

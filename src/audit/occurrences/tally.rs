@@ -18,11 +18,14 @@ use crate::workspace::calendar;
 const SEPARATOR: char = '\u{1f}';
 
 /// Rows per tuple and slot.
-pub(super) struct Tally<'a> {
-    windows: &'a [(DateTime<Utc>, DateTime<Utc>)],
+pub(super) struct Tally {
+    /// Each slot's window, in UTC microseconds.
+    windows: Vec<(i64, i64)>,
     /// A DATE period column: a bucket is a date, its instant the local midnight.
     is_date: bool,
     tz: Tz,
+    /// A DATE's bucket → its local midnight (a year holds 365 of them).
+    midnights: HashMap<i64, i64>,
     /// The tuple as the evidence spells it → the tuple it counts for.
     spelled: HashMap<String, usize>,
     /// The tuple it counts for → its number.
@@ -33,12 +36,13 @@ pub(super) struct Tally<'a> {
     key: String,
 }
 
-impl<'a> Tally<'a> {
-    pub fn new(windows: &'a [(DateTime<Utc>, DateTime<Utc>)], is_date: bool, tz: Tz) -> Self {
+impl Tally {
+    pub fn new(windows: &[(DateTime<Utc>, DateTime<Utc>)], is_date: bool, tz: Tz) -> Self {
         Self {
-            windows,
+            windows: windows.iter().map(|(from, to)| (from.timestamp_micros(), to.timestamp_micros())).collect(),
             is_date,
             tz,
+            midnights: HashMap::new(),
             spelled: HashMap::new(),
             numbered: HashMap::new(),
             tuples: Vec::new(),
@@ -55,29 +59,39 @@ impl<'a> Tally<'a> {
         rows: u64,
         resolve: &impl Fn(Vec<String>) -> Vec<String>,
     ) {
+        let id = self.tuple(parts, resolve);
+        self.count(id, micros, rows);
+    }
+
+    /// The number of the tuple `parts`.
+    fn tuple<'p>(
+        &mut self,
+        parts: impl Iterator<Item = &'p str> + Clone,
+        resolve: &impl Fn(Vec<String>) -> Vec<String>,
+    ) -> usize {
         self.key.clear();
         for part in parts.clone() {
             self.key.push_str(part);
             self.key.push(SEPARATOR);
         }
-        let id = match self.spelled.get(self.key.as_str()) {
+        match self.spelled.get(self.key.as_str()) {
             Some(id) => *id,
-            None => {
-                let tuple = resolve(parts.map(str::to_string).collect());
-                let next = self.tuples.len();
-                let id = *self.numbered.entry(tuple.clone()).or_insert(next);
-                if id == next {
-                    self.tuples.push((tuple, vec![0; self.windows.len()]));
-                }
-                self.spelled.insert(self.key.clone(), id);
-                id
-            }
+            None => self.number(parts, resolve),
+        }
+    }
+
+    /// Adds `rows` of tuple `id` in the bucket starting `micros` after the epoch.
+    fn count(&mut self, id: usize, micros: i64, rows: u64) {
+        let t = match self.is_date {
+            true => *self.midnights.entry(micros).or_insert_with(|| {
+                let day = DateTime::from_timestamp_micros(micros).unwrap_or_default().date_naive();
+                calendar::local_midnight(day, self.tz).timestamp_micros()
+            }),
+            false => micros,
         };
-        let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
-        let t = if self.is_date { calendar::local_midnight(t.date_naive(), self.tz) } else { t };
         // Windows start and end in order (they overlap only by the grace):
         // those holding t are the last ones starting at or before it.
-        let windows = self.windows;
+        let windows = &self.windows;
         let last = windows.partition_point(|w| w.0 <= t);
         let counts = &mut self.tuples[id].1;
         for i in (0..last).rev().take_while(|&i| windows[i].1 > t) {
@@ -85,9 +99,26 @@ impl<'a> Tally<'a> {
         }
     }
 
-    /// Adds every row of a batch of (tuple…, bucket, rows) columns: VARCHAR
-    /// tuple parts, BIGINT bucket and rows. Another column type is an error
-    /// naming the column, never a silent zero.
+    /// Numbers the tuple spelled `self.key`, first seen.
+    fn number<'p>(
+        &mut self,
+        parts: impl Iterator<Item = &'p str>,
+        resolve: &impl Fn(Vec<String>) -> Vec<String>,
+    ) -> usize {
+        let tuple = resolve(parts.map(str::to_string).collect());
+        let next = self.tuples.len();
+        let id = *self.numbered.entry(tuple.clone()).or_insert(next);
+        if id == next {
+            self.tuples.push((tuple, vec![0; self.windows.len()]));
+        }
+        self.spelled.insert(self.key.clone(), id);
+        id
+    }
+
+    /// Adds every row of a batch of (tuple…, buckets) columns: VARCHAR
+    /// tuple parts, then the tuple's buckets as a list of (bucket, rows)
+    /// BIGINT pairs. Another column type is an error naming the column,
+    /// never a silent zero.
     pub fn add_batch(
         &mut self,
         batch: &RecordBatch,
@@ -96,17 +127,18 @@ impl<'a> Tally<'a> {
     ) -> Result<(), String> {
         let columns = batch.columns();
         let unexpected = |i: usize| format!("column {} of the grouped scan is {}", i + 1, columns[i].data_type());
-        if columns.len() != width + 2 {
-            return Err(format!("the grouped scan returned {} columns, not {}", columns.len(), width + 2));
+        if columns.len() != width + 1 {
+            return Err(format!("the grouped scan returned {} columns, not {}", columns.len(), width + 1));
         }
         let texts = (0..width)
             .map(|i| Texts::of(columns[i].as_ref()).ok_or_else(|| unexpected(i)))
             .collect::<Result<Vec<_>, _>>()?;
-        let buckets = columns[width].as_primitive_opt::<Int64Type>().ok_or_else(|| unexpected(width))?;
-        let rows = columns[width + 1].as_primitive_opt::<Int64Type>().ok_or_else(|| unexpected(width + 1))?;
+        let buckets = Buckets::of(columns[width].as_ref()).ok_or_else(|| unexpected(width))?;
         for row in 0..batch.num_rows() {
-            let parts = texts.iter().map(|column| column.at(row));
-            self.add(parts, buckets.value(row), rows.value(row).max(0) as u64, resolve);
+            let id = self.tuple(texts.iter().map(|column| column.at(row)), resolve);
+            for (micros, n) in buckets.at(row) {
+                self.count(id, micros, n.max(0) as u64);
+            }
         }
         Ok(())
     }
@@ -126,6 +158,39 @@ impl<'a> Tally<'a> {
         let mut seen: Vec<Vec<String>> = self.tuples.iter().map(|(t, _)| t.clone()).collect();
         seen.sort();
         seen
+    }
+}
+
+/// A `STRUCT(bucket BIGINT, rows BIGINT)[]` column as Arrow holds it.
+struct Buckets<'a> {
+    offsets: Vec<usize>,
+    buckets: &'a [i64],
+    rows: &'a [i64],
+}
+
+impl<'a> Buckets<'a> {
+    fn of(column: &'a dyn Array) -> Option<Self> {
+        let (offsets, values): (Vec<usize>, _) = if let Some(lists) = column.as_list_opt::<i32>() {
+            (lists.value_offsets().iter().map(|o| (*o).max(0) as usize).collect(), lists.values())
+        } else {
+            let lists = column.as_list_opt::<i64>()?;
+            (lists.value_offsets().iter().map(|o| (*o).max(0) as usize).collect(), lists.values())
+        };
+        let pairs = values.as_struct_opt()?;
+        let field = |name: &str| {
+            let values = pairs.column_by_name(name)?.as_primitive_opt::<Int64Type>()?;
+            (values.null_count() == 0).then(|| values.values().as_ref())
+        };
+        Some(Buckets { offsets, buckets: field("bucket")?, rows: field("rows")? })
+    }
+
+    /// The (bucket, rows) pairs at `row` (none for a NULL list).
+    fn at(&self, row: usize) -> impl Iterator<Item = (i64, i64)> + 'a {
+        let from = self.offsets.get(row).copied().unwrap_or_default();
+        let to = self.offsets.get(row + 1).copied().unwrap_or(from);
+        let buckets = self.buckets.get(from..to).unwrap_or_default();
+        let rows = self.rows.get(from..to).unwrap_or_default();
+        buckets.iter().copied().zip(rows.iter().copied())
     }
 }
 

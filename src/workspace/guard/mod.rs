@@ -77,6 +77,15 @@ impl<'a> Guard<'a> {
         self.inspect(sql, &[])
     }
 
+    /// Whether `main.<name>` is a table or view of the workspace (a loaded
+    /// source), from the shared reading (read again if it lacks the name).
+    pub fn has_relation(&self, name: &str) -> Result<bool, Refusal> {
+        let qualified = format!("main.{}", name.to_lowercase());
+        let plain = catalog::plain_identifier(&name.to_lowercase());
+        let known = self.catalog.relations(self.conn, &BTreeSet::from([qualified.clone()]), plain)?;
+        Ok(known.contains(&qualified))
+    }
+
     fn inspect(&self, sql: &str, internal: &[&str]) -> Result<BTreeSet<String>, Refusal> {
         let conn = self.conn;
         if sql.trim().trim_end_matches(';').trim().is_empty() {

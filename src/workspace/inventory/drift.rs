@@ -9,12 +9,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::observe::{Sighting, grouped, sightings};
-use super::{Inventory, InventoryError, Kind};
+use super::observe::{self, Seen, Sighting};
+use super::{Inventory, InventoryError, Kind, scan};
 use crate::workspace::Workspace;
-use crate::workspace::mapping::{Control, Mappings, PopulationDef};
+use crate::workspace::mapping::{AppliesTo, Control, EvidenceSpec, Mappings, PopulationDef};
 use crate::workspace::period::Period;
-use crate::workspace::population::{self, Population};
+use crate::workspace::population;
 use crate::workspace::query::bounded;
 use crate::workspace::sql::quote_ident;
 
@@ -128,8 +128,13 @@ pub fn report(
     if let Some(first) = inventory.problems.iter().find(|p| !p.warning) {
         return Err(InventoryError::Invalid(first.to_string()));
     }
-    let seen = sightings(ws, inventory, period)?;
-    let coverage = coverage(ws, inventory, mappings, period)?;
+    // The rules and the coverage specs share their scans.
+    let rule_asks = observe::asks(ws, inventory);
+    let rules = rule_asks.len();
+    let (specs, spec_asks) = coverage_asks(ws, mappings);
+    let mut seen = scan::seen(ws, &rule_asks.into_iter().chain(spec_asks).collect::<Vec<_>>(), period)?;
+    let coverage = coverage_of(inventory, &specs, seen.split_off(rules), period);
+    let seen = observe::sightings_of(inventory, seen);
     let people = match &inventory.people {
         Some(rule) => Some(people(ws, rule)?),
         None => None,
@@ -308,34 +313,67 @@ pub fn coverage(
     mappings: &Mappings,
     period: &Period,
 ) -> Result<Vec<SpecCoverage>, InventoryError> {
-    let mut out = Vec::new();
+    let (specs, asks) = coverage_asks(ws, mappings);
+    Ok(coverage_of(inventory, &specs, scan::seen(ws, &asks, period)?, period))
+}
+
+/// A spec that applies to systems: its control, itself, what it applies to
+/// and the column naming the system.
+type Applying<'a> = (&'a Control, &'a EvidenceSpec, &'a AppliesTo, &'a str);
+
+/// Each spec with `applies_to`, and what it asks of the evidence. A spec
+/// reading a source by the source's own timestamp shares its scan.
+fn coverage_asks<'a>(ws: &'a Workspace, mappings: &'a Mappings) -> (Vec<Applying<'a>>, Vec<scan::Ask<'a>>) {
+    let mut specs = Vec::new();
+    let mut asks = Vec::new();
     for control in &mappings.controls {
         for spec in &control.evidence {
             let (Some(applies_to), Some(column)) = (&spec.applies_to, &spec.system) else { continue };
-            let population: Population = population::resolve(ws, control, spec)?;
+            let shares = match &spec.population {
+                PopulationDef::Source { source, filter } => {
+                    let own_timestamp = ws.config.source(&source.value).map(|s| s.timestamp.as_str());
+                    let period = spec.period.as_ref().map(|p| p.value.as_str());
+                    (period.is_none() || period == own_timestamp).then_some((source, filter.as_ref()))
+                }
+                PopulationDef::Query(_) => None,
+            };
+            specs.push((control, spec, &applies_to.value, column.value.as_str()));
+            asks.push(scan::Ask {
+                shares,
+                column: &column.value,
+                alone: Box::new(move || Ok(population::resolve(ws, control, spec)?)),
+            });
+        }
+    }
+    (specs, asks)
+}
+
+/// The specs' coverage from what their asks saw.
+fn coverage_of(inventory: &Inventory, specs: &[Applying], seen: Vec<Vec<Seen>>, period: &Period) -> Vec<SpecCoverage> {
+    specs
+        .iter()
+        .zip(seen)
+        .map(|((control, spec, applies_to, column), values)| {
             let mut rows: BTreeMap<String, u64> = BTreeMap::new();
-            for seen in grouped(ws, &population, &column.value, period)? {
+            for seen in values {
                 *rows.entry(inventory.resolve_any(&seen.value).to_string()).or_default() += seen.rows;
             }
             let applies: Vec<String> = inventory
                 .systems
                 .iter()
-                .filter(|s| {
-                    s.in_scope && applies_to.value.covers(s) && s.active_between(period.start_date, period.end_date)
-                })
+                .filter(|s| s.in_scope && applies_to.covers(s) && s.active_between(period.start_date, period.end_date))
                 .map(|s| s.id.clone())
                 .collect();
-            out.push(SpecCoverage {
+            SpecCoverage {
                 control: control.id.clone(),
                 spec: spec.name.clone(),
-                column: column.value.clone(),
+                column: column.to_string(),
                 applies_set: applies.iter().cloned().collect(),
                 applies,
                 rows,
-            });
-        }
-    }
-    Ok(out)
+            }
+        })
+        .collect()
 }
 
 fn review_status(ws: &Workspace, inventory: &Inventory, as_of: NaiveDate) -> ReviewStatus {

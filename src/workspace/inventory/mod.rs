@@ -9,6 +9,7 @@ pub mod check;
 pub mod drift;
 pub mod observe;
 pub mod register;
+pub mod scan;
 
 pub use register::{Inventory, ObserveRule, System};
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Inventory, InventoryError, ObserveRule};
+use super::{Inventory, InventoryError, ObserveRule, scan};
 use crate::workspace::Workspace;
 use crate::workspace::calendar::local_midnight;
 use crate::workspace::period::Period;
@@ -29,10 +29,27 @@ pub struct Sighting {
 
 /// Every value every rule saw in the period, by rule then value.
 pub fn sightings(ws: &Workspace, inventory: &Inventory, period: &Period) -> Result<Vec<Sighting>, InventoryError> {
+    let asks = asks(ws, inventory);
+    Ok(sightings_of(inventory, scan::seen(ws, &asks, period)?))
+}
+
+/// What each rule asks of the evidence, in the rules' order.
+pub(super) fn asks<'a>(ws: &'a Workspace, inventory: &'a Inventory) -> Vec<scan::Ask<'a>> {
+    inventory
+        .observe
+        .iter()
+        .map(|rule| scan::Ask {
+            shares: Some((&rule.source, rule.filter.as_ref())),
+            column: &rule.column.value,
+            alone: Box::new(move || rule_population(ws, rule)),
+        })
+        .collect()
+}
+
+/// The rules' sightings from what their asks saw (in the rules' order).
+pub(super) fn sightings_of(inventory: &Inventory, seen: Vec<Vec<Seen>>) -> Vec<Sighting> {
     let mut all = Vec::new();
-    for rule in &inventory.observe {
-        let population = rule_population(ws, rule)?;
-        let values = grouped(ws, &population, &rule.column.value, period)?;
+    for (rule, values) in inventory.observe.iter().zip(seen) {
         all.extend(values.into_iter().map(|seen| Sighting {
             rule: rule.name(),
             source: rule.source.value.clone(),
@@ -43,7 +60,7 @@ pub fn sightings(ws: &Workspace, inventory: &Inventory, period: &Period) -> Resu
             rows: seen.rows,
         }));
     }
-    Ok(all)
+    all
 }
 
 /// A rule's rows as a population (its source, its `where`), resolved and
@@ -113,15 +130,19 @@ pub fn grouped(
             })?
         }
     };
-    // A DATE is a local date: its instant is its local midnight.
+    Ok(seen_rows(ws, population, rows))
+}
+
+/// Grouped rows (value, first and last instant in UTC microseconds, rows)
+/// as sightings; a DATE is a local date, its instant its local midnight.
+pub(super) fn seen_rows(ws: &Workspace, population: &Population, rows: Vec<(String, i64, i64, u64)>) -> Vec<Seen> {
     let is_date = population.column_type(&population.period_column) == Some("DATE");
     let tz = ws.config.timezone;
     let instant_of = |micros: i64| {
         let t = DateTime::from_timestamp_micros(micros).unwrap_or_default();
         if is_date { local_midnight(t.date_naive(), tz) } else { t }
     };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|(value, first, last, rows)| Seen { value, first: instant_of(first), last: instant_of(last), rows })
-        .collect())
+        .collect()
 }
