@@ -200,6 +200,21 @@ timestamp = "deployed_at"
         ws
     }
 
+    /// One ask per filter: the `service` values of `source`'s rows that pass it.
+    fn services<'a>(
+        ws: &'a Workspace,
+        source: &'a Located<String>,
+        filters: impl Iterator<Item = &'a Option<Located<String>>>,
+    ) -> Vec<Ask<'a>> {
+        filters
+            .map(|filter| Ask {
+                shares: Some((source, filter.as_ref())),
+                column: "service",
+                alone: Box::new(move || Ok(population::of_source(ws, "test", source, filter.as_ref())?)),
+            })
+            .collect()
+    }
+
     #[test]
     fn a_shared_scan_answers_each_ask_as_its_own_population_would() {
         let dir = tempfile::tempdir().unwrap();
@@ -214,14 +229,7 @@ timestamp = "deployed_at"
             Some(at("deploys.environment <> 'dev'", 4)),
             Some(at("service IN ('svc-1', 'svc-2') AND environment = 'staging'", 5)),
         ];
-        let asks: Vec<Ask> = filters
-            .iter()
-            .map(|filter| Ask {
-                shares: Some((&source, filter.as_ref())),
-                column: "service",
-                alone: Box::new(|| Ok(population::of_source(&ws, "test", &source, filter.as_ref())?)),
-            })
-            .collect();
+        let asks = services(&ws, &source, filters.iter());
         // One scan answered them all (none fell back to its own).
         let all: Vec<usize> = (0..asks.len()).collect();
         assert!(super::shared(&ws, &asks, &all, &period).unwrap().is_some());
@@ -233,14 +241,7 @@ timestamp = "deployed_at"
         }
         // Every filter alike: in the scan's WHERE, still each ask's answer.
         let same = [Some(at("environment = 'dev'", 6)), Some(at("environment = 'dev'", 7))];
-        let asks: Vec<Ask> = same
-            .iter()
-            .map(|filter| Ask {
-                shares: Some((&source, filter.as_ref())),
-                column: "service",
-                alone: Box::new(|| Ok(population::of_source(&ws, "test", &source, filter.as_ref())?)),
-            })
-            .collect();
+        let asks = services(&ws, &source, same.iter());
         let shared = seen(&ws, &asks, &period).unwrap();
         let alone = grouped(&ws, &(asks[0].alone)().unwrap(), "service", &period).unwrap();
         assert_eq!(shared, [alone.clone(), alone]);
@@ -259,14 +260,7 @@ timestamp = "deployed_at"
             Some(at("getenv('HOME') IS NOT NULL", 12)),
         ];
         for bad in &filters[1..] {
-            let asks: Vec<Ask> = [&filters[0], bad]
-                .iter()
-                .map(|filter| Ask {
-                    shares: Some((&source, filter.as_ref())),
-                    column: "service",
-                    alone: Box::new(|| Ok(population::of_source(&ws, "test", &source, filter.as_ref())?)),
-                })
-                .collect();
+            let asks = services(&ws, &source, [&filters[0], bad].into_iter());
             assert!(super::shared(&ws, &asks, &[0, 1], &period).unwrap().is_none());
             let error = seen(&ws, &asks, &period).expect_err("refused").to_string();
             let line = bad.as_ref().unwrap().location.line;
