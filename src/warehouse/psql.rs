@@ -164,18 +164,9 @@ impl Postgres {
     }
 
     /// Runs `steps` in one read-only snapshot; `each(result, fields)` is
-    /// called for every row of step `i` in order. Fails on any error,
-    /// timeout or lost line.
-    pub fn run(
-        &self,
-        steps: &[Step],
-        each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
-    ) -> Result<(), WarehouseError> {
-        self.run_marked(steps, each, &mut |_| {})
-    }
-
-    /// [`Postgres::run`], calling `ended(i)` as soon as step `i`'s last row
-    /// is in (before the next step's first).
+    /// called for every row of step `i` in order, and `ended(i)` as soon as
+    /// step `i`'s last row is in (before the next step's first). Fails on
+    /// any error, timeout or lost line.
     pub fn run_marked(
         &self,
         steps: &[Step],
@@ -199,7 +190,7 @@ impl Postgres {
         }
     }
 
-    /// [`Postgres::run`] of `steps`, while a second session that imports
+    /// [`Postgres::run_marked`] of `steps`, while a second session that imports
     /// this one's snapshot (`pg_export_snapshot`) streams the rows of
     /// `keys` to `key_of` on a thread of its own (then `key_of(None)`): the
     /// two scans run at once, over the same rows.
