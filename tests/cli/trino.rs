@@ -20,7 +20,9 @@ use quarterdeck::demo::api_server::{Handler, Reply, Request, Server};
 use serde_json::{Value as Json, json};
 
 use crate::common::{Run, Sandbox, scalar};
-use crate::warehouse::{SECRET, contains_anywhere, controls_without_the_join, find_file, samples, with_pg_source};
+use crate::warehouse::{
+    SECRET, contains_anywhere, controls_without_the_join, find_file, replace_pull_requests_source, samples,
+};
 
 const TRINO_SOURCE: &str = r#"[[warehouse]]
 name = "trino"
@@ -278,7 +280,7 @@ fn trino_workspace(sb: &Sandbox, source: &str) -> std::path::PathBuf {
     let ws = sb.path().join("trino-ws");
     sb.run(&["init", ws.to_str().unwrap()]).ok();
     controls_without_the_join(&ws);
-    with_pg_source(&ws, source);
+    replace_pull_requests_source(&ws, source);
     sb.at(&ws, &["ingest", "deploys"]).ok();
     ws
 }

@@ -110,7 +110,9 @@ pub(crate) fn controls_without_the_join(ws: &Path) {
     std::fs::write(&path, format!("{}{PR_CONTROL}", &text[..chg2])).unwrap();
 }
 
-pub(crate) fn with_pg_source(ws: &Path, source: &str) {
+/// The demo's `pull_requests` source in quarterdeck.toml replaced by `source`
+/// (a warehouse source of either engine).
+pub(crate) fn replace_pull_requests_source(ws: &Path, source: &str) {
     let path = ws.join("quarterdeck.toml");
     let config = std::fs::read_to_string(&path).unwrap();
     let start = config.find("[[source]]\nname = \"pull_requests\"").unwrap();
@@ -173,7 +175,7 @@ fn a_postgres_source_samples_like_the_same_rows_ingested_and_the_packet_verifies
     let ws = sb.path().join("pg-ws");
     sb.run(&["init", ws.to_str().unwrap()]).ok();
     controls_without_the_join(&ws);
-    with_pg_source(&ws, PG_SOURCE);
+    replace_pull_requests_source(&ws, PG_SOURCE);
     sb.at(&ws, &["ingest", "deploys"]).ok();
     let env = |args: &[&str]| {
         let mut all = vec!["--workspace", ws.to_str().unwrap()];
@@ -245,7 +247,7 @@ fn a_warehouse_down_slow_or_unstable_fails_the_draw_and_freezes_nothing() {
     let ws = sb.path().join("pg-ws");
     sb.run(&["init", ws.to_str().unwrap()]).ok();
     controls_without_the_join(&ws);
-    with_pg_source(&ws, &PG_SOURCE.replace("timeout = \"20s\"", "timeout = \"1s\""));
+    replace_pull_requests_source(&ws, &PG_SOURCE.replace("timeout = \"20s\"", "timeout = \"1s\""));
     sb.at(&ws, &["ingest", "deploys"]).ok();
     let run = |url: &str, args: &[&str]| {
         let mut all = vec!["--workspace", ws.to_str().unwrap()];
