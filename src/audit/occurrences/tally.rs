@@ -1,8 +1,9 @@
 //! Rows counted into slots: each group the grouped scan returns (a `per`
 //! tuple, a 15-minute bucket, its rows) is added to every slot whose window
 //! holds the bucket. Tuples are numbered as they first appear and counted in
-//! one vector per tuple, so a year of daily slots for hundreds of systems
-//! costs one lookup and one addition per group.
+//! one vector per tuple; the scan returns a tuple's buckets together, so a
+//! year of daily slots for hundreds of systems costs one lookup per tuple
+//! and one binary search per bucket.
 
 use std::collections::HashMap;
 

@@ -71,7 +71,7 @@ fn shared(
 ) -> Result<Option<Vec<Vec<Seen>>>, InventoryError> {
     let Some(first) = members.first().map(|&i| &asks[i]) else { return Ok(Some(Vec::new())) };
     let Some((source, _)) = first.shares else { return Ok(None) };
-    let owner = format!("observe {}.{}", source.value, first.column);
+    let owner = format!("inventory scan {}.{}", source.value, first.column);
     let population = population::of_source(ws, &owner, source, None)?;
     // Each distinct `where`, once; which one each ask reads.
     let mut filters: Vec<Option<&str>> = Vec::new();
