@@ -75,6 +75,12 @@ impl Population {
         )
     }
 
+    /// Whether the spec's rows (before the period bound) depend on the
+    /// period: its SQL names `period_start` or `period_end`.
+    pub fn base_names_the_period(&self) -> bool {
+        self.base.names_the_period()
+    }
+
     /// The spec's rows without the period bound, bounds bound to `period`.
     pub fn base_in(&self, period: &Period) -> String {
         let (start, end) = self.period_literals(period);

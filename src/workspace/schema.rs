@@ -212,6 +212,26 @@ const MIGRATIONS: &[&str] = &[
      );
      ALTER TABLE qd.findings ADD COLUMN system VARCHAR;
      ALTER TABLE qd.findings ADD COLUMN slot VARCHAR;",
+    // 8: the inventory's sightings, kept at ingest (inventory/kept.rs): per
+    // set (a source, a column, a `where`), each value of the column per
+    // 15-minute bucket of the source's timestamp. Derived from the evidence
+    // and rebuilt from it; never evidence itself.
+    "CREATE TABLE qd.sighting_sets (
+         set_id      BIGINT NOT NULL,
+         source      VARCHAR NOT NULL,
+         column_name VARCHAR NOT NULL,
+         filter      VARCHAR,
+         timestamp   VARCHAR NOT NULL,
+         built_at    TIMESTAMP NOT NULL
+     );
+     CREATE TABLE qd.sightings (
+         set_id   BIGINT NOT NULL,
+         value    VARCHAR NOT NULL,
+         bucket   BIGINT NOT NULL,
+         first_us BIGINT NOT NULL,
+         last_us  BIGINT NOT NULL,
+         rows     BIGINT NOT NULL
+     );",
 ];
 
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use duckdb::Connection;
 
 pub use catalog::Catalog;
-use policy::Inspector;
+use policy::{Inspected, Inspector};
 use tree::Tree;
 
 /// Why a query was refused.
@@ -74,7 +74,12 @@ impl<'a> Guard<'a> {
     /// The workspace tables and views (lowercase, schema-qualified where the
     /// SQL qualifies them) that a SELECT the guard accepts reads.
     pub fn tables_read(&self, sql: &str) -> Result<BTreeSet<String>, Refusal> {
-        self.inspect(sql, &[])
+        Ok(self.inspect(sql, &[])?.tables)
+    }
+
+    /// The functions (lowercase) that a SELECT the guard accepts calls.
+    pub fn functions_called(&self, sql: &str) -> Result<BTreeSet<String>, Refusal> {
+        Ok(self.inspect(sql, &[])?.functions)
     }
 
     /// Whether `main.<name>` is a table or view of the workspace (a loaded
@@ -86,7 +91,7 @@ impl<'a> Guard<'a> {
         Ok(known.contains(&qualified))
     }
 
-    fn inspect(&self, sql: &str, internal: &[&str]) -> Result<BTreeSet<String>, Refusal> {
+    fn inspect(&self, sql: &str, internal: &[&str]) -> Result<Inspected, Refusal> {
         let conn = self.conn;
         if sql.trim().trim_end_matches(';').trim().is_empty() {
             return Err(Refusal::Empty);

@@ -60,6 +60,14 @@ pub(super) struct Inspector<'a> {
     plain_tables: bool,
 }
 
+/// What an accepted statement reads and calls, lowercase.
+pub struct Inspected {
+    /// The workspace tables and views (schema-qualified where the SQL qualifies them).
+    pub tables: BTreeSet<String>,
+    /// Every function it names.
+    pub functions: BTreeSet<String>,
+}
+
 impl<'a> Inspector<'a> {
     pub fn new(tree: &'a Tree, internal: &'a [&'a str]) -> Self {
         Self {
@@ -73,8 +81,8 @@ impl<'a> Inspector<'a> {
     }
 
     /// Walks every node (iteratively), then checks the relations and the
-    /// functions it met; the workspace tables and views the statement reads.
-    pub fn inspect(mut self, conn: &Connection, catalog: &Catalog) -> Result<BTreeSet<String>, Refusal> {
+    /// functions it met; what the statement reads and calls.
+    pub fn inspect(mut self, conn: &Connection, catalog: &Catalog) -> Result<Inspected, Refusal> {
         self.collect_ctes();
         let mut stack = vec![self.tree.root()];
         while let Some(id) = stack.pop() {
@@ -90,7 +98,7 @@ impl<'a> Inspector<'a> {
             }
         }
         self.check_functions(conn, catalog)?;
-        Ok(self.tables)
+        Ok(Inspected { tables: self.tables, functions: self.functions })
     }
 
     fn collect_ctes(&mut self) {

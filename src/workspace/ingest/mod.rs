@@ -237,6 +237,7 @@ fn ingest_run(
             match run_id.and_then(|id| ws.conn.execute_batch("COMMIT").map(|_| id)) {
                 Ok(run_id) => {
                     super::action_log::write_head_file(ws)?;
+                    crate::workspace::inventory::kept::keep(ws, &source.name);
                     Ok(IngestReport {
                         run_id,
                         source: source.name.clone(),
@@ -439,6 +440,8 @@ fn load(
         conn.execute_batch(&format!("DROP TABLE {staging}"))?;
         Counts { inserted, skipped: staged - inserted, total }
     };
+    // The inventory's sightings of this source are kept again once it commits.
+    crate::workspace::inventory::kept::forget(conn, &source.name)?;
     drop_rejects(conn);
     Ok(counts)
 }

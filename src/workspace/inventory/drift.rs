@@ -323,7 +323,7 @@ type Applying<'a> = (&'a Control, &'a EvidenceSpec, &'a AppliesTo, &'a str);
 
 /// Each spec with `applies_to`, and what it asks of the evidence. A spec
 /// reading a source by the source's own timestamp shares its scan.
-fn coverage_asks<'a>(ws: &'a Workspace, mappings: &'a Mappings) -> (Vec<Applying<'a>>, Vec<scan::Ask<'a>>) {
+pub(super) fn coverage_asks<'a>(ws: &'a Workspace, mappings: &'a Mappings) -> (Vec<Applying<'a>>, Vec<scan::Ask<'a>>) {
     let mut specs = Vec::new();
     let mut asks = Vec::new();
     for control in &mappings.controls {

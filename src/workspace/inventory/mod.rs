@@ -3,10 +3,13 @@
 //! in the evidence (`[[observe]]` rules, observe.rs), and so lets Quarterdeck
 //! compute drift (drift.rs): systems the evidence shows that the inventory
 //! does not list, retired systems still active, in-scope systems that a
-//! control applying to them has no evidence for, an overdue review.
+//! control applying to them has no evidence for, an overdue review. The
+//! values each rule and spec reads are kept per 15-minute bucket at ingest
+//! (kept.rs), so a report reads them rather than the evidence.
 
 pub mod check;
 pub mod drift;
+pub mod kept;
 pub mod observe;
 pub mod register;
 pub mod scan;

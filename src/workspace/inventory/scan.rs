@@ -6,6 +6,9 @@
 //! costs one resolution, one guard and one scan instead of one each per
 //! rule and spec.
 //!
+//! Where the sightings an ask needs were kept at ingest (kept.rs), they
+//! answer it and nothing is scanned.
+//!
 //! Anything a shared scan cannot answer exactly — a warehouse source, a
 //! population query, a spec with its own `period`, a `where` the combined
 //! statement refuses or cannot bind — is answered alone, through its own
@@ -13,8 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use super::InventoryError;
 use super::observe::{Seen, grouped, seen_rows};
+use super::{InventoryError, kept};
 use crate::workspace::Workspace;
 use crate::workspace::mapping::Located;
 use crate::workspace::period::Period;
@@ -39,8 +42,12 @@ pub fn seen(ws: &Workspace, asks: &[Ask], period: &Period) -> Result<Vec<Vec<See
     for (i, ask) in asks.iter().enumerate() {
         let in_workspace = |name: &str| ws.config.source(name).is_some_and(|s| s.warehouse.is_none());
         match ask.shares {
-            Some((source, _)) if in_workspace(&source.value) => {
-                scans.entry((source.value.as_str(), ask.column)).or_default().push(i)
+            Some((source, filter)) if in_workspace(&source.value) => {
+                let filter = filter.map(|f| f.value.as_str());
+                match kept::lookup(ws, &source.value, ask.column, filter, period)? {
+                    Some(values) => out[i] = Some(values),
+                    None => scans.entry((source.value.as_str(), ask.column)).or_default().push(i),
+                }
             }
             _ => out[i] = Some(grouped(ws, &(ask.alone)()?, ask.column, period)?),
         }
@@ -157,7 +164,7 @@ fn shared(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::path::Path;
 
     use super::*;
@@ -184,7 +191,13 @@ timestamp = "deployed_at"
     /// 900 deploys over Q3 2026 and beyond, of five services in three
     /// environments, some with no service.
     fn workspace(dir: &Path) -> Workspace {
+        workspace_with(dir, "")
+    }
+
+    /// [`workspace`], with `systems` as its systems.toml when it is ingested.
+    pub(in crate::workspace::inventory) fn workspace_with(dir: &Path, systems: &str) -> Workspace {
         std::fs::write(dir.join("quarterdeck.toml"), CONFIG).unwrap();
+        std::fs::write(dir.join("systems.toml"), systems).unwrap();
         std::fs::create_dir_all(dir.join("evidence")).unwrap();
         let mut csv = String::from("deploy_id,deployed_at,environment,service\n");
         for i in 0..900u32 {
