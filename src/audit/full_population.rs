@@ -85,7 +85,7 @@ fn test_population(
     let sql = population.sql(period);
     let bound: Vec<String> = tests.iter().map(|t| population.test_sql(t, period)).collect();
     let engine = match &population.warehouse {
-        Some(warehouse) => Engine::Warehouse(Box::new(crate::warehouse::session(&ws.config, warehouse)?)),
+        Some(warehouse) => Engine::Warehouse(Box::new(crate::warehouse::session_in(ws, warehouse)?)),
         None => Engine::Workspace,
     };
     let counts = engine.counts(ws, &sql, tests, &bound)?;

@@ -96,7 +96,7 @@ pub fn check(
     let mut tally = Tally::new(&windows, is_date, tz);
     let sql = match &population.warehouse {
         Some(warehouse) => {
-            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            let session = crate::warehouse::session_in(ws, warehouse)?;
             warehouse_groups(&session, population, (&values, &events, &where_clause), is_date, (&mut tally, &resolve))?
         }
         None => {

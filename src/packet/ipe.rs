@@ -193,7 +193,7 @@ fn empty_days(
     let tz = ws.config.timezone;
     let mut seen: BTreeSet<NaiveDate> = BTreeSet::new();
     if let Some((warehouse, _)) = column.placed {
-        let session = crate::warehouse::session(&ws.config, warehouse)?;
+        let session = crate::warehouse::session_in(ws, warehouse)?;
         let query = match column.kind {
             "DATE" => format!("SELECT DISTINCT CAST({quoted} AS VARCHAR) FROM ({}) AS population", sample.sql),
             _ => format!("SELECT DISTINCT {} FROM ({}) AS population", session.dialect().bucket(&quoted), sample.sql),

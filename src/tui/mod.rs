@@ -169,6 +169,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
                     app.on_key(key);
                     if std::mem::take(&mut app.cancel_requested) && let Some(running) = &running {
                         running.interrupt.interrupt();
+                        running.warehouse.request();
                     }
                 }
                 Some(Ok(Event::Mouse(mouse))) => app.on_mouse(mouse),

@@ -51,6 +51,8 @@ pub struct RunningQuery {
     pub interrupt: Arc<InterruptHandle>,
     /// How far long domain work (an export) has got, step by step.
     pub steps: Arc<Steps>,
+    /// Stops a query the worker is waiting on in a warehouse.
+    pub warehouse: crate::warehouse::Cancel,
 }
 
 /// The latest step of long domain work the worker is doing: what, and
@@ -108,6 +110,7 @@ pub fn spawn(
                     progress: ws.conn.progress_handle(),
                     interrupt: ws.conn.interrupt_handle(),
                     steps: Arc::clone(&steps),
+                    warehouse: ws.warehouse_cancel.clone(),
                 };
                 let _ = ready.send(Ok(handles));
                 ws
@@ -176,6 +179,8 @@ impl Worker {
     }
 
     pub fn serve(&mut self, request: Request) -> Result<Reply, Failure> {
+        // An Esc meant for the work before this one stops nothing of this.
+        self.ws.warehouse_cancel.clear();
         let reuse = matches!(request, Request::Page { .. });
         let mappings = match &self.mappings {
             Some(m) if reuse => Arc::clone(m),

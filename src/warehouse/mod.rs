@@ -18,6 +18,8 @@ pub mod scratch;
 pub mod spill;
 pub mod trino;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::workspace::config::{Config, Relation, SourceConfig, WarehouseConfig, WarehouseKind};
@@ -45,6 +47,8 @@ pub enum WarehouseError {
     Unknown(String),
     #[error("warehouse `{warehouse}`: {message}; nothing was drawn")]
     Mismatch { warehouse: String, message: String },
+    #[error("warehouse `{warehouse}`: the query was cancelled there; nothing changed")]
+    Cancelled { warehouse: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -55,10 +59,31 @@ impl crate::error::Kind for WarehouseError {
     fn kind(&self) -> crate::error::ErrorKind {
         use crate::error::ErrorKind;
         match self {
-            Self::Timeout { .. } => ErrorKind::Stopped,
+            Self::Timeout { .. } | Self::Cancelled { .. } => ErrorKind::Stopped,
             Self::Io(_) | Self::DuckDb(_) => ErrorKind::Internal,
             _ => ErrorKind::BadInput,
         }
+    }
+}
+
+/// A request to stop what a workspace's warehouse sessions are running
+/// (the TUI's Esc): psql is killed, a Trino query is cancelled with
+/// `DELETE`, and the caller gets [`WarehouseError::Cancelled`]. Shared by
+/// every session a workspace opens; cleared before each new piece of work.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn clear(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
     }
 }
 
@@ -147,6 +172,16 @@ impl Session {
 }
 
 /// A session with the named warehouse, its URL read from its env var now.
+/// A session with the named warehouse that the workspace's [`Cancel`] stops.
+pub fn session_in(ws: &crate::workspace::Workspace, name: &str) -> Result<Session, WarehouseError> {
+    let mut session = session(&ws.config, name)?;
+    match &mut session {
+        Session::Postgres(pg) => pg.cancel = ws.warehouse_cancel.clone(),
+        Session::Trino(trino) => trino.cancel = ws.warehouse_cancel.clone(),
+    }
+    Ok(session)
+}
+
 pub fn session(config: &Config, name: &str) -> Result<Session, WarehouseError> {
     let warehouse = config.warehouse(name).ok_or_else(|| WarehouseError::Unknown(name.to_string()))?;
     session_of(warehouse)

@@ -22,6 +22,8 @@ pub struct Postgres {
     secret: Option<String>,
     pub timeout: Duration,
     pub warehouse: String,
+    /// Stops its psql at once when requested.
+    pub cancel: super::Cancel,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -160,7 +162,13 @@ impl Postgres {
             }
             set(var, value.into_owned());
         }
-        Ok(Self { env: env_vars, secret: secret.filter(|s| !s.is_empty()), timeout, warehouse: warehouse.to_string() })
+        Ok(Self {
+            env: env_vars,
+            secret: secret.filter(|s| !s.is_empty()),
+            timeout,
+            warehouse: warehouse.to_string(),
+            cancel: super::Cancel::default(),
+        })
     }
 
     /// Runs `steps` in one read-only snapshot; `each(result, fields)` is
@@ -322,7 +330,7 @@ impl Postgres {
         let mut stdin = child.stdin.take().ok_or_else(|| self.failed("psql took no input"))?;
         let stdout = child.stdout.take().ok_or_else(|| self.failed("psql gave no output"))?;
         let stderr = child.stderr.take();
-        let watchdog = Watchdog::start(child, self.timeout);
+        let watchdog = Watchdog::start(child, self.timeout, self.cancel.clone());
         let fed = more.is_some();
         let writer = std::thread::spawn(move || {
             stdin.write_all(script.as_bytes())?;
@@ -375,6 +383,10 @@ impl Postgres {
         }
         let status = watchdog.finish();
         let stderr = errors.join().unwrap_or_default();
+        // Killed on request: whatever the cut-off output looked like.
+        if matches!(status, Finished::Cancelled) {
+            return Err(WarehouseError::Cancelled { warehouse: self.warehouse.clone() });
+        }
         if let Some(failure) = failure {
             return Err(failure);
         }
@@ -383,7 +395,7 @@ impl Postgres {
                 Err(WarehouseError::Timeout { warehouse: self.warehouse.clone(), after: self.timeout })
             }
             Finished::Exited(success) => Ok((success, self.scrub_all(&stderr))),
-            Finished::Lost => Ok((false, self.scrub_all(&stderr))),
+            Finished::Lost | Finished::Cancelled => Ok((false, self.scrub_all(&stderr))),
         }
     }
 
@@ -525,18 +537,44 @@ fn unescape(field: &str) -> String {
 enum Finished {
     Exited(bool),
     TimedOut,
+    Cancelled,
     Lost,
 }
 
 /// Kills psql when the session outlives its timeout (a server that stops
-/// answering is a failure, not a hang), or at once on `stop_now`.
+/// answering is a failure, not a hang), when its session is cancelled, or
+/// at once on `stop_now`.
 struct Watchdog {
     stop: mpsc::Sender<()>,
     handle: std::thread::JoinHandle<Finished>,
 }
 
+/// Stops psql so that the server stops too: SIGINT makes psql send the
+/// server a cancel request for the running statement (and exit, as
+/// ON_ERROR_STOP is on); killed if it has not exited two seconds later.
+/// (A killed psql alone would leave the server running the statement until
+/// it next writes to the connection.)
+fn interrupt(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) on the pid of a child not yet reaped touches no memory.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+        let asked = std::time::Instant::now();
+        while asked.elapsed() < Duration::from_secs(2) {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 impl Watchdog {
-    fn start(mut child: Child, timeout: Duration) -> Self {
+    fn start(mut child: Child, timeout: Duration, cancel: super::Cancel) -> Self {
         let (stop, stopped) = mpsc::channel::<()>();
         // A margin over the server's own statement_timeout, so that its
         // clear message usually wins; connecting counts too.
@@ -553,6 +591,10 @@ impl Watchdog {
                     let _ = child.kill();
                     let _ = child.wait();
                     return Finished::TimedOut;
+                }
+                if cancel.requested() {
+                    interrupt(&mut child);
+                    return Finished::Cancelled;
                 }
                 match stopped.recv_timeout(Duration::from_millis(20)) {
                     Ok(()) => {

@@ -33,6 +33,8 @@ pub struct Trino {
     schema: Option<String>,
     pub timeout: Duration,
     pub warehouse: String,
+    /// Cancels its query (`DELETE` of the `nextUri`) when requested.
+    pub cancel: super::Cancel,
 }
 
 impl std::fmt::Debug for Trino {
@@ -153,7 +155,17 @@ impl Trino {
         base.set_fragment(None);
         let _ = base.set_username("");
         let _ = base.set_password(None);
-        Ok(Self { base, user, password, token, catalog, schema, timeout, warehouse: warehouse.to_string() })
+        Ok(Self {
+            base,
+            user,
+            password,
+            token,
+            catalog,
+            schema,
+            timeout,
+            warehouse: warehouse.to_string(),
+            cancel: super::Cancel::default(),
+        })
     }
 
     /// Runs `steps` one after the other; `each(result, fields)` is called
@@ -263,8 +275,11 @@ impl Trino {
     ) -> Result<(), Stop> {
         let url = self.base.join("v1/statement").map_err(|e| self.failed(&e.to_string()))?;
         let started = Instant::now();
-        let mut results =
-            self.request(deadline, None, || self.headers(client.post(url.clone())).body(sql.to_string())).await?;
+        let posted = self.request(deadline, None, || self.headers(client.post(url.clone())).body(sql.to_string()));
+        let mut results = tokio::select! {
+            answered = posted => answered?,
+            () = self.cancel_requested() => return Err(Stop::Other(self.cancelled())),
+        };
         let mut described = false;
         loop {
             if let Some(error) = &results.error {
@@ -290,7 +305,12 @@ impl Trino {
             }
             let Some(next) = results.next_uri.take() else { break };
             let next_url = self.follow(&next)?;
-            results = match self.request(deadline, Some(&next), || self.headers(client.get(next_url.clone()))).await {
+            let page = self.request(deadline, Some(&next), || self.headers(client.get(next_url.clone())));
+            let answered = tokio::select! {
+                answered = page => answered,
+                () = self.cancel_requested() => Err(Stop::Other(self.cancelled())),
+            };
+            results = match answered {
                 Ok(results) => results,
                 Err(stop) => {
                     self.cancel(client, Some(&next)).await;
@@ -365,6 +385,17 @@ impl Trino {
                 _ => format!("HTTP {status}: {said}"),
             };
             return Err(Stop::Other(self.failed(&why)));
+        }
+    }
+
+    fn cancelled(&self) -> WarehouseError {
+        WarehouseError::Cancelled { warehouse: self.warehouse.clone() }
+    }
+
+    /// Resolves once the session's [`super::Cancel`] is requested.
+    async fn cancel_requested(&self) {
+        while !self.cancel.requested() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -120,6 +120,9 @@ pub struct Workspace {
     pub functions: functions::Functions,
     /// The guard's reading of this database's function catalog.
     pub catalog: guard::Catalog,
+    /// Stops what this workspace's warehouse sessions are running (the
+    /// TUI's Esc, beside DuckDB's interrupt).
+    pub warehouse_cancel: crate::warehouse::Cancel,
 }
 
 impl Workspace {
@@ -163,7 +166,16 @@ impl Workspace {
             conn.set_query_progress_tracking(true)?;
         }
         let catalog = guard::Catalog::default();
-        let ws = Self { root: root.to_path_buf(), config, conn, access, clock: options.clock, functions, catalog };
+        let ws = Self {
+            root: root.to_path_buf(),
+            config,
+            conn,
+            access,
+            clock: options.clock,
+            functions,
+            catalog,
+            warehouse_cancel: crate::warehouse::Cancel::default(),
+        };
         // A log whose tail no longer matches the head kept beside it is not
         // written to; a read-only open still lets `verify` say what is wrong.
         if access == Access::ReadWrite {

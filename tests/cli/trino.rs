@@ -420,3 +420,36 @@ fn a_trino_server_slow_down_or_refusing_fails_the_draw_and_freezes_nothing() {
     let said = format!("{}{}", checked.stdout, checked.stderr);
     assert!(said.contains("merged_at") && said.contains("pads sub-second digits"), "{said}");
 }
+
+#[test]
+fn a_cancelled_session_cancels_its_trino_query_with_delete() {
+    use quarterdeck::warehouse::{Cancel, Session, Step, Trino, WarehouseError};
+    let sb = Sandbox::new();
+    let seed_ws = sb.example_workspace();
+    // One row a page, each page slow: the query is still running when cancelled.
+    let trino = StandIn::start(&seed_ws, "pull_requests", 1);
+    trino.slow(Duration::from_millis(300));
+    let mut session = Trino::from_url("trino", "EVIDENCE_TRINO_URL", &trino.url(), Duration::from_secs(60)).unwrap();
+    let cancel = Cancel::default();
+    session.cancel = cancel.clone();
+    let session = Session::Trino(session);
+    let asking = std::thread::spawn({
+        let cancel = cancel.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(700));
+            cancel.request();
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut rows = 0;
+    let ran = session.run(&[Step::Rows("SELECT * FROM public.pull_requests".into())], &mut |_, _| {
+        rows += 1;
+        Ok(())
+    });
+    asking.join().unwrap();
+    assert!(matches!(ran, Err(WarehouseError::Cancelled { .. })), "{ran:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(rows < 5, "{rows} rows came before the cancel took");
+    let deleted = trino.requests().iter().any(|r| r.method == "DELETE" && r.path.starts_with("/v1/statement/"));
+    assert!(deleted, "the cancelled query was not cancelled there with DELETE");
+}

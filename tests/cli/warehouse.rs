@@ -626,3 +626,44 @@ fn expected_occurrences_of_a_warehouse_source_are_counted_there_and_miss_the_sam
     assert!(drift(&placed).contains("billing-db"), "{}", drift(&placed));
     assert_eq!(drift(&placed), drift(&ingested));
 }
+
+#[test]
+fn a_cancelled_session_stops_its_statement_in_postgres_at_once() {
+    use quarterdeck::warehouse::{Cancel, Postgres, Session, Step, WarehouseError};
+    use std::time::Duration;
+    let Some(pg) = Cluster::start() else { return };
+    let mut session = Postgres::from_url("pg", "EVIDENCE_PG_URL", &pg.url(), Duration::from_secs(60)).unwrap();
+    let cancel = Cancel::default();
+    session.cancel = cancel.clone();
+    let session = Session::Postgres(session);
+    let asking = std::thread::spawn({
+        let cancel = cancel.clone();
+        move || {
+            std::thread::sleep(Duration::from_millis(500));
+            cancel.request();
+        }
+    });
+    let started = std::time::Instant::now();
+    let ran = session.run(&[Step::Rows("SELECT pg_sleep(45)".into())], &mut |_, _| Ok(()));
+    asking.join().unwrap();
+    assert!(matches!(ran, Err(WarehouseError::Cancelled { .. })), "{ran:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    // The server stopped the statement too (psql asked it to).
+    let running = || {
+        pg.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(45)%' AND pid <> pg_backend_pid()")
+    };
+    let waited = std::time::Instant::now();
+    while running().trim() != "0" && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(running().trim(), "0");
+    // Cleared, the same session runs again.
+    cancel.clear();
+    let mut rows = Vec::new();
+    let mut keep = |_, fields| {
+        rows.push(fields);
+        Ok(())
+    };
+    session.run(&[Step::Rows("SELECT 1".into())], &mut keep).unwrap();
+    assert_eq!(rows, [vec![Some("1".to_string())]]);
+}

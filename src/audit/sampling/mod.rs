@@ -103,7 +103,7 @@ pub fn draw(
     let sql = population.sql(period);
     let (ranking, rows) = match &population.warehouse {
         Some(warehouse) => {
-            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            let session = crate::warehouse::session_in(ws, warehouse)?;
             let drawn =
                 crate::warehouse::draw::draw(ws, &session, &population, (&sql, period, spec), seed, n as usize)
                     .inspect_err(|e| {
@@ -209,7 +209,7 @@ pub fn recount_where_it_lives(
         .and_then(|p| p.warehouse);
     match warehouse {
         Some(warehouse) => {
-            let session = crate::warehouse::session(&ws.config, &warehouse)?;
+            let session = crate::warehouse::session_in(ws, &warehouse)?;
             Ok(crate::warehouse::draw::recount(&session, sql, key_columns)?)
         }
         None => recount(ws, sql, key_columns),

@@ -56,7 +56,7 @@ pub(super) fn refresh(
 /// The engine's answers: the columns, the count, the buckets.
 fn ask(ws: &Workspace, source: &SourceConfig, progress: &dyn Progress) -> Result<(Recorded, Vec<Bucket>), IngestError> {
     let placed = source.warehouse.as_ref().ok_or_else(|| IngestError::NoPath(source.name.clone()))?;
-    let session = crate::warehouse::session(&ws.config, &placed.warehouse)?;
+    let session = crate::warehouse::session_in(ws, &placed.warehouse)?;
     let relation = crate::warehouse::relation_sql(source).unwrap_or_default();
     progress.step(&format!("asking warehouse `{}` about {}", placed.warehouse, source.name), 0, STEPS);
     // The columns come first: the bucket query needs the timestamp's type,

@@ -400,7 +400,7 @@ fn people(ws: &Workspace, rule: &super::register::PeopleRule) -> Result<BTreeSet
     );
     if let Some(warehouse) = &population.warehouse {
         let mut people = BTreeSet::new();
-        crate::warehouse::session(&ws.config, warehouse)?.run(
+        crate::warehouse::session_in(ws, warehouse)?.run(
             &[crate::warehouse::Step::Rows(query)],
             &mut |_, fields| {
                 people.extend(fields.into_iter().next().flatten());

@@ -92,7 +92,7 @@ pub fn grouped(
     let rows = match &population.warehouse {
         // There, in its SQL: epochs in microseconds, sorted byte-wise like DuckDB.
         Some(warehouse) => {
-            let session = crate::warehouse::session(&ws.config, warehouse)?;
+            let session = crate::warehouse::session_in(ws, warehouse)?;
             let dialect = session.dialect();
             let epoch =
                 |f: &str| format!("CAST({} * 1000000 AS BIGINT)", dialect.epoch_seconds(&format!("{f}({instant})")));
