@@ -135,7 +135,7 @@ async fn run_loop(options: worker::Options, keymap: Keymap) -> anyhow::Result<()
     if std::env::var_os("QUARTERDECK_DEBUG_PANIC").is_some() {
         panic!("QUARTERDECK_DEBUG_PANIC: a deliberate panic after the first frame");
     }
-    let worker = worker::spawn(options, worker_requests, worker_replies, ready_tx)
+    let worker = worker::spawn(options, worker_requests, worker_replies, ready_tx, tokio::runtime::Handle::current())
         .context("cannot start the database thread")?;
     let mut ready = ready_rx;
     let mut opened = false;

@@ -26,6 +26,7 @@ use crate::audit::verdicts;
 use crate::audit::{AuditError, find_control, find_spec, record};
 use crate::connectors;
 use crate::error::ErrorKind;
+use crate::warehouse::defer::{Answer, Ask, Deferred, Failed};
 use crate::workspace::documents::state::HashCache;
 use crate::workspace::mapping::Mappings;
 use crate::workspace::period::Period;
@@ -91,14 +92,51 @@ pub struct Worker {
     document_hashes: HashCache,
 }
 
+/// What reaches the worker from the UI: a request, tagged with its id.
+pub type Inbound = (u64, Request);
+
+/// The warehouse's answers for a request that waits on them.
+struct Answered {
+    id: u64,
+    answers: Vec<(Ask, Result<Answer, Failed>)>,
+}
+
+/// A request served until it asked a warehouse something; it is served
+/// again, from its start, when the answers are in its book — the same work
+/// each time: at the same instant, a random seed chosen once.
+struct Waiting {
+    request: Request,
+    book: Deferred,
+    /// "Now" for every round: the instant of the first.
+    clock: Clock,
+    /// How many times it has been served.
+    rounds: u32,
+}
+
+impl Waiting {
+    fn new(mut request: Request, clock: &Clock) -> Self {
+        if let Request::StartAudit { seed: seed @ None, .. } = &mut request {
+            *seed = Some(audits::random_seed());
+        }
+        Self { request, book: Deferred::default(), clock: Clock::Fixed(clock.now()), rounds: 0 }
+    }
+}
+
+/// Requests that keep asking after this many rounds fail (a statement
+/// whose text changes each time could otherwise be asked forever).
+const ROUNDS: u32 = 64;
+
 /// Opens the workspace on a new thread and serves requests until the UI
 /// hangs up. `ready` is told whether the workspace opened, with a handle
-/// through which the UI can read how far the running query has got.
+/// through which the UI can read how far the running query has got. What a
+/// request asks of a warehouse runs on `runtime`'s blocking pool, never on
+/// this thread (`warehouse/defer.rs`).
 pub fn spawn(
     options: Options,
-    requests: mpsc::Receiver<(u64, Request)>,
+    requests: mpsc::Receiver<Inbound>,
     replies: tokio::sync::mpsc::UnboundedSender<Envelope>,
     ready: tokio::sync::oneshot::Sender<Result<RunningQuery, WorkspaceError>>,
+    runtime: tokio::runtime::Handle,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("duckdb".into()).spawn(move || {
         let open_options = OpenOptions { threads: options.threads, clock: options.clock, progress: true };
@@ -121,19 +159,134 @@ pub fn spawn(
             }
         };
         let mut worker = Worker::with_steps(ws, steps);
-        while let Ok(first) = requests.recv() {
-            let mut batch = vec![first];
+        let mut served = Served::new(replies, runtime);
+        loop {
+            // While a request waits on a warehouse, look for its answers now and then.
+            let first = if served.waiting.is_empty() {
+                requests.recv().ok()
+            } else {
+                match requests.recv_timeout(std::time::Duration::from_millis(20)) {
+                    Ok(request) => Some(request),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                }
+            };
+            let mut batch: Vec<Inbound> = first.into_iter().collect();
             batch.extend(requests.try_iter());
+            if served.waiting.is_empty() && batch.is_empty() {
+                return;
+            }
+            let answered: Vec<Answered> = served.answers.try_iter().collect();
+            for Answered { id, answers } in answered {
+                if let Some(waiting) = served.waiting.remove(&id) {
+                    waiting.book.answer(answers);
+                    if !served.attempt(&mut worker, id, waiting) {
+                        return;
+                    }
+                }
+            }
             for (id, request) in latest_only(batch) {
-                let track = request.track();
-                tracing::debug!(id, ?track, "request");
-                let result = worker.serve(request);
-                if replies.send(Envelope { id, track, result }).is_err() {
+                if !served.take(&mut worker, id, request) {
                     return;
                 }
             }
         }
     })
+}
+
+/// The worker's loop state: where replies go, what waits on a warehouse,
+/// and the writes held behind a write that waits.
+struct Served {
+    replies: tokio::sync::mpsc::UnboundedSender<Envelope>,
+    runtime: tokio::runtime::Handle,
+    waiting: HashMap<u64, Waiting>,
+    /// Writes that came while a write waits: served after it, in order.
+    held: std::collections::VecDeque<Inbound>,
+    answers: mpsc::Receiver<Answered>,
+    answer: mpsc::Sender<Answered>,
+}
+
+impl Served {
+    fn new(replies: tokio::sync::mpsc::UnboundedSender<Envelope>, runtime: tokio::runtime::Handle) -> Self {
+        let (answer, answers) = mpsc::channel();
+        Self { replies, runtime, waiting: HashMap::new(), held: Default::default(), answers, answer }
+    }
+
+    fn a_write_waits(&self) -> bool {
+        self.waiting.values().any(|w| matches!(w.request.track(), Track::Write(_)))
+    }
+
+    /// A new request from the UI. False when the UI has gone.
+    fn take(&mut self, worker: &mut Worker, id: u64, request: Request) -> bool {
+        match request.track() {
+            Track::Write(_) if self.a_write_waits() => {
+                self.held.push_back((id, request));
+                true
+            }
+            track => {
+                // A read that waits is superseded by this one: its reply would be dropped.
+                if let Track::Read(_) = track {
+                    self.waiting.retain(|_, w| w.request.track() != track);
+                }
+                let waiting = Waiting::new(request, &worker.ws.clock);
+                self.attempt(worker, id, waiting)
+            }
+        }
+    }
+
+    /// Serves `waiting` once more: it replies, or asks a warehouse and waits.
+    fn attempt(&mut self, worker: &mut Worker, id: u64, mut waiting: Waiting) -> bool {
+        let track = waiting.request.track();
+        tracing::debug!(id, ?track, round = waiting.rounds, "request");
+        worker.ws.deferred = Some(waiting.book.clone());
+        let clock = std::mem::replace(&mut worker.ws.clock, waiting.clock);
+        let result = worker.serve(waiting.request.clone());
+        worker.ws.clock = clock;
+        worker.ws.deferred = None;
+        waiting.rounds += 1;
+        let asked = waiting.book.take_asked();
+        if asked.is_empty() || waiting.rounds >= ROUNDS {
+            let result = match asked.first() {
+                // Still asking: a statement whose text changes each time?
+                Some(ask) => Err(Failure::from(crate::warehouse::WarehouseError::Failed {
+                    warehouse: ask.warehouse().to_string(),
+                    message: format!("the work asked it something new in each of {ROUNDS} rounds; stopped"),
+                })),
+                None => result,
+            };
+            if self.replies.send(Envelope { id, track, result }).is_err() {
+                return false;
+            }
+            return self.release_held(worker);
+        }
+        tracing::debug!(id, asks = asked.len(), "waiting on a warehouse");
+        let config = worker.ws.config.clone();
+        let cancel = worker.ws.warehouse_cancel.clone();
+        let answer = self.answer.clone();
+        self.runtime.spawn_blocking(move || {
+            let answers = asked
+                .into_iter()
+                .map(|ask| {
+                    let answer = crate::warehouse::defer::perform(&config, &cancel, &ask);
+                    (ask, answer)
+                })
+                .collect();
+            let _ = answer.send(Answered { id, answers });
+        });
+        self.waiting.insert(id, waiting);
+        true
+    }
+
+    /// The writes held behind a write that no longer waits, in order.
+    fn release_held(&mut self, worker: &mut Worker) -> bool {
+        while !self.a_write_waits() {
+            let Some((id, request)) = self.held.pop_front() else { break };
+            if !self.take(worker, id, request) {
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// The requests worth serving: a read superseded by a later one in its slot
@@ -179,8 +332,6 @@ impl Worker {
     }
 
     pub fn serve(&mut self, request: Request) -> Result<Reply, Failure> {
-        // An Esc meant for the work before this one stops nothing of this.
-        self.ws.warehouse_cancel.clear();
         let reuse = matches!(request, Request::Page { .. });
         let mappings = match &self.mappings {
             Some(m) if reuse => Arc::clone(m),
@@ -348,6 +499,58 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A refresh of a warehouse source waits on the warehouse off this
+    /// thread: the write after it is held until it has replied, a read is
+    /// served meanwhile, and its failure there is logged once, not for the
+    /// round that only asked.
+    #[test]
+    fn a_write_that_waits_on_a_warehouse_holds_the_writes_after_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("ws");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        super::super::tests::demo_workspace(&root);
+        let config = root.join("quarterdeck.toml");
+        let text = std::fs::read_to_string(&config).expect("config");
+        let warehouse = "\n[[warehouse]]\nname = \"pg\"\nkind = \"postgres\"\nurl_env = \"QD_TEST_NEVER_SET_URL\"\n\n\
+                         [[source]]\nname = \"ledger\"\nwarehouse = \"pg\"\ntable = \"public.ledger\"\n\
+                         key = [\"id\"]\ntimestamp = \"at\"\nfresh_within = \"1d\"\n";
+        std::fs::write(&config, format!("{text}{warehouse}")).expect("write config");
+
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+        let (requests, inbox) = mpsc::channel();
+        let (replies, mut replied) = tokio::sync::mpsc::unbounded_channel();
+        let (ready, opened) = tokio::sync::oneshot::channel();
+        let options = Options { root: root.clone(), access: Access::ReadWrite, threads: Some(2), clock: Clock::System };
+        let worker = spawn(options, inbox, replies, ready, runtime.handle().clone()).expect("spawn");
+        runtime.block_on(opened).expect("ready").expect("opened");
+        requests.send((1, Request::Ingest { source: "ledger".into() })).expect("send");
+        requests.send((2, Request::CloseAudit { label: "2019-Q1".into() })).expect("send");
+        requests.send((3, Request::Query { sql: "SELECT 42".into() })).expect("send");
+        let mut order = Vec::new();
+        let mut ingest = None;
+        while order.len() < 3 {
+            let envelope = runtime.block_on(replied.recv()).expect("a reply");
+            if envelope.id == 1 {
+                ingest = Some(envelope.result.clone());
+            }
+            order.push(envelope.id);
+        }
+        drop(requests);
+        worker.join().expect("the worker ends");
+        let position = |id| order.iter().position(|o| *o == id);
+        assert!(position(1) < position(2), "the held write replied before the one it waited behind: {order:?}");
+        let message = ingest.expect("replied").expect_err("no URL").to_string();
+        assert!(message.contains("$QD_TEST_NEVER_SET_URL is not set"), "{message}");
+        let ws = Workspace::open(&root, Access::ReadOnly).expect("open");
+        let failed: i64 = ws
+            .conn
+            .query_row("SELECT count(*) FROM qd.ingest_runs WHERE source = 'ledger' AND status = 'failed'", [], |r| {
+                r.get(0)
+            })
+            .expect("count");
+        assert_eq!(failed, 1, "one failed refresh in the run log");
+    }
 
     #[test]
     fn superseded_reads_are_skipped_and_writes_kept() {

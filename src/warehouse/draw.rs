@@ -115,13 +115,17 @@ impl Hasher {
 
 /// Runs `steps` and, beside them over the same rows, the canonical keys of
 /// `keys` (hashed and fingerprinted on a thread of its own as they
-/// arrive); every row of the steps goes to `other`.
-fn hashing_keys(
+/// arrive); every row of the steps goes to `other`. A deferred session
+/// answers with what its book holds: the same work, done on tokio.
+pub(super) fn hashing_keys(
     session: &Session,
     steps: &[Step],
     keys: &str,
     other: &mut dyn FnMut(usize, Vec<Option<String>>),
 ) -> Result<Fingerprint, WarehouseError> {
+    if let Session::Deferred(deferred) = session {
+        return deferred.fingerprinted(steps, keys, other);
+    }
     let mut hashed = Hasher::start()?;
     let mut batch = Vec::<String>::with_capacity(BATCH);
     let ran = session.run_beside(

@@ -10,6 +10,7 @@
 
 pub mod columns;
 pub mod compile;
+pub mod defer;
 pub mod dialect;
 pub mod draw;
 pub mod psql;
@@ -19,7 +20,7 @@ pub mod spill;
 pub mod trino;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::workspace::config::{Config, Relation, SourceConfig, WarehouseConfig, WarehouseKind};
@@ -49,6 +50,10 @@ pub enum WarehouseError {
     Mismatch { warehouse: String, message: String },
     #[error("warehouse `{warehouse}`: the query was cancelled there; nothing changed")]
     Cancelled { warehouse: String },
+    /// A deferred session's statement has no answer yet (see `defer.rs`):
+    /// the work is served again once it has one.
+    #[error("warehouse `{warehouse}`: waiting for its answer")]
+    Pending { warehouse: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
@@ -59,7 +64,7 @@ impl crate::error::Kind for WarehouseError {
     fn kind(&self) -> crate::error::ErrorKind {
         use crate::error::ErrorKind;
         match self {
-            Self::Timeout { .. } | Self::Cancelled { .. } => ErrorKind::Stopped,
+            Self::Timeout { .. } | Self::Cancelled { .. } | Self::Pending { .. } => ErrorKind::Stopped,
             Self::Io(_) | Self::DuckDb(_) => ErrorKind::Internal,
             _ => ErrorKind::BadInput,
         }
@@ -68,30 +73,40 @@ impl crate::error::Kind for WarehouseError {
 
 /// A request to stop what a workspace's warehouse sessions are running
 /// (the TUI's Esc): psql is killed, a Trino query is cancelled with
-/// `DELETE`, and the caller gets [`WarehouseError::Cancelled`]. Shared by
-/// every session a workspace opens; cleared before each new piece of work.
+/// `DELETE`, and the caller gets [`WarehouseError::Cancelled`]. Every
+/// session a workspace opens shares its requests, and watches only those
+/// made after it opened: an Esc meant for earlier work stops nothing later.
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel {
+    requests: Arc<AtomicU64>,
+    /// The requests made before this watch began.
+    seen: u64,
+}
 
 impl Cancel {
+    /// Stops every session now watching.
     pub fn request(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.requests.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn clear(&self) {
-        self.0.store(false, Ordering::SeqCst);
+    /// A watch over requests made from now on.
+    pub fn watch(&self) -> Self {
+        Self { requests: Arc::clone(&self.requests), seen: self.requests.load(Ordering::SeqCst) }
     }
 
+    /// Whether a stop was requested since this watch began.
     pub fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.requests.load(Ordering::SeqCst) != self.seen
     }
 }
 
-/// A session with one warehouse: the engine's client and its dialect.
+/// A session with one warehouse: the engine's client and its dialect, or
+/// (on the TUI's database thread) answers from a book, run on tokio.
 #[derive(Debug, Clone)]
 pub enum Session {
     Postgres(Postgres),
     Trino(Trino),
+    Deferred(defer::DeferredSession),
 }
 
 impl Session {
@@ -100,6 +115,7 @@ impl Session {
         match self {
             Self::Postgres(pg) => &pg.warehouse,
             Self::Trino(trino) => &trino.warehouse,
+            Self::Deferred(deferred) => &deferred.warehouse,
         }
     }
 
@@ -107,6 +123,7 @@ impl Session {
         match self {
             Self::Postgres(_) => Dialect::Postgres,
             Self::Trino(_) => Dialect::Trino,
+            Self::Deferred(deferred) => deferred.dialect,
         }
     }
 
@@ -130,6 +147,7 @@ impl Session {
         match self {
             Self::Postgres(pg) => pg.run_marked(steps, each, ended),
             Self::Trino(trino) => trino.run_marked(steps, each, ended),
+            Self::Deferred(deferred) => deferred.run_marked(steps, each, ended),
         }
     }
 
@@ -158,6 +176,11 @@ impl Session {
                 trino.run_marked(&all, &mut each_of, &mut |_| {})?;
                 key_of(None)
             }
+            // Its keys were streamed where the statement ran (`draw::hashing_keys`).
+            Self::Deferred(deferred) => Err(WarehouseError::Failed {
+                warehouse: deferred.warehouse.clone(),
+                message: "a deferred session streams no keys".into(),
+            }),
         }
     }
 
@@ -167,21 +190,33 @@ impl Session {
         match self {
             Self::Postgres(pg) => pg.compile(statements),
             Self::Trino(trino) => trino.compile(statements),
+            Self::Deferred(deferred) => deferred.compile(statements),
         }
     }
 }
 
-/// A session with the named warehouse, its URL read from its env var now.
-/// A session with the named warehouse that the workspace's [`Cancel`] stops.
+/// A session with the named warehouse that the workspace's [`Cancel`]
+/// stops: live, its URL read from its env var now — or, where the
+/// workspace defers its warehouse work (the TUI), answered from its book.
 pub fn session_in(ws: &crate::workspace::Workspace, name: &str) -> Result<Session, WarehouseError> {
+    if let Some(book) = &ws.deferred {
+        let warehouse = ws.config.warehouse(name).ok_or_else(|| WarehouseError::Unknown(name.to_string()))?;
+        return Ok(Session::Deferred(defer::DeferredSession {
+            warehouse: warehouse.name.clone(),
+            dialect: Dialect::of(warehouse.kind),
+            book: book.clone(),
+        }));
+    }
     let mut session = session(&ws.config, name)?;
     match &mut session {
-        Session::Postgres(pg) => pg.cancel = ws.warehouse_cancel.clone(),
-        Session::Trino(trino) => trino.cancel = ws.warehouse_cancel.clone(),
+        Session::Postgres(pg) => pg.cancel = ws.warehouse_cancel.watch(),
+        Session::Trino(trino) => trino.cancel = ws.warehouse_cancel.watch(),
+        Session::Deferred(_) => {}
     }
     Ok(session)
 }
 
+/// A session with the named warehouse, its URL read from its env var now.
 pub fn session(config: &Config, name: &str) -> Result<Session, WarehouseError> {
     let warehouse = config.warehouse(name).ok_or_else(|| WarehouseError::Unknown(name.to_string()))?;
     session_of(warehouse)

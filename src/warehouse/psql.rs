@@ -54,7 +54,7 @@ const MARK: &str = "__quarterdeck_result__";
 
 /// One step of a session: a query whose rows are wanted (as COPY text), or
 /// the names and types of a query's columns (`\\gdesc`, not run).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Step {
     Rows(String),
     Describe(String),

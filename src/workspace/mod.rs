@@ -123,6 +123,10 @@ pub struct Workspace {
     /// Stops what this workspace's warehouse sessions are running (the
     /// TUI's Esc, beside DuckDB's interrupt).
     pub warehouse_cancel: crate::warehouse::Cancel,
+    /// Set where warehouse statements must not be waited on here (the
+    /// TUI's database thread): they are answered from this book, run on
+    /// tokio (`warehouse/defer.rs`). None: sessions run them at once.
+    pub deferred: Option<crate::warehouse::defer::Deferred>,
 }
 
 impl Workspace {
@@ -175,6 +179,7 @@ impl Workspace {
             functions,
             catalog,
             warehouse_cancel: crate::warehouse::Cancel::default(),
+            deferred: None,
         };
         // A log whose tail no longer matches the head kept beside it is not
         // written to; a read-only open still lets `verify` say what is wrong.

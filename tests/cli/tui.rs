@@ -92,7 +92,7 @@ impl Tmux {
         cmd
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.command(args).output().expect("run tmux")
     }
 

@@ -120,6 +120,17 @@ pub(crate) fn replace_pull_requests_source(ws: &Path, source: &str) {
     std::fs::write(&path, format!("{}{source}{}", &config[..start], &config[end..])).unwrap();
 }
 
+/// A new workspace with CHG-1 and CHG-3, its deploys ingested and its pull
+/// requests left in PostgreSQL (not refreshed yet).
+fn pull_requests_in_postgres(sb: &Sandbox) -> PathBuf {
+    let ws = sb.path().join("pg-ws");
+    sb.run(&["init", ws.to_str().unwrap()]).ok();
+    controls_without_the_join(&ws);
+    replace_pull_requests_source(&ws, PG_SOURCE);
+    sb.at(&ws, &["ingest", "deploys"]).ok();
+    ws
+}
+
 pub(crate) fn samples(ws: &Path) -> String {
     scalar(
         ws,
@@ -172,11 +183,7 @@ fn a_postgres_source_samples_like_the_same_rows_ingested_and_the_packet_verifies
     sb.at(&copied, &["audit", "start", "2026-Q3", "--seed", "s"]).ok();
     pg.copy_table(&copied, "pull_requests");
 
-    let ws = sb.path().join("pg-ws");
-    sb.run(&["init", ws.to_str().unwrap()]).ok();
-    controls_without_the_join(&ws);
-    replace_pull_requests_source(&ws, PG_SOURCE);
-    sb.at(&ws, &["ingest", "deploys"]).ok();
+    let ws = pull_requests_in_postgres(&sb);
     let env = |args: &[&str]| {
         let mut all = vec!["--workspace", ws.to_str().unwrap()];
         all.extend_from_slice(args);
@@ -657,8 +664,10 @@ fn a_cancelled_session_stops_its_statement_in_postgres_at_once() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(running().trim(), "0");
-    // Cleared, the same session runs again.
-    cancel.clear();
+    // The stop was for that statement: a session watching from now runs again.
+    let Session::Postgres(mut again) = session else { unreachable!() };
+    again.cancel = cancel.watch();
+    let session = Session::Postgres(again);
     let mut rows = Vec::new();
     let mut keep = |_, fields| {
         rows.push(fields);
@@ -666,4 +675,80 @@ fn a_cancelled_session_stops_its_statement_in_postgres_at_once() {
     };
     session.run(&[Step::Rows("SELECT 1".into())], &mut keep).unwrap();
     assert_eq!(rows, [vec![Some("1".to_string())]]);
+}
+
+/// The TUI starts an audit whose draw waits on a locked PostgreSQL table:
+/// the database thread is not the one waiting (the draw runs on tokio), so
+/// the console answers meanwhile; the audit then starts with the samples the
+/// CLI draws from the same rows ingested.
+#[test]
+fn the_tui_serves_the_console_while_a_draw_waits_on_postgres() {
+    use std::time::{Duration, Instant};
+    if crate::tui::tmux_missing() {
+        return;
+    }
+    let Some(pg) = Cluster::start() else { return };
+    let sb = Sandbox::new();
+    let copied = sb.example_workspace();
+    controls_without_the_join(&copied);
+    pg.copy_table(&copied, "pull_requests");
+    let ws = pull_requests_in_postgres(&sb);
+    let url = pg.url();
+    let mut refresh = sb.command(&["--workspace", ws.to_str().unwrap(), "refresh", "pull_requests"]);
+    crate::common::Run::from(refresh.env("EVIDENCE_PG_URL", &url).output().unwrap()).ok();
+
+    // Held until it ends: every read of the table waits for it.
+    const HELD: Duration = Duration::from_secs(8);
+    let held = format!(
+        "BEGIN; LOCK TABLE public.pull_requests IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({}); COMMIT;",
+        HELD.as_secs()
+    );
+    let locked = "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' \
+                  AND relation = 'public.pull_requests'::regclass";
+    std::thread::scope(|scope| {
+        let locker = scope.spawn(|| {
+            pg.psql(&held);
+            Instant::now()
+        });
+        let waited = Instant::now();
+        while pg.psql(locked).trim() != "1" {
+            assert!(waited.elapsed() < Duration::from_secs(5), "the lock was not taken");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let command = format!(
+            "{}; echo QD-EXITED $?; sleep 30",
+            crate::tui::quarterdeck_command_with(&sb, &ws, &[("EVIDENCE_PG_URL", &url)])
+        );
+        let tmux = crate::tui::Tmux::start("pg-draw", &sb, &command);
+        tmux.wait_for(&["Dashboard"]);
+        tmux.send(":");
+        tmux.wait_for(&["Palette"]);
+        for c in "start a mock".chars() {
+            tmux.send(&c.to_string());
+        }
+        tmux.wait_for(&["Audits: Start a mock audit"]);
+        tmux.send("Enter");
+        tmux.wait_for(&["Start a mock audit", "Label (e.g. 2026-Q3)"]);
+        tmux.send("Enter");
+        // The draw now waits on the lock; the console is served all the same.
+        tmux.send("7");
+        assert!(tmux.run(&["send-keys", "-l", "SELECT 40 + 2 AS answer"]).status.success());
+        tmux.send("Enter");
+        tmux.wait_for(&["answer", "42"]);
+        let answered = Instant::now();
+        let released = locker.join().unwrap();
+        assert!(answered < released, "the console answered only once the warehouse did");
+        tmux.wait_for(&["started:", "sample(s) drawn"]);
+        tmux.send("C-c");
+        tmux.wait_for(&["QD-EXITED 0"]);
+    });
+
+    let (label, seed) = {
+        let row = scalar(&ws, "SELECT label || ' ' || seed FROM qd.audits");
+        let (label, seed) = row.split_once(' ').unwrap();
+        (label.to_string(), seed.to_string())
+    };
+    sb.at(&copied, &["audit", "start", &label, "--controls", "all", "--seed", &seed]).ok();
+    assert!(samples(&ws).contains("CHG-3"), "{}", samples(&ws));
+    assert_eq!(samples(&ws), samples(&copied), "the TUI's draw from PostgreSQL differs from the CLI's");
 }

@@ -181,7 +181,7 @@ fn controls_with_active_findings(conn: &Connection) -> duckdb::Result<Vec<String
 }
 
 /// 128 bits from the OS, as hex; recorded with the audit.
-fn random_seed() -> String {
+pub fn random_seed() -> String {
     use std::io::Read;
     let mut bytes = [0u8; 16];
     let from_os = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));

@@ -107,7 +107,9 @@ pub fn draw(
             let drawn =
                 crate::warehouse::draw::draw(ws, &session, &population, (&sql, period, spec), seed, n as usize)
                     .inspect_err(|e| {
-                        tracing::warn!(%warehouse, control = %control.id, spec = %spec.name, error = %e, "draw refused; nothing frozen")
+                        if !crate::warehouse::defer::awaiting(ws) {
+                            tracing::warn!(%warehouse, control = %control.id, spec = %spec.name, error = %e, "draw refused; nothing frozen");
+                        }
                     })?;
             (drawn.ranking, Some(drawn.rows))
         }

@@ -46,6 +46,8 @@ pub(super) fn refresh(
                 total_rows: rows,
             })
         }
+        // Failing only to be asked again with the warehouse's answers: no run to log.
+        Err(err) if crate::warehouse::defer::awaiting(ws) => Err(err),
         Err(err) => {
             record_failure(ws, source, &started, &err, serde_json::json!({}))?;
             Err(err)
