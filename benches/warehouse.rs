@@ -140,6 +140,38 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let after_big = peak_mib();
+    if std::env::var_os("QD_BENCH_PARTS").is_some() {
+        // Where a draw's time goes, each part alone.
+        let time = |what: &str, f: &mut dyn FnMut() -> anyhow::Result<()>| -> anyhow::Result<()> {
+            let started = Instant::now();
+            f()?;
+            println!("part: {what}: {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
+        };
+        let pg = &pg;
+        let psql = |sql: String| move || pg.psql(&sql).map(drop).map_err(anyhow::Error::msg);
+        time("count in psql", &mut psql(format!("SELECT count(*) FROM ({sql}) AS population")))?;
+        time(
+            "keys rendered there, to /dev/null there",
+            &mut psql(format!("COPY (SELECT {key} FROM ({sql}) AS population) TO '/dev/null'")),
+        )?;
+        time(
+            "keys through psql to /dev/null",
+            &mut psql(format!("\\copy (SELECT {key} FROM ({sql}) AS population) TO '/dev/null'")),
+        )?;
+        let plan = quarterdeck::warehouse::draw::DrawSql::new(
+            quarterdeck::warehouse::Dialect::Postgres,
+            &population,
+            (&sql, &period, spec),
+            &sample_seed("parts", &big.id, &spec.name),
+            25,
+        );
+        time("the draw's top n + 1 in psql", &mut psql(plan.top.clone()))?;
+        let session = quarterdeck::warehouse::session(&ws.config, "pg")?;
+        time("count + keys fingerprinted by quarterdeck (recount)", &mut || {
+            quarterdeck::warehouse::draw::recount(&session, &sql, &population.key).map(drop).map_err(Into::into)
+        })?;
+    }
     println!("| benchmark | quarterdeck | bare psql | ratio | target |");
     println!("| --- | --- | --- | --- | --- |");
     report(&format!("draw, n = 25, {rows} rows in PostgreSQL (vs count + top-n in psql)"), &ours, &bare, "≤ 1.5×");

@@ -65,34 +65,67 @@ impl DrawSql {
     }
 }
 
-/// Keys per batch handed to the hashing thread.
-const BATCH: usize = 8192;
+/// Bytes of keys per chunk handed to the hashing thread.
+const CHUNK: usize = 1 << 18;
+
+/// Keys packed into one buffer, each as its length (u64, little-endian)
+/// and its bytes: one allocation for thousands of keys.
+#[derive(Default)]
+struct Chunk(Vec<u8>);
+
+impl Chunk {
+    fn push(&mut self, key: &str) {
+        self.0.extend_from_slice(&(key.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(key.as_bytes());
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest = self.0.as_slice();
+        std::iter::from_fn(move || {
+            let (len, tail) = rest.split_first_chunk::<8>()?;
+            let len = usize::try_from(u64::from_le_bytes(*len)).ok()?.min(tail.len());
+            let (key, tail) = tail.split_at(len);
+            rest = tail;
+            Some(key)
+        })
+    }
+}
 
 /// sha256 of every streamed key into a [`Spill`], on a thread of its own
 /// that fingerprints them as soon as the last key is in — while the
 /// engine runs its next statement.
 struct Hasher {
-    tx: Option<std::sync::mpsc::SyncSender<Vec<String>>>,
+    tx: Option<std::sync::mpsc::SyncSender<Chunk>>,
+    /// Chunks the hasher is done with, to fill again.
+    spent: std::sync::mpsc::Receiver<Chunk>,
     handle: std::thread::JoinHandle<std::io::Result<Fingerprint>>,
 }
 
 impl Hasher {
     fn start() -> Result<Self, WarehouseError> {
         let mut spill = Spill::new()?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<String>>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+        let (give_back, spent) = std::sync::mpsc::channel::<Chunk>();
         let handle = std::thread::spawn(move || {
             let plain = crate::workspace::functions::prefixed_sha256::Prefix::new(b"");
-            for keys in rx {
-                for key in keys {
-                    spill.push(&plain.digest(key.as_bytes()))?;
+            for mut chunk in rx {
+                for key in chunk.keys() {
+                    spill.push(&plain.digest(key))?;
                 }
+                chunk.0.clear();
+                let _ = give_back.send(chunk);
             }
             spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))
         });
-        Ok(Self { tx: Some(tx), handle })
+        Ok(Self { tx: Some(tx), spent, handle })
     }
 
-    fn send(&self, keys: Vec<String>) {
+    /// An empty chunk: one the hasher is done with, or a new one.
+    fn chunk(&self) -> Chunk {
+        self.spent.try_recv().unwrap_or_else(|_| Chunk(Vec::with_capacity(CHUNK + 1024)))
+    }
+
+    fn send(&self, keys: Chunk) {
         // A hasher that stopped has an error, which `finish` returns.
         if let Some(tx) = &self.tx {
             let _ = tx.send(keys);
@@ -127,7 +160,7 @@ pub(super) fn hashing_keys(
         return deferred.fingerprinted(steps, keys, other);
     }
     let mut hashed = Hasher::start()?;
-    let mut batch = Vec::<String>::with_capacity(BATCH);
+    let mut chunk = hashed.chunk();
     let ran = session.run_beside(
         steps,
         keys,
@@ -135,24 +168,25 @@ pub(super) fn hashing_keys(
             other(result, fields);
             Ok(())
         },
-        &mut |fields| {
-            match fields {
-                Some(fields) => {
-                    batch.push(fields.into_iter().next().flatten().unwrap_or_default());
-                    if batch.len() == BATCH {
-                        hashed.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+        &mut |key| {
+            match key {
+                Some(key) => {
+                    chunk.push(key);
+                    if chunk.0.len() >= CHUNK {
+                        let next = hashed.chunk();
+                        hashed.send(std::mem::replace(&mut chunk, next));
                     }
                 }
                 // The last key is in: the fingerprint runs while the engine goes on.
                 None => {
-                    hashed.send(std::mem::take(&mut batch));
+                    hashed.send(std::mem::take(&mut chunk));
                     hashed.close();
                 }
             }
             Ok(())
         },
     );
-    hashed.send(batch);
+    hashed.send(chunk);
     let print = hashed.finish()?;
     ran?;
     Ok(print)
@@ -340,4 +374,20 @@ pub fn recount(
         });
     }
     Ok((count, print.hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chunk;
+
+    #[test]
+    fn a_chunk_gives_back_each_key_whole_newlines_and_empties_too() {
+        let keys = ["evt-1", "", "two\nlines", "tab\tand\u{1f}unit", "é"];
+        let mut chunk = Chunk::default();
+        for key in keys {
+            chunk.push(key);
+        }
+        let back: Vec<&[u8]> = chunk.keys().collect();
+        assert_eq!(back, keys.map(str::as_bytes));
+    }
 }

@@ -151,16 +151,16 @@ impl Session {
         }
     }
 
-    /// `steps`, and the rows of `keys` handed to `key_of` (then
-    /// `key_of(None)`) from the same rows: in PostgreSQL by a second session
-    /// on the first one's snapshot, at the same time; in Trino, between the
-    /// first step and the rest.
+    /// `steps`, and the first column of each row of `keys` handed to
+    /// `key_of` (NULL as ''; then `key_of(None)`) from the same rows: in
+    /// PostgreSQL by a second session on the first one's snapshot, at the
+    /// same time; in Trino, between the first step and the rest.
     pub fn run_beside(
         &self,
         steps: &[Step],
         keys: &str,
         each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
-        key_of: &mut (dyn FnMut(Option<Vec<Option<String>>>) -> Result<(), WarehouseError> + Send),
+        key_of: &mut (dyn FnMut(Option<&str>) -> Result<(), WarehouseError> + Send),
     ) -> Result<(), WarehouseError> {
         match self {
             Self::Postgres(pg) => pg.run_beside(steps, keys, each, key_of),
@@ -168,8 +168,8 @@ impl Session {
                 let mut all = steps.to_vec();
                 all.insert(1.min(all.len()), Step::Rows(keys.to_string()));
                 let keys_at = 1.min(steps.len());
-                let mut each_of = |i: usize, fields| match i.cmp(&keys_at) {
-                    std::cmp::Ordering::Equal => key_of(Some(fields)),
+                let mut each_of = |i: usize, fields: Vec<Option<String>>| match i.cmp(&keys_at) {
+                    std::cmp::Ordering::Equal => key_of(Some(fields.first().and_then(Option::as_deref).unwrap_or(""))),
                     std::cmp::Ordering::Less => each(i, fields),
                     std::cmp::Ordering::Greater => each(i - 1, fields),
                 };

@@ -207,7 +207,7 @@ impl Postgres {
         steps: &[Step],
         keys: &str,
         each: &mut dyn FnMut(usize, Vec<Option<String>>) -> Result<(), WarehouseError>,
-        key_of: &mut (dyn FnMut(Option<Vec<Option<String>>>) -> Result<(), WarehouseError> + Send),
+        key_of: &mut (dyn FnMut(Option<&str>) -> Result<(), WarehouseError> + Send),
     ) -> Result<(), WarehouseError> {
         refuse_meta_commands(std::iter::once(keys), &self.warehouse)?;
         let exporting = self.script_open(steps, "COPY (SELECT pg_export_snapshot()) TO STDOUT;\n")?;
@@ -233,7 +233,7 @@ impl Postgres {
                         }
                         return Ok(());
                     }
-                    key_of(Some(decode_row(&String::from_utf8_lossy(line))))
+                    key_of(Some(&first_field(line)))
                 })?;
                 if !succeeded || commit.is_some() {
                     return Err(self.failed(&stderr));
@@ -484,6 +484,19 @@ fn psql_program() -> String {
     std::env::var("QUARTERDECK_PSQL").ok().filter(|p| !p.trim().is_empty()).unwrap_or_else(|| "psql".into())
 }
 
+/// The first field of one row of COPY's text format, NULL as '' — without
+/// copying it where it has no escape (a key stream's millions of rows).
+fn first_field(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    let field = line.split(|b| *b == b'\t').next().unwrap_or_default();
+    if field == b"\\N" {
+        return std::borrow::Cow::Borrowed("");
+    }
+    match String::from_utf8_lossy(field) {
+        std::borrow::Cow::Borrowed(text) if !text.contains('\\') => std::borrow::Cow::Borrowed(text),
+        text => std::borrow::Cow::Owned(unescape(&text)),
+    }
+}
+
 /// One row of COPY's text format: tab-separated, `\N` for NULL, backslash
 /// escapes for the rest.
 pub fn decode_row(line: &str) -> Vec<Option<String>> {
@@ -638,6 +651,16 @@ mod tests {
         assert_eq!(decode_row("a\t\\N\t"), vec![Some("a".into()), None, Some(String::new())]);
         assert_eq!(decode_row("x\\ty\\\\z\\nw"), vec![Some("x\ty\\z\nw".into())]);
         assert_eq!(decode_row("\\101\\x42"), vec![Some("AB".into())]);
+    }
+
+    #[test]
+    fn a_key_streams_first_field_decodes_like_the_whole_row() {
+        for line in ["evt-1", "a\tb", "x\\ty\\\\z\\nw", "\\N", "", "k\u{1f}2026-07-01 00:00:00", "\\101\\x42"] {
+            let whole = decode_row(line).into_iter().next().flatten().unwrap_or_default();
+            assert_eq!(first_field(line.as_bytes()), whole, "{line:?}");
+        }
+        assert!(matches!(first_field(b"evt-1\tmore"), std::borrow::Cow::Borrowed("evt-1")));
+        assert_eq!(first_field(b"bad \xff byte"), "bad \u{fffd} byte");
     }
 
     #[test]
