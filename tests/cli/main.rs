@@ -19,6 +19,7 @@ mod pull;
 mod query;
 mod real_data;
 mod review;
+mod spark;
 mod systems;
 mod tour;
 mod trino;
