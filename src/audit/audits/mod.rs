@@ -116,18 +116,30 @@ pub fn start_with(
     let mut drawn = Vec::new();
     let mut slots = Vec::new();
     let inventory = Inventory::load(&ws.root);
+    // A draw that waits on a warehouse (the TUI's deferred sessions) lets
+    // the others go on, so that one attempt asks for every warehouse draw.
+    let mut waiting = None;
     for id in &controls {
         let control = super::find_control(mappings, id)?;
         for spec in &control.evidence {
             progress.step(&format!("drawing {} / {}", control.id, spec.name), drawn.len() as u64, specs + 1);
             let n = default_size(ws, control, spec);
-            let sample = draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n)?;
+            let sample = match draw(ws, control, spec, period, &sample_seed(&seed, &control.id, &spec.name), n) {
+                Err(AuditError::Warehouse(pending @ crate::warehouse::WarehouseError::Pending { .. })) => {
+                    waiting.get_or_insert(pending);
+                    continue;
+                }
+                drawn => drawn?,
+            };
             if spec.schedule.is_some() {
                 let population = population::resolve(ws, control, spec)?;
                 slots.extend(occurrences::check(ws, &inventory, control, spec, &population, period, ws.now())?);
             }
             drawn.push(sample);
         }
+    }
+    if let Some(pending) = waiting {
+        return Err(pending.into());
     }
     progress.step("storing the samples", specs, specs + 1);
     action_log::change(ws, || -> Result<(), AuditError> {
@@ -193,3 +205,6 @@ pub fn random_seed() -> String {
     }
     hex::encode(bytes)
 }
+
+#[cfg(test)]
+mod tests;
