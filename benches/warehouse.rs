@@ -168,7 +168,7 @@ fn main() -> anyhow::Result<()> {
         );
         time("the draw's top n + 1 in psql", &mut psql(plan.top.clone()))?;
         let session = quarterdeck::warehouse::session(&ws.config, "pg")?;
-        time("count + keys fingerprinted by quarterdeck (recount)", &mut || {
+        time("every key fingerprinted by quarterdeck (recount)", &mut || {
             quarterdeck::warehouse::draw::recount(&session, &sql, &population.key).map(drop).map_err(Into::into)
         })?;
     }

@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::draw::Streamed;
 use super::{Cancel, Dialect, Session, Step, WarehouseError};
-use crate::audit::sampling::fingerprint::Fingerprint;
 use crate::workspace::config::Config;
 
 /// Rows of each step of one statement list, in order.
@@ -29,8 +29,9 @@ pub enum Ask {
     /// [`Session::run_marked`] of these steps.
     Rows { warehouse: String, steps: Vec<Step> },
     /// These steps with every key of `keys` hashed and fingerprinted
-    /// beside them (the draw's and the recount's [`super::draw`] work).
-    Fingerprinted { warehouse: String, steps: Vec<Step>, keys: String },
+    /// beside them, the rows of step `keyed` looked up among them (the
+    /// draw's and the recount's [`super::draw`] work).
+    Fingerprinted { warehouse: String, steps: Vec<Step>, keys: String, keyed: Option<usize> },
     /// [`Session::compile`] of these statements.
     Compiled { warehouse: String, statements: Vec<String> },
 }
@@ -50,7 +51,7 @@ impl Ask {
 #[derive(Debug, Clone)]
 pub enum Answer {
     Rows(StepRows),
-    Fingerprinted(StepRows, Fingerprint),
+    Fingerprinted(StepRows, Streamed),
     Compiled(Vec<Option<String>>),
 }
 
@@ -160,16 +161,17 @@ impl DeferredSession {
         }
     }
 
-    /// The steps' rows replayed to `each` and the fingerprint of `keys`.
+    /// The steps' rows replayed to `each` and what the stream of `keys` gave.
     pub(super) fn fingerprinted(
         &self,
         steps: &[Step],
-        keys: &str,
+        (keys, keyed): (&str, Option<usize>),
         each: &mut dyn FnMut(usize, Vec<Option<String>>),
-    ) -> Result<Fingerprint, WarehouseError> {
-        let ask = Ask::Fingerprinted { warehouse: self.warehouse.clone(), steps: steps.to_vec(), keys: keys.into() };
+    ) -> Result<Streamed, WarehouseError> {
+        let ask =
+            Ask::Fingerprinted { warehouse: self.warehouse.clone(), steps: steps.to_vec(), keys: keys.into(), keyed };
         match self.answer(ask)? {
-            Answer::Fingerprinted(rows, print) => {
+            Answer::Fingerprinted(rows, streamed) => {
                 replay(
                     rows,
                     &mut |i, fields| {
@@ -178,7 +180,7 @@ impl DeferredSession {
                     },
                     &mut |_| {},
                 )?;
-                Ok(print)
+                Ok(streamed)
             }
             _ => Err(self.confused()),
         }
@@ -243,10 +245,10 @@ fn perform_live(config: &Config, cancel: &Cancel, ask: &Ask) -> Result<Answer, W
             rows.resize_with(steps.len(), Vec::new);
             Ok(Answer::Rows(rows))
         }
-        Ask::Fingerprinted { steps, keys, .. } => {
-            let print = super::draw::hashing_keys(&session, steps, keys, &mut keep)?;
+        Ask::Fingerprinted { steps, keys, keyed, .. } => {
+            let streamed = super::draw::hashing_keys(&session, steps, (keys, *keyed), &mut keep)?;
             rows.resize_with(steps.len(), Vec::new);
-            Ok(Answer::Fingerprinted(rows, print))
+            Ok(Answer::Fingerprinted(rows, streamed))
         }
         Ask::Compiled { statements, .. } => Ok(Answer::Compiled(session.compile(statements)?)),
     }
@@ -257,6 +259,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::audit::sampling::fingerprint::Fingerprint;
 
     fn session(book: &Deferred) -> DeferredSession {
         DeferredSession { warehouse: "pg".into(), dialect: Dialect::Postgres, book: book.clone() }
@@ -333,13 +336,15 @@ mod tests {
         let session = session(&book);
         let steps = [Step::Rows("SELECT count(*) FROM t".into())];
         let mut rows = Vec::new();
-        let pending = session.fingerprinted(&steps, "SELECT k FROM t", &mut |i, f| rows.push((i, f)));
+        let keys = ("SELECT k FROM t", None);
+        let pending = session.fingerprinted(&steps, keys, &mut |i, f| rows.push((i, f)));
         assert!(matches!(pending, Err(WarehouseError::Pending { .. })));
         let print = Fingerprint { hex: "ab".into(), population: 3, duplicate_keys: Vec::new(), duplicate_count: 0 };
-        let answer = Answer::Fingerprinted(vec![vec![vec![Some("3".into())]]], print.clone());
+        let streamed = Streamed { print, strays: vec!["k-9".into()] };
+        let answer = Answer::Fingerprinted(vec![vec![vec![Some("3".into())]]], streamed.clone());
         book.answer(book.take_asked().into_iter().map(|a| (a, Ok(answer.clone()))).collect());
-        let got = session.fingerprinted(&steps, "SELECT k FROM t", &mut |i, f| rows.push((i, f))).unwrap();
-        assert_eq!(got, print);
+        let got = session.fingerprinted(&steps, keys, &mut |i, f| rows.push((i, f))).unwrap();
+        assert_eq!(got, streamed);
         assert_eq!(rows, [(0, vec![Some("3".to_string())])]);
     }
 }

@@ -28,6 +28,13 @@ impl Dialect {
         }
     }
 
+    /// Whether a statement beside the others reads the very rows they read
+    /// (PostgreSQL: a second session imports the first one's snapshot;
+    /// Trino has no snapshot across statements for most connectors).
+    pub fn one_snapshot(self) -> bool {
+        matches!(self, Self::Postgres)
+    }
+
     /// The engine's name, for an IPE sheet and for messages.
     pub fn engine(self) -> &'static str {
         match self {

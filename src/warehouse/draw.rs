@@ -1,12 +1,15 @@
 //! The draw pushed down to the warehouse. In one read-only snapshot the
-//! engine computes the population's count, streams every row's canonical
-//! key (Quarterdeck hashes and fingerprints them itself, on a thread of its
-//! own: the engines' string aggregates are capped or drop NULLs; in
-//! PostgreSQL a second session on the same snapshot streams them while the
-//! first counts and ranks), and returns the n + 1 rows of smallest rank whole, with
-//! each attribute test's result. Each drawn row is then re-rendered in the workspace's
-//! own DuckDB — its key rebuilt from its typed values, its rank re-hashed —
-//! and the draw is refused on any difference. Nothing is written here.
+//! engine streams every row's canonical key (Quarterdeck hashes and
+//! fingerprints them itself, on a thread of its own: the engines' string
+//! aggregates are capped or drop NULLs; their number is the population's
+//! count) and returns the n + 1 rows of smallest rank whole, with each
+//! attribute test's result; in PostgreSQL a second session on the same
+//! snapshot streams the keys while the first ranks, and in an engine
+//! without a snapshot a `count(*)` before the keys sees a table written in
+//! between. Each drawn key must be among the streamed ones; each drawn row
+//! is then re-rendered in the workspace's own DuckDB — its key rebuilt from
+//! its typed values, its rank re-hashed — and the draw is refused on any
+//! difference. Nothing is written here.
 
 use serde_json::{Map, Value as Json};
 
@@ -98,7 +101,7 @@ struct Hasher {
     tx: Option<std::sync::mpsc::SyncSender<Chunk>>,
     /// Chunks the hasher is done with, to fill again.
     spent: std::sync::mpsc::Receiver<Chunk>,
-    handle: std::thread::JoinHandle<std::io::Result<Fingerprint>>,
+    handle: std::thread::JoinHandle<std::io::Result<(Fingerprint, Spill)>>,
 }
 
 impl Hasher {
@@ -115,7 +118,8 @@ impl Hasher {
                 chunk.0.clear();
                 let _ = give_back.send(chunk);
             }
-            spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            let print = spill.fingerprint(std::thread::available_parallelism().map_or(2, |n| n.get()))?;
+            Ok((print, spill))
         });
         Ok(Self { tx: Some(tx), spent, handle })
     }
@@ -137,34 +141,50 @@ impl Hasher {
         self.tx = None;
     }
 
-    fn finish(mut self) -> Result<Fingerprint, WarehouseError> {
+    /// The fingerprint, and the spilled digests to look keys up in.
+    fn finish(mut self) -> Result<(Fingerprint, Spill), WarehouseError> {
         self.close();
         match self.handle.join() {
-            Ok(print) => Ok(print?),
+            Ok(done) => Ok(done?),
             Err(_) => Err(WarehouseError::Io(std::io::Error::other("the key hasher stopped"))),
         }
     }
 }
 
+/// What the key stream beside a statement list gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Streamed {
+    pub print: Fingerprint,
+    /// The keys leading the rows of the keyed step that were not among the
+    /// streamed keys (the same rows, read twice, were not the same).
+    pub strays: Vec<String>,
+}
+
 /// Runs `steps` and, beside them over the same rows, the canonical keys of
 /// `keys` (hashed and fingerprinted on a thread of its own as they
-/// arrive); every row of the steps goes to `other`. A deferred session
-/// answers with what its book holds: the same work, done on tokio.
+/// arrive); every row of the steps goes to `other`. The rows of step
+/// `keyed` lead with a key of the same population, each looked up among
+/// the streamed ones. A deferred session answers with what its book holds:
+/// the same work, done on tokio.
 pub(super) fn hashing_keys(
     session: &Session,
     steps: &[Step],
-    keys: &str,
+    (keys, keyed): (&str, Option<usize>),
     other: &mut dyn FnMut(usize, Vec<Option<String>>),
-) -> Result<Fingerprint, WarehouseError> {
+) -> Result<Streamed, WarehouseError> {
     if let Session::Deferred(deferred) = session {
-        return deferred.fingerprinted(steps, keys, other);
+        return deferred.fingerprinted(steps, (keys, keyed), other);
     }
     let mut hashed = Hasher::start()?;
     let mut chunk = hashed.chunk();
+    let mut leading: Vec<String> = Vec::new();
     let ran = session.run_beside(
         steps,
         keys,
         &mut |result, fields| {
+            if Some(result) == keyed {
+                leading.push(fields.first().cloned().flatten().unwrap_or_default());
+            }
             other(result, fields);
             Ok(())
         },
@@ -187,9 +207,13 @@ pub(super) fn hashing_keys(
         },
     );
     hashed.send(chunk);
-    let print = hashed.finish()?;
+    let (print, mut spill) = hashed.finish()?;
     ran?;
-    Ok(print)
+    let plain = crate::workspace::functions::prefixed_sha256::Prefix::new(b"");
+    let digests: Vec<_> = leading.iter().map(|key| plain.digest(key.as_bytes())).collect();
+    let absent = spill.absent(&digests)?;
+    let strays = leading.into_iter().zip(digests).filter(|(_, d)| absent.contains(d)).map(|(key, _)| key).collect();
+    Ok(Streamed { print, strays })
 }
 
 /// What a pushed-down draw brings back: the ranking and the rows drawn.
@@ -208,22 +232,46 @@ pub fn draw(
     n: usize,
 ) -> Result<Drawn, WarehouseError> {
     let statements = DrawSql::new(session.dialect(), population, (sql, period, spec), seed, n);
+    let shared = session.dialect().one_snapshot();
     let mut count: Option<u64> = None;
     let mut top: Vec<Vec<Option<String>>> = Vec::new();
     let mismatch = |message: String| WarehouseError::Mismatch { warehouse: session.warehouse().to_string(), message };
-    let steps = [Step::Rows(statements.count), Step::Rows(statements.top)];
-    let print = hashing_keys(session, &steps, &statements.keys, &mut |result, fields| match result {
-        0 => count = fields.first().cloned().flatten().and_then(|c| c.parse().ok()),
-        _ => top.push(fields),
+    // In one snapshot the keys streamed are the count; without one, a
+    // count before them sees a table written in between.
+    let mut steps = Vec::new();
+    if !shared {
+        steps.push(Step::Rows(statements.count));
+    }
+    let ranked = steps.len();
+    steps.push(Step::Rows(statements.top));
+    let streamed = hashing_keys(session, &steps, (&statements.keys, Some(ranked)), &mut |result, fields| {
+        if result == ranked {
+            top.push(fields)
+        } else {
+            count = fields.first().cloned().flatten().and_then(|c| c.parse().ok())
+        }
     })?;
-    let count = count.ok_or_else(|| mismatch("the count came back empty".into()))?;
-    if print.population != count {
+    let print = streamed.print;
+    let when = if shared { "from the same snapshot" } else { "just before" };
+    if let Some(stray) = streamed.strays.first() {
         return Err(mismatch(format!(
-            "it counted {count} row(s), then streamed {} key(s) from the same snapshot: the population's SQL \
-             does not return the same rows twice (random(), a volatile function?)",
+            "drawn key `{}` is not among the {} key(s) streamed {when}: the population's SQL does not return the \
+             same rows twice (random(), a volatile function, a table written during the draw?)",
+            crate::text::visible(stray),
             print.population
         )));
     }
+    if !shared {
+        let count = count.ok_or_else(|| mismatch("the count came back empty".into()))?;
+        if print.population != count {
+            return Err(mismatch(format!(
+                "it counted {count} row(s), then streamed {} key(s): the population's SQL does not return the same \
+                 rows twice (random(), a volatile function, a table written during the draw?)",
+                print.population
+            )));
+        }
+    }
+    let count = print.population;
     let expected = (n as u64 + 1).min(count);
     if top.len() as u64 != expected {
         return Err(mismatch(format!(
@@ -361,19 +409,29 @@ pub fn recount(
 ) -> Result<(u64, String), WarehouseError> {
     let key = crate::workspace::population::key_sql(key_columns);
     let mut count: Option<u64> = None;
-    let steps = [Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population"))];
+    // In one snapshot the keys streamed are the count (see `draw`).
+    let steps = match session.dialect().one_snapshot() {
+        true => Vec::new(),
+        false => vec![Step::Rows(format!("SELECT count(*) FROM ({population_sql}) AS population"))],
+    };
     let keys = format!("SELECT {key} FROM ({population_sql}) AS population");
-    let print = hashing_keys(session, &steps, &keys, &mut |_, fields| {
+    let print = hashing_keys(session, &steps, (&keys, None), &mut |_, fields| {
         count = fields.into_iter().next().flatten().and_then(|c| c.parse().ok());
-    })?;
-    let count = count.unwrap_or(0);
-    if print.population != count {
+    })?
+    .print;
+    if let Some(count) = count.filter(|c| *c != print.population) {
         return Err(WarehouseError::Mismatch {
             warehouse: session.warehouse().to_string(),
             message: format!("it counted {count} row(s) and streamed {} key(s)", print.population),
         });
     }
-    Ok((count, print.hex))
+    if !steps.is_empty() && count.is_none() {
+        return Err(WarehouseError::Mismatch {
+            warehouse: session.warehouse().to_string(),
+            message: "the count came back empty".into(),
+        });
+    }
+    Ok((print.population, print.hex))
 }
 
 #[cfg(test)]

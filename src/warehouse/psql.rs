@@ -201,7 +201,8 @@ impl Postgres {
     /// [`Postgres::run_marked`] of `steps`, while a second session that imports
     /// this one's snapshot (`pg_export_snapshot`) streams the rows of
     /// `keys` to `key_of` on a thread of its own (then `key_of(None)`): the
-    /// two scans run at once, over the same rows.
+    /// two scans run at once, over the same rows. Without steps, the keys
+    /// stream in one session.
     pub fn run_beside(
         &self,
         steps: &[Step],
@@ -210,6 +211,15 @@ impl Postgres {
         key_of: &mut (dyn FnMut(Option<&str>) -> Result<(), WarehouseError> + Send),
     ) -> Result<(), WarehouseError> {
         refuse_meta_commands(std::iter::once(keys), &self.warehouse)?;
+        if steps.is_empty() {
+            // Nothing beside the keys: one session.
+            let script = self.script(&[Step::Rows(keys.to_string())])?;
+            let (succeeded, stderr) = self.stream(script, &mut |line| key_of(Some(&first_field(line))))?;
+            if !succeeded {
+                return Err(self.failed(&stderr));
+            }
+            return key_of(None);
+        }
         let exporting = self.script_open(steps, "COPY (SELECT pg_export_snapshot()) TO STDOUT;\n")?;
         let (id_tx, id_rx) = mpsc::channel::<String>();
         let (commit_tx, commit_rx) = mpsc::channel::<String>();

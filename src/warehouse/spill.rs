@@ -7,6 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
 use crate::audit::sampling::fingerprint::{self, Fingerprint};
+use crate::workspace::functions::prefixed_sha256::Digest32;
 
 pub struct Spill {
     dir: PathBuf,
@@ -53,13 +54,36 @@ impl Spill {
         Ok(true)
     }
 
-    /// The fingerprint of every digest pushed.
-    pub fn fingerprint(mut self, threads: usize) -> std::io::Result<Fingerprint> {
+    /// The fingerprint of every digest pushed (they stay, for [`Spill::absent`]).
+    pub fn fingerprint(&mut self, threads: usize) -> std::io::Result<Fingerprint> {
         for file in &mut self.files {
             file.flush()?;
         }
-        let paths = (0..256).map(|b| self.dir.join(format!("{b:02x}"))).collect();
+        let paths = (0..=255).map(|b| self.bucket(b)).collect();
         fingerprint::of_spilled(paths, threads)
+    }
+
+    /// Those of `digests` that were never pushed (after
+    /// [`Spill::fingerprint`]): each bucket one of them falls in is read
+    /// once, whatever their number.
+    pub fn absent(&mut self, digests: &[Digest32]) -> std::io::Result<Vec<Digest32>> {
+        for file in &mut self.files {
+            file.flush()?;
+        }
+        let mut wanted: Vec<Digest32> = digests.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut absent = Vec::new();
+        for group in wanted.chunk_by(|a, b| a[0] == b[0]) {
+            let bytes = std::fs::read(self.bucket(group[0][0]))?;
+            let spilled: std::collections::HashSet<&[u8]> = bytes.chunks_exact(32).collect();
+            absent.extend(group.iter().filter(|d| !spilled.contains(d.as_slice())));
+        }
+        Ok(absent)
+    }
+
+    fn bucket(&self, leading: u8) -> PathBuf {
+        self.dir.join(format!("{leading:02x}"))
     }
 }
 
@@ -84,6 +108,15 @@ mod tests {
         assert!(!spill.push_hex("ABCD").unwrap());
         let dir = spill.dir.clone();
         let spilled = spill.fingerprint(2).unwrap();
+        let of = |key: &str| {
+            let mut d = [0u8; 32];
+            hex::decode_to_slice(key_hash_hex(key), &mut d).unwrap();
+            d
+        };
+        let stray = of("not-a-key");
+        assert_eq!(spill.absent(&[of("key-0"), stray, of("key-4999"), stray]).unwrap(), [stray]);
+        assert_eq!(spill.absent(&[]).unwrap(), Vec::<Digest32>::new());
+        drop(spill);
         let mut digests: Vec<[u8; 32]> = keys
             .iter()
             .map(|k| {
