@@ -419,17 +419,13 @@ pub fn recount(
         count = fields.into_iter().next().flatten().and_then(|c| c.parse().ok());
     })?
     .print;
-    if let Some(count) = count.filter(|c| *c != print.population) {
-        return Err(WarehouseError::Mismatch {
-            warehouse: session.warehouse().to_string(),
-            message: format!("it counted {count} row(s) and streamed {} key(s)", print.population),
-        });
-    }
-    if !steps.is_empty() && count.is_none() {
-        return Err(WarehouseError::Mismatch {
-            warehouse: session.warehouse().to_string(),
-            message: "the count came back empty".into(),
-        });
+    if !steps.is_empty() {
+        let mismatch =
+            |message: String| WarehouseError::Mismatch { warehouse: session.warehouse().to_string(), message };
+        let count = count.ok_or_else(|| mismatch("the count came back empty".into()))?;
+        if count != print.population {
+            return Err(mismatch(format!("it counted {count} row(s) and streamed {} key(s)", print.population)));
+        }
     }
     Ok((print.population, print.hex))
 }
