@@ -14,6 +14,7 @@ pub mod defer;
 pub mod dialect;
 pub mod draw;
 pub mod psql;
+pub mod psql_text;
 pub mod reperform;
 pub mod scratch;
 pub mod spill;
