@@ -167,6 +167,17 @@ fn main() -> anyhow::Result<()> {
             25,
         );
         time("the draw's top n + 1 in psql", &mut psql(plan.top.clone()))?;
+        // The bare top-n of the loop above, hex collated, and sorting the
+        // digests as bytea as the draw's statement does: the same order.
+        let bare_top = |rank: &str| {
+            format!(
+                "SELECT k, {rank} AS rank FROM (SELECT {key} AS k FROM ({sql}) AS population) AS keyed \
+                 ORDER BY rank LIMIT 26"
+            )
+        };
+        let digest = "sha256(convert_to('parts' || ':' || k, 'UTF8'))";
+        time("bare top-n, hex collated", &mut psql(bare_top(&format!("encode({digest}, 'hex') COLLATE \"C\""))))?;
+        time("bare top-n, bytea", &mut psql(bare_top(digest)))?;
         let session = quarterdeck::warehouse::session(&ws.config, "pg")?;
         time("every key fingerprinted by quarterdeck (recount)", &mut || {
             quarterdeck::warehouse::draw::recount(&session, &sql, &population.key).map(drop).map_err(Into::into)

@@ -61,6 +61,25 @@ impl Dialect {
         }
     }
 
+    /// A rank the engine sorts in the order of [`Self::sha256_hex`], as
+    /// cheaply as it can: PostgreSQL sorts the 32 bytes themselves (bytea
+    /// compares byte-wise, which is the order of their lowercase hex)
+    /// instead of encoding and collating 64 characters per row.
+    pub fn sha256_sortable(self, text: &str) -> String {
+        match self {
+            Self::Postgres => format!("sha256(convert_to({text}, 'UTF8'))"),
+            Self::Trino => self.sha256_hex(text),
+        }
+    }
+
+    /// The lowercase hex of a [`Self::sha256_sortable`] rank.
+    pub fn sortable_hex(self, rank: &str) -> String {
+        match self {
+            Self::Postgres => format!("encode({rank}, 'hex')"),
+            Self::Trino => rank.to_string(),
+        }
+    }
+
     /// Seconds since the epoch of an instant (a timestamp read as UTC), as
     /// a number that may have a fraction.
     pub fn epoch_seconds(self, instant: &str) -> String {

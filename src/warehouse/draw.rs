@@ -57,11 +57,12 @@ impl DrawSql {
             count: format!("SELECT count(*) FROM ({sql}) AS population"),
             keys: format!("SELECT {key} FROM ({sql}) AS population"),
             top: format!(
-                "SELECT population.__qd_key, population.__qd_rank{tests}{columns} FROM (\
+                "SELECT population.__qd_key, {hex} AS __qd_rank{tests}{columns} FROM (\
                  SELECT {rank} AS __qd_rank, \
                  keyed.* FROM ({keyed}) AS keyed ORDER BY __qd_rank LIMIT {limit}) AS population \
                  ORDER BY population.__qd_rank",
-                rank = dialect.sha256_hex(&format!("{} || ':' || keyed.__qd_key", quote_literal(seed))),
+                hex = dialect.sortable_hex("population.__qd_rank"),
+                rank = dialect.sha256_sortable(&format!("{} || ':' || keyed.__qd_key", quote_literal(seed))),
                 limit = n + 1,
             ),
         }
