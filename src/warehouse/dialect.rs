@@ -55,7 +55,7 @@ impl Dialect {
     /// byte-wise.
     pub fn sha256_hex(self, text: &str) -> String {
         match self {
-            Self::Postgres => format!("encode(sha256(convert_to({text}, 'UTF8')), 'hex') COLLATE \"C\""),
+            Self::Postgres => format!("{} COLLATE \"C\"", self.sortable_hex(&self.sha256_sortable(text))),
             // Trino compares varchar by code point: byte-wise for hex.
             Self::Trino => format!("lower(to_hex(sha256(to_utf8({text}))))"),
         }
